@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', 'runs/**'],
+    // End-to-end runs start brokers, pipelines and a fleet: give them room, and run files one or
+    // two at a time so a 2-core CI machine is not oversubscribed.
+    testTimeout: 240_000,
+    hookTimeout: 60_000,
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
