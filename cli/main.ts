@@ -1,0 +1,90 @@
+/**
+ * The `vigil` command: parse flags, call the runner, map results to exit codes —
+ * 0 PASS, 1 FAIL, 2 could not run (DESIGN.md "Run output").
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { VigilError } from '../protocol/errors.ts';
+import { VIGIL_VERSION } from '../reports/version.ts';
+import { runCommand } from './run-command.ts';
+import { pipelineCommand } from './pipeline-command.ts';
+
+export const EXIT = { PASS: 0, FAIL: 1, COULD_NOT_RUN: 2 } as const;
+
+function positive(name: string, integer: boolean) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} must be a ${integer ? 'whole number' : 'number'} > 0, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${v}"`);
+    return n;
+  };
+}
+
+function url(name: string, schemes: readonly string[]) {
+  return (v: string): string => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new InvalidArgumentError(`${name} must be a URL like ${schemes[0]}//127.0.0.1:1883, got "${v}"`);
+    }
+    if (!schemes.includes(u.protocol)) throw new InvalidArgumentError(`${name} must start with ${schemes.join(' or ')}, got "${v}"`);
+    return v;
+  };
+}
+
+const program = new Command()
+  .name('vigil')
+  .description('Drive virtual bracelets through an electronic-monitoring pipeline and prove, alarm by alarm, that every alarm arrived.')
+  .version(VIGIL_VERSION)
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program
+  .command('run')
+  .description('run a scenario and write runs/<run-id>/run.json and junit.xml; exit 0 PASS, 1 FAIL, 2 could not run')
+  .argument('<scenario-file>', 'a *.scenario.ts file written with defineScenario()')
+  .option('--broker <url>', 'an external MQTT broker (default: an embedded aedes broker)', url('--broker', ['mqtt:', 'tcp:']))
+  .option('--pipeline <url>', 'the base URL of a running pipeline (default: start the reference pipeline)', url('--pipeline', ['http:', 'https:']))
+  .option('--token <token>', 'the feed and provisioning token of --pipeline (default: $VIGIL_TOKEN)')
+  .option('--speed <n>', 'virtual seconds per real second', positive('--speed', false))
+  .option('--devices <n>', 'number of bracelets (overrides the scenario)', positive('--devices', true))
+  .option('--seed <n>', 'random seed (overrides the scenario)', nonNegativeInt('--seed'))
+  .option('--out <dir>', 'where run directories go', 'runs')
+  .action(async (file: string, o: Parameters<typeof runCommand>[1]) => {
+    process.exitCode = await runCommand(file, o);
+  });
+
+program
+  .command('pipeline')
+  .description('run the reference monitoring pipeline on its own and print the URL it serves')
+  .requiredOption('--broker <url>', 'the MQTT broker it ingests from', url('--broker', ['mqtt:', 'tcp:']))
+  .option('--port <n>', 'HTTP/WebSocket port (0: any free port)', nonNegativeInt('--port'), 0)
+  .option('--db <file>', 'SQLite file: data survives a restart (default: a temporary file)')
+  .option('--token <token>', 'bearer token for provisioning and the feed (default: $VIGIL_TOKEN, else a random one, printed)')
+  .action(async (o: Parameters<typeof pipelineCommand>[0]) => {
+    await pipelineCommand(o);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version exit 0; a usage error is "could not run".
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT.COULD_NOT_RUN;
+  } else if (err instanceof VigilError) {
+    process.stderr.write(`vigil: ${err.oneLine()}\n`);
+    process.exitCode = EXIT.COULD_NOT_RUN;
+  } else {
+    process.stderr.write(`vigil: internal error: ${(err as Error).message}${process.env.VIGIL_DEBUG ? `\n${(err as Error).stack}` : ' (set VIGIL_DEBUG=1 for the stack)'}\n`);
+    process.exitCode = EXIT.COULD_NOT_RUN;
+  }
+}

@@ -1,0 +1,36 @@
+/** `vigil run <scenario-file>`: load and validate, run, report, and return the exit code. */
+import { loadScenario } from '../scenarios/load.ts';
+import { runScenario } from '../scenarios/runner/run-scenario.ts';
+import { summaryText } from '../reports/summary.ts';
+
+export interface RunFlags {
+  broker?: string;
+  pipeline?: string;
+  token?: string;
+  speed?: number;
+  devices?: number;
+  seed?: number;
+  out: string;
+}
+
+export async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed });
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\nvigil: stopping — draining, reading and reporting (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const command = ['npx vigil run', file, ...process.argv.slice(4).filter((a) => !a.startsWith('--token'))].join(' ');
+    const { result, runDir } = await runScenario({
+      loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out,
+      command, signal: abort.signal, log: (line) => process.stdout.write(`${line}\n`),
+    });
+    process.stdout.write(`${summaryText(result, runDir)}\n`);
+    return result.verdict === 'PASS' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,34 @@
+/** junit.xml: one testcase per check, a failure element naming every failing item. */
+import type { RunResult } from './run-result.ts';
+
+function esc(s: string): string {
+  // XML 1.0 forbids most control characters even escaped; drop them.
+   
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function junitXml(r: RunResult): string {
+  const failures = r.checks.filter((c) => !c.passed).length;
+  const suite = `vigil.${r.scenario.name}`;
+  const cases = r.checks.map((c) => {
+    const head = `    <testcase classname="${esc(suite)}" name="${esc(c.name)}">`;
+    if (c.passed) return `${head}\n      <system-out>${esc(c.summary)}</system-out>\n    </testcase>`;
+    const body = [c.summary, ...c.items].join('\n');
+    return `${head}\n      <failure message="${esc(c.summary)}" type="${esc(c.name)}">${esc(body)}</failure>\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="vigil" tests="${r.checks.length}" failures="${failures}">`,
+    `  <testsuite name="${esc(suite)}" tests="${r.checks.length}" failures="${failures}" timestamp="${esc(r.startedAt)}">`,
+    '    <properties>',
+    `      <property name="runId" value="${esc(r.runId)}"/>`,
+    `      <property name="seed" value="${r.scenario.seed}"/>`,
+    `      <property name="scenarioSha256" value="${esc(r.scenario.sha256)}"/>`,
+    `      <property name="verdict" value="${r.verdict}"/>`,
+    '    </properties>',
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,22 @@
+/**
+ * Durations in scenarios are text a person writes: "2h", "90m", "1h30m", "45s", "500ms".
+ * Hand-written: the accepted forms and the error message are part of the scenario contract.
+ */
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const FORM = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;
+
+/** Milliseconds of a duration like "1h30m", or undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  let rest = text.trim();
+  if (rest === '') return undefined;
+  let total = 0;
+  while (rest !== '') {
+    const m = FORM.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+
+export const DURATION_HINT = 'a duration like "2h", "90m", "1h30m", "45s" or "500ms"';

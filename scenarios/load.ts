@@ -1,0 +1,54 @@
+/**
+ * Loads a `*.scenario.ts` file (the CLI runs under tsx, so TypeScript imports directly), applies
+ * command-line overrides, and validates — all before anything connects.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { VigilError } from '../protocol/errors.ts';
+import { validateScenario, type Scenario } from './schema.ts';
+
+export interface ScenarioOverrides {
+  readonly speed?: number | undefined;
+  readonly devices?: number | undefined;
+  readonly seed?: number | undefined;
+}
+
+export interface LoadedScenario {
+  readonly file: string;
+  /** sha256 of the file's bytes: a report names exactly what ran. */
+  readonly sha256: string;
+  readonly scenario: Scenario;
+}
+
+export async function loadScenario(path: string, overrides: ScenarioOverrides = {}): Promise<LoadedScenario> {
+  const file = resolve(path);
+  if (!existsSync(file)) {
+    throw new VigilError('VIGIL_SCENARIO_NOT_FOUND', `scenario file not found: ${path}`, 'check the path (the library is in scenarios/*.scenario.ts)');
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    throw new VigilError('VIGIL_SCENARIO_INVALID', `scenario ${basename(file)} does not load: ${(err as Error).message.split('\n')[0]}`, 'fix the TypeScript error in the file');
+  }
+  if (typeof mod.default !== 'object' || mod.default === null) {
+    throw new VigilError('VIGIL_SCENARIO_INVALID', `scenario ${basename(file)} has no default export`, 'end the file with `export default defineScenario({ … })`');
+  }
+  const input = { ...(mod.default as Record<string, unknown>) };
+  if (overrides.speed !== undefined) input.speed = overrides.speed;
+  if (overrides.seed !== undefined) input.seed = overrides.seed;
+  if (overrides.devices !== undefined) input.fleet = { ...(input.fleet as object), psem: overrides.devices };
+  const r = validateScenario(input);
+  if (!r.ok) {
+    const p = r.problems[0] as (typeof r.problems)[number];
+    const more = r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problem${r.problems.length > 2 ? 's' : ''})` : '';
+    throw new VigilError(
+      'VIGIL_SCENARIO_INVALID',
+      `scenario ${basename(file)}: ${p.path}: ${p.message}, got ${JSON.stringify(p.value) ?? 'nothing'}${more}`,
+      `fix ${p.path} in ${path} (or the flag that overrides it)`,
+    );
+  }
+  return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), scenario: r.scenario };
+}

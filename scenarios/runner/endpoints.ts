@@ -1,0 +1,52 @@
+/**
+ * Reaching the broker and the pipeline before a run starts, with a clear error (exit 2) when they
+ * are not there — within a few seconds, not after a fleet has started.
+ */
+import mqtt from 'mqtt';
+import { VigilError } from '../../protocol/errors.ts';
+import { HEALTH_PATH, PROVISION_PATH, SUMMARY_PATH, type Health, type IngestSummary, type Provisioning, type ProvisioningResult } from '../../protocol/provisioning.ts';
+
+export async function probeBroker(url: string, timeoutMs = 5000): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const client = mqtt.connect(url, { clientId: `vigil-probe-${process.pid}`, connectTimeout: timeoutMs, reconnectPeriod: 0, clean: true });
+    const fail = (why: string): void => {
+      client.end(true);
+      reject(new VigilError('VIGIL_BROKER_UNREACHABLE', `cannot reach the MQTT broker at ${url}: ${why}`, 'start the broker, or fix --broker (or omit it to use the embedded broker)'));
+    };
+    const timer = setTimeout(() => fail(`no CONNACK within ${timeoutMs / 1000} s`), timeoutMs);
+    client.once('connect', () => {
+      clearTimeout(timer);
+      client.end(true, {}, () => resolve());
+    });
+    client.once('error', (err) => {
+      clearTimeout(timer);
+      fail(err.message);
+    });
+  });
+}
+
+async function call<T>(base: string, path: string, token: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, base), {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new VigilError('VIGIL_PIPELINE_UNREACHABLE', `cannot reach the pipeline at ${base}: ${cause}`, 'start it (`vigil pipeline --broker URL`) or fix --pipeline');
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    const fix = res.status === 401 ? 'pass the pipeline\'s token with --token or VIGIL_TOKEN' : 'see the pipeline\'s log';
+    throw new VigilError('VIGIL_PIPELINE_REJECTED', `the pipeline answered ${path} with HTTP ${res.status}: ${text.slice(0, 300)}`, fix);
+  }
+  return JSON.parse(text) as T;
+}
+
+export const pipelineApi = {
+  health: (base: string) => call<Health>(base, HEALTH_PATH, ''),
+  provision: (base: string, token: string, body: Provisioning) => call<ProvisioningResult>(base, PROVISION_PATH, token, { method: 'POST', body: JSON.stringify(body) }, 30_000),
+  summary: (base: string, token: string) => call<IngestSummary>(base, SUMMARY_PATH, token, {}, 30_000),
+};

@@ -1,0 +1,213 @@
+/**
+ * One run, in DESIGN.md's phases: provision → warm-up → timeline → drain → final read → verdict.
+ * Every step registers its teardown, so a failure or Ctrl-C still unwinds in reverse.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { virtualClock, type Clock } from '../../protocol/clock.ts';
+import type { UplinkRecord } from '../../protocol/uplink.ts';
+import type { Provisioning } from '../../protocol/provisioning.ts';
+import { startEmbeddedBroker } from '../../sim/broker.ts';
+import { Fleet } from '../../sim/fleet.ts';
+import { startPipelineChild } from '../../sim/pipeline-process.ts';
+import { planFleet, createFirmware } from '../../sim/model/fleet-plan.ts';
+import { DEVICE_DEFAULTS } from '../../sim/model/defaults.ts';
+import { Oracle, alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
+import { FeedConsumer } from '../../verify/feed-consumer.ts';
+import { Journal } from '../../verify/journal.ts';
+import { buildLedger, type Observation } from '../../verify/ledger.ts';
+import { checkCompleteness } from '../../verify/completeness.ts';
+import { decide } from '../../verify/verdict.ts';
+import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
+import { junitXml } from '../../reports/junit.ts';
+import type { LoadedScenario } from '../load.ts';
+import { Teardowns } from './teardown.ts';
+import { pipelineApi, probeBroker } from './endpoints.ts';
+import { VIGIL_VERSION } from '../../reports/version.ts';
+
+export interface RunOptions {
+  readonly loaded: LoadedScenario;
+  /** External broker; undefined = embedded aedes. */
+  readonly brokerUrl?: string | undefined;
+  /** External pipeline base URL; undefined = the reference pipeline as a child process. */
+  readonly pipelineUrl?: string | undefined;
+  /** Feed/provisioning token of an external pipeline. */
+  readonly token?: string | undefined;
+  readonly outDir: string;
+  readonly command: string;
+  readonly log: (line: string) => void;
+  /** Aborts the run (Ctrl-C): it still drains what it can, reads, and reports. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface RunOutcome {
+  readonly result: RunResult;
+  readonly runDir: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function newRunId(name: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${stamp}-${name}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
+  const { scenario } = opts.loaded;
+  const log = opts.log;
+  const runId = newRunId(scenario.name);
+  const runDir = join(opts.outDir, runId);
+  mkdirSync(runDir, { recursive: true });
+  const teardowns = new Teardowns();
+  const phases: Record<string, number> = {};
+  let phaseStart = Date.now();
+  const phase = (name: string): void => {
+    const now = Date.now();
+    phases[name] = (now - phaseStart) / 1000;
+    phaseStart = now;
+  };
+  const startedAt = new Date().toISOString();
+
+  try {
+    // Provision: broker, pipeline, fleet plan.
+    let brokerUrl = opts.brokerUrl;
+    if (brokerUrl) {
+      await probeBroker(brokerUrl);
+    } else {
+      const broker = await startEmbeddedBroker();
+      teardowns.add('embedded broker', () => broker.close());
+      brokerUrl = broker.url;
+    }
+    let pipelineUrl = opts.pipelineUrl;
+    let token = opts.token ?? process.env.VIGIL_TOKEN ?? '';
+    if (pipelineUrl) {
+      await pipelineApi.health(pipelineUrl);
+    } else {
+      token = randomBytes(16).toString('hex');
+      const child = await startPipelineChild({ brokerUrl, token, dbFile: join(runDir, 'pipeline.db') });
+      teardowns.add('reference pipeline', () => child.close());
+      pipelineUrl = child.url;
+    }
+    const health = await pipelineApi.health(pipelineUrl);
+
+    const start = scenario.start;
+    const end = start + scenario.duration;
+    const plan = planFleet({ seed: scenario.seed, psem: scenario.fleet.psem, cities: scenario.cities, violationsPerWearerPerDay: scenario.behaviour.violationsPerWearerPerDay });
+    // Virtual time starts a moment from now, once everything is provisioned and listening.
+    const clock: Clock = virtualClock({ startVirtual: start, startReal: Date.now() + 1500, speed: scenario.speed });
+    const provisioning: Provisioning = {
+      runId,
+      clock: clock.triple,
+      offlineTimeoutMs: scenario.offlineTimeout,
+      devices: plan.map((d) => ({ deviceId: d.deviceId, type: d.type })),
+      zones: plan.map((d) => ({ zoneId: d.zone.zoneId, kind: 'exclusion' as const, deviceId: d.deviceId, polygon: d.zone.ring })),
+    };
+    const { feedCursor } = await pipelineApi.provision(pipelineUrl, token, provisioning);
+    writeFileSync(join(runDir, 'provisioning.json'), JSON.stringify({ ...provisioning, clock: provisioning.clock }, null, 1));
+
+    const journal = new Journal(join(runDir, 'journal.jsonl'));
+    teardowns.add('journal', () => journal.close());
+    journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId, clock: clock.triple, devices: plan.length, feedCursor });
+
+    // The oracle sees every record as it is made; its expectations are journaled then kept.
+    const oracle = new Oracle(plan.map((d) => ({ zoneId: d.zone.zoneId, deviceId: d.deviceId, ring: d.zone.ring })), scenario.offlineTimeout);
+    const expectations: Expectation[] = [];
+    const onRecord = (r: UplinkRecord): void => {
+      for (const e of oracle.observe(r)) {
+        journal.append({ t: 'expectation', at: clock.now(), ...e });
+        expectations.push(e);
+      }
+    };
+    const observations: Observation[] = [];
+    const observedKeys = new Set<string>();
+    const feed = new FeedConsumer({
+      baseUrl: pipelineUrl, token, after: feedCursor, now: () => clock.now(), log,
+      onObservation: (o) => {
+        journal.append({ t: 'observation', at: o.receivedAt, ...o.alarm });
+        observations.push(o);
+        observedKeys.add(alarmKey(o.alarm));
+      },
+    });
+    await feed.start();
+    teardowns.add('feed consumer', () => feed.stop());
+
+    const cfg = { ...DEVICE_DEFAULTS };
+    const firmwares = plan.map((d) => {
+      const fw = createFirmware(d, scenario.seed, start, cfg);
+      fw.stopRecordingAfter(end);
+      return fw;
+    });
+    const fleet = new Fleet({
+      brokerUrl, clock, firmwares, seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord,
+    });
+    phase('provision');
+
+    // Warm-up and timeline: the fleet connects (spread) and lives until the end of the timeline.
+    log(`run ${runId}: ${plan.length} devices, ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}`);
+    fleet.start();
+    teardowns.add('fleet', () => fleet.close());
+    let lastProgress = Date.now();
+    while (clock.now() < end && !opts.signal?.aborted) {
+      await sleep(200);
+      if (Date.now() - lastProgress >= 10_000) {
+        lastProgress = Date.now();
+        const pct = Math.max(0, Math.min(100, ((clock.now() - start) / (end - start)) * 100));
+        log(`  ${pct.toFixed(0)}%  virtual ${new Date(clock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
+      }
+    }
+    phase('timeline');
+
+    // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
+    const drainUntil = clock.now() + scenario.drain;
+    const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= end);
+    while (clock.now() < drainUntil && !opts.signal?.aborted) {
+      if (fleet.pending === 0 && judged().every((e) => observedKeys.has(alarmKey(e)))) break;
+      await sleep(100);
+    }
+    // A short settle, so a duplicate or a spurious alarm right behind the last one is still seen.
+    await sleep(Math.max(500, clock.toReal(30_000)));
+    phase('drain');
+
+    // Final read.
+    const summary = await pipelineApi.summary(pipelineUrl, token);
+    const devices = fleet.progress();
+    phase('final read');
+
+    const ledger = buildLedger({ expectations, observations, window: { start, end }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout });
+    const completeness = checkCompleteness(devices, summary);
+    const { verdict, checks } = decide(ledger, completeness);
+    phase('verdict');
+    journal.append({ t: 'event', at: clock.now(), event: 'verdict', verdict });
+
+    const result: RunResult = {
+      schemaVersion: SCHEMA_VERSION,
+      runId,
+      vigilVersion: VIGIL_VERSION,
+      command: opts.command,
+      scenario: {
+        name: scenario.name, file: opts.loaded.file, sha256: opts.loaded.sha256, seed: scenario.seed, speed: scenario.speed,
+        devices: plan.length, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
+      },
+      broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: brokerUrl },
+      pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: pipelineUrl, server: health.server },
+      startedAt,
+      endedAt: new Date().toISOString(),
+      phases,
+      verdict,
+      ledger: ledger.counts,
+      perKind: ledger.perKind,
+      latencyMs: ledger.latencyMs,
+      completeness,
+      checks,
+      failures: ledger.failures,
+      fleet: { ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending },
+      feed: { ...feed.stats },
+    };
+    writeFileSync(join(runDir, 'run.json'), JSON.stringify(result, null, 2));
+    writeFileSync(join(runDir, 'junit.xml'), junitXml(result));
+    return { result, runDir };
+  } finally {
+    await teardowns.unwind(log);
+  }
+}

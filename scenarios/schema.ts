@@ -1,0 +1,96 @@
+/**
+ * The scenario schema (zod). Every field has a default from DOMAIN.md where one exists; a bad field
+ * is rejected before the run starts with its path, the value and what is allowed.
+ */
+import { z } from 'zod';
+import { ALARM_KINDS } from '../protocol/alarms.ts';
+import { CITIES, type CityName } from '../sim/model/geo.ts';
+import { DEFAULT_SLA_MS, OFFLINE_TIMEOUT_MS, VIOLATIONS_PER_WEARER_PER_DAY } from '../sim/model/defaults.ts';
+import { DURATION_HINT, parseDuration } from './duration.ts';
+
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const instant = z.string().transform((s, ctx) => {
+  const ms = /[zZ]|[+-]\d\d:\d\d$/.test(s) ? Date.parse(s) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date-time with its offset, like "2021-10-25T14:00:00+02:00"' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const cityNames = Object.keys(CITIES) as [CityName, ...CityName[]];
+
+const slaShape = Object.fromEntries(ALARM_KINDS.map((k) => [k, duration.optional()])) as Record<(typeof ALARM_KINDS)[number], z.ZodOptional<typeof duration>>;
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected lower-case letters, digits, "-" and "." (it names run directories)'),
+  description: z.string().optional(),
+  seed: z.number().int().nonnegative().default(1),
+  /** Virtual seconds per real second. */
+  speed: z.number().positive().max(10_000).default(60),
+  /** Virtual start of the timeline. */
+  start: instant.prefault('2021-10-25T14:00:00+02:00'),
+  /** Length of the timeline in virtual time. */
+  duration,
+  fleet: z.strictObject({
+    psem: z.number().int().min(1).max(100_000),
+  }),
+  cities: z.array(z.enum(cityNames)).min(1).default(['paris', 'lyon', 'marseille', 'lille', 'toulouse', 'bordeaux']),
+  behaviour: z.strictObject({
+    violationsPerWearerPerDay: z.number().min(0).max(500).default(VIOLATIONS_PER_WEARER_PER_DAY),
+  }).default({ violationsPerWearerPerDay: VIOLATIONS_PER_WEARER_PER_DAY }),
+  /** Trigger → feed, per alarm kind; defaults in sim/model/defaults.ts (DOMAIN.md). */
+  sla: z.strictObject(slaShape).default({}),
+  /** Silence before communication_loss (docs/RULES.md). */
+  offlineTimeout: duration.prefault(`${OFFLINE_TIMEOUT_MS}ms`),
+  /** After the timeline, how long (virtual) to wait for pending acks and alarms before the final read. */
+  drain: duration.prefault('10m'),
+  /** Real connections opened per second while the fleet starts. */
+  connectRate: z.number().positive().max(100_000).default(500),
+});
+
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioSchema> & { readonly slaMs: Readonly<Record<(typeof ALARM_KINDS)[number], number>> };
+
+export interface ScenarioProblem {
+  readonly path: string;
+  readonly message: string;
+  readonly value: unknown;
+}
+
+export function validateScenario(input: unknown): { ok: true; scenario: Scenario } | { ok: false; problems: ScenarioProblem[] } {
+  const r = ScenarioSchema.safeParse(input);
+  if (!r.success) {
+    return {
+      ok: false,
+      problems: r.error.issues.map((i) => ({
+        path: i.path.join('.') || '(scenario)',
+        message: i.message,
+        value: valueAt(input, i.path),
+      })),
+    };
+  }
+  const slaMs = { ...DEFAULT_SLA_MS };
+  for (const k of ALARM_KINDS) {
+    const v = r.data.sla[k];
+    if (v !== undefined) slaMs[k] = v;
+  }
+  return { ok: true, scenario: { ...r.data, slaMs } };
+}
+
+function valueAt(x: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = x;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}

@@ -1,0 +1,48 @@
+/**
+ * Defaults of the device and the service levels, each from ../shared/DOMAIN.md (vendor manuals and
+ * NIJ/GAO service levels). Scenarios override them.
+ */
+import type { AlarmKind } from '../../protocol/alarms.ts';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+export const DEVICE_DEFAULTS = {
+  /** DOMAIN.md: GPS fix, compliant: every 60 s. */
+  fixIntervalMs: 60 * SECOND,
+  /** DOMAIN.md: GPS fix while a rule is violated: every 15 s. */
+  violationFixIntervalMs: 15 * SECOND,
+  /** DOMAIN.md: at rest, after 10 min without motion, 1 fix/hour. */
+  restAfterMs: 10 * MINUTE,
+  restFixIntervalMs: HOUR,
+  /** DOMAIN.md: heartbeat 180 s (30–180 s). */
+  heartbeatMs: 180 * SECOND,
+  /** DOMAIN.md: server response timeout 5 s (GT06 practice); we back off from there, see firmware.ts. */
+  ackTimeoutMs: 5 * SECOND,
+  /** Cap of the resend backoff, so a long outage does not turn into a resend storm. */
+  maxAckTimeoutMs: 5 * MINUTE,
+  /** DOMAIN.md: device record buffer ≥ 2,000 records; DESIGN.md: bounded outbox, default 2,000. */
+  outboxLimit: 2000,
+  /** Records in one resend publish (a backlog goes out in batches, not one huge packet). */
+  maxBatch: 50,
+  /** DOMAIN.md: battery ≤ 50 h on a charge → 2 %/h. */
+  batteryDrainPerHour: 2,
+} as const;
+
+/** DOMAIN.md: "a device with no data for 600 s is no longer online" (common tracking servers). */
+export const OFFLINE_TIMEOUT_MS = 600 * SECOND;
+
+/**
+ * SLA per alarm kind, trigger → operator feed. DOMAIN.md service levels: alarm → monitoring centre,
+ * active device ≤ 4 min (unconfirmed, NIJ-1004.00).
+ */
+export const DEFAULT_SLA_MS: Readonly<Record<AlarmKind, number>> = {
+  exclusion_zone_entry: 4 * MINUTE,
+  communication_loss: 4 * MINUTE,
+};
+
+/** DOMAIN.md: background alarm rate ~1.25 per wearer per day. */
+export const VIOLATIONS_PER_WEARER_PER_DAY = 1.25;
+
+export const TIME = { SECOND, MINUTE, HOUR } as const;

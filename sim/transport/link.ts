@@ -1,0 +1,26 @@
+/**
+ * The seam between a device's firmware and its network path: a small interface, one file per
+ * transport behind it (STYLE.md §2), chosen by URL scheme in `openLink`.
+ */
+export interface LinkEvents {
+  /** A link session is up and the device's ack topic is subscribed. */
+  onUp(): void;
+  onDown(): void;
+  /** The pipeline's application ack: records up to `seq` are stored. */
+  onAck(seq: number): void;
+  onError(err: Error): void;
+}
+
+export interface DeviceLink {
+  readonly connected: boolean;
+  /** Publishes one uplink payload (QoS 1). Only called while connected. */
+  publish(payload: Uint8Array): void;
+  close(): Promise<void>;
+}
+
+export interface LinkOptions {
+  /** Real ms between reconnect attempts. */
+  readonly reconnectMs: number;
+  /** Real seconds of MQTT keepalive. */
+  readonly keepaliveS: number;
+}

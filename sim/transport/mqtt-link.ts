@@ -1,0 +1,56 @@
+/**
+ * A device's MQTT link: mqtt.js, one connection per device, client id = device id, persistent
+ * session (clean: false), QoS 1 both ways (DESIGN.md "Uplink").
+ */
+import mqtt from 'mqtt';
+import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
+import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
+
+export function mqttLink(url: string, deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
+  const topic = upTopic(deviceId);
+  const acks = ackTopic(deviceId);
+  let up = false;
+  const client = mqtt.connect(url, {
+    clientId: deviceId,
+    clean: false,
+    protocolVersion: 4,
+    keepalive: opts.keepaliveS,
+    reconnectPeriod: opts.reconnectMs,
+    connectTimeout: 10_000,
+    resubscribe: false,
+  });
+  client.on('connect', () => {
+    client.subscribe(acks, { qos: 1 }, (err) => {
+      if (err) {
+        events.onError(err);
+        return;
+      }
+      up = true;
+      events.onUp();
+    });
+  });
+  client.on('message', (_topic, payload) => {
+    try {
+      events.onAck(decodeAck(payload).ack);
+    } catch (err) {
+      events.onError(err as Error);
+    }
+  });
+  const down = (): void => {
+    if (!up) return;
+    up = false;
+    events.onDown();
+  };
+  client.on('close', down);
+  client.on('offline', down);
+  client.on('error', (err) => events.onError(err));
+  return {
+    get connected() {
+      return up && client.connected;
+    },
+    publish(payload) {
+      client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 1 });
+    },
+    close: () => new Promise<void>((resolve) => client.end(true, {}, () => resolve())),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The harness's own operator-feed client. It must never cause a false PASS: it resumes from its
+ * last cursor after any disconnect (no gap), drops replays by alarm id, counts malformed messages
+ * instead of crashing, and hands each observation to `onObservation` — which journals it before the
+ * ledger counts it (DESIGN.md "The ledger").
+ */
+import WebSocket from 'ws';
+import type { FeedDecodeError} from '../protocol/feed.ts';
+import { decodeFeedMessage, feedUrl } from '../protocol/feed.ts';
+import { VigilError } from '../protocol/errors.ts';
+import type { Observation } from './ledger.ts';
+
+export interface FeedConsumerOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  /** Start after this cursor (the feed head at provisioning). */
+  readonly after: number;
+  /** Virtual now: when an alarm was received. */
+  readonly now: () => number;
+  readonly onObservation: (o: Observation) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface FeedConsumerStats {
+  connects: number;
+  disconnects: number;
+  alarms: number;
+  replays: number;
+  malformed: number;
+  /** The first few malformed messages, for the report. */
+  malformedSamples: string[];
+}
+
+export class FeedConsumer {
+  private ws: WebSocket | undefined;
+  private cursor: number;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly ids = new Set<string>();
+  readonly stats: FeedConsumerStats = { connects: 0, disconnects: 0, alarms: 0, replays: 0, malformed: 0, malformedSamples: [] };
+
+  constructor(private readonly opts: FeedConsumerOptions) {
+    this.cursor = opts.after;
+  }
+
+  get lastCursor(): number {
+    return this.cursor;
+  }
+
+  /** Connects; resolves once the first connection is open, rejects when the pipeline refuses it. */
+  start(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new VigilError('VIGIL_PIPELINE_UNREACHABLE', `operator feed at ${this.opts.baseUrl} did not answer within ${timeoutMs / 1000} s`, 'check --pipeline and that the pipeline serves /api/v1/feed')), timeoutMs);
+      this.connect((err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  private connect(first?: (err?: Error) => void): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(feedUrl(this.opts.baseUrl, this.cursor), { headers: { authorization: `Bearer ${this.opts.token}` } });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.stats.connects++;
+      first?.();
+      first = undefined;
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      const err = new VigilError('VIGIL_PIPELINE_REJECTED', `operator feed refused the connection: HTTP ${res.statusCode}`, res.statusCode === 401 ? 'pass the pipeline\'s feed token with --token or VIGIL_TOKEN' : 'check --pipeline');
+      ws.terminate();
+      if (first) {
+        first(err);
+        first = undefined;
+        this.stopped = true;
+      }
+    });
+    ws.on('message', (data) => this.onMessage(data.toString()));
+    ws.on('error', (err) => {
+      this.opts.log?.(`feed: ${err.message}`);
+    });
+    ws.on('close', () => {
+      if (this.stopped) return;
+      this.stats.disconnects++;
+      this.opts.log?.(`feed: disconnected, resuming after cursor ${this.cursor}`);
+      this.retryTimer = setTimeout(() => this.connect(first), 250);
+    });
+  }
+
+  private onMessage(raw: string): void {
+    let msg;
+    try {
+      msg = decodeFeedMessage(raw);
+    } catch (err) {
+      this.stats.malformed++;
+      if (this.stats.malformedSamples.length < 10) this.stats.malformedSamples.push(`${(err as FeedDecodeError).reason}: ${raw.slice(0, 120)}`);
+      return;
+    }
+    if (msg.type !== 'alarm') return;
+    if (this.ids.has(msg.alarmId)) {
+      this.stats.replays++;
+      return;
+    }
+    this.ids.add(msg.alarmId);
+    this.cursor = Math.max(this.cursor, msg.cursor);
+    this.stats.alarms++;
+    this.opts.onObservation({ alarm: msg, receivedAt: this.opts.now() });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      ws.close();
+      setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1000);
+    });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The ledger: every expected alarm against what the operator feed showed (DESIGN.md "The ledger").
+ *
+ * For each expected alarm: on time (latency ≤ SLA of its kind), late, dropped (not seen by the end
+ * of the drain), duplicate (seen again under another alarm id); each observed alarm nobody expected
+ * is spurious. Latency = virtual time it reached the feed − its trigger time (docs/RULES.md).
+ * Pure: the same function verifies a live run and a journal replayed after a crash.
+ */
+import hdr from 'hdr-histogram-js';
+import type { AlarmKind } from '../protocol/alarms.ts';
+import { ALARM_KINDS } from '../protocol/alarms.ts';
+import type { FeedAlarm } from '../protocol/feed.ts';
+import { alarmKey, type Expectation } from '../sim/model/oracle/oracle.ts';
+
+export interface Observation {
+  readonly alarm: FeedAlarm;
+  /** Virtual time at which the harness received it from the feed. */
+  readonly receivedAt: number;
+}
+
+export type EntryStatus = 'on_time' | 'late' | 'dropped' | 'duplicate' | 'spurious';
+
+export interface LedgerEntry {
+  readonly status: EntryStatus;
+  readonly deviceId: string;
+  readonly kind: string;
+  readonly seq: number;
+  readonly deviceTime: number;
+  readonly triggerTime: number;
+  readonly zoneId?: string | undefined;
+  readonly alarmId?: string | undefined;
+  readonly receivedAt?: number | undefined;
+  readonly latencyMs?: number | undefined;
+  /** A sentence for a person: what happened to this alarm. */
+  readonly detail: string;
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly slaMs: number;
+}
+
+export interface LedgerCounts {
+  expected: number;
+  onTime: number;
+  late: number;
+  dropped: number;
+  duplicates: number;
+  spurious: number;
+  /** Observed alarms whose trigger time lies outside the run window: neither expected nor spurious. */
+  outOfWindow: number;
+}
+
+export interface Ledger {
+  readonly counts: LedgerCounts;
+  readonly perKind: Readonly<Record<string, LedgerCounts & { observed: number }>>;
+  readonly latencyMs: Readonly<Record<string, LatencySummary>>;
+  /** Every alarm that was not on time or not expected, in trigger-time order. */
+  readonly failures: readonly LedgerEntry[];
+}
+
+export interface LedgerInput {
+  readonly expectations: readonly Expectation[];
+  readonly observations: readonly Observation[];
+  /** The run window, virtual ms: alarms whose trigger time lies inside it are judged. */
+  readonly window: { readonly start: number; readonly end: number };
+  readonly slaMs: Readonly<Record<AlarmKind, number>>;
+  readonly offlineTimeoutMs: number;
+}
+
+/** RULES.md "Trigger time" of an alarm as the pipeline reported it. */
+export function observedTriggerTime(a: FeedAlarm, offlineTimeoutMs: number): number {
+  return a.kind === 'communication_loss' ? a.deviceTime + offlineTimeoutMs : a.deviceTime;
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+function zeroCounts(): LedgerCounts {
+  return { expected: 0, onTime: 0, late: 0, dropped: 0, duplicates: 0, spurious: 0, outOfWindow: 0 };
+}
+
+export function buildLedger(input: LedgerInput): Ledger {
+  const { window, slaMs } = input;
+  const inWindow = (t: number): boolean => t >= window.start && t <= window.end;
+  const counts = zeroCounts();
+  const perKind: Record<string, LedgerCounts & { observed: number }> = {};
+  const kindCounts = (k: string): LedgerCounts & { observed: number } => (perKind[k] ??= { ...zeroCounts(), observed: 0 });
+  for (const k of ALARM_KINDS) kindCounts(k);
+
+  // Observations by alarm key, first arrival first; a replay of an alarm id after resume is not a
+  // new observation (the feed consumer already drops those, this keeps the ledger safe alone).
+  const seen = new Map<string, Observation[]>();
+  const ids = new Set<string>();
+  for (const o of [...input.observations].sort((a, b) => a.alarm.cursor - b.alarm.cursor || a.receivedAt - b.receivedAt)) {
+    if (ids.has(o.alarm.alarmId)) continue;
+    ids.add(o.alarm.alarmId);
+    const key = alarmKey(o.alarm);
+    const list = seen.get(key);
+    if (list) list.push(o);
+    else seen.set(key, [o]);
+  }
+
+  const failures: LedgerEntry[] = [];
+  const latencies = new Map<string, number[]>();
+  const expectedKeys = new Set<string>();
+
+  for (const e of input.expectations) {
+    if (!inWindow(e.triggerTime)) continue;
+    const key = alarmKey(e);
+    if (expectedKeys.has(key)) continue;
+    expectedKeys.add(key);
+    const kc = kindCounts(e.kind);
+    counts.expected++;
+    kc.expected++;
+    const base = { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId };
+    const obs = seen.get(key);
+    if (!obs || obs.length === 0) {
+      counts.dropped++;
+      kc.dropped++;
+      failures.push({ ...base, status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}) never reached the operator feed` });
+      continue;
+    }
+    const first = obs[0] as Observation;
+    const latency = first.receivedAt - e.triggerTime;
+    kc.observed += obs.length;
+    const list = latencies.get(e.kind) ?? [];
+    list.push(Math.max(0, latency));
+    latencies.set(e.kind, list);
+    const sla = slaMs[e.kind];
+    const seenAt = { alarmId: first.alarm.alarmId, receivedAt: first.receivedAt, latencyMs: latency };
+    if (latency <= sla) {
+      counts.onTime++;
+      kc.onTime++;
+    } else {
+      counts.late++;
+      kc.late++;
+      failures.push({ ...base, ...seenAt, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger, SLA ${fmtMs(sla)}` });
+    }
+    for (const dup of obs.slice(1)) {
+      counts.duplicates++;
+      kc.duplicates++;
+      failures.push({
+        ...base, status: 'duplicate', alarmId: dup.alarm.alarmId, receivedAt: dup.receivedAt, latencyMs: dup.receivedAt - e.triggerTime,
+        detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) raised again as ${dup.alarm.alarmId} (first: ${first.alarm.alarmId})`,
+      });
+    }
+  }
+
+  for (const [key, obs] of seen) {
+    if (expectedKeys.has(key)) continue;
+    for (const o of obs) {
+      const a = o.alarm;
+      const trigger = observedTriggerTime(a, input.offlineTimeoutMs);
+      const kc = kindCounts(a.kind);
+      kc.observed++;
+      if (!inWindow(trigger)) {
+        counts.outOfWindow++;
+        kc.outOfWindow++;
+        continue;
+      }
+      counts.spurious++;
+      kc.spurious++;
+      failures.push({
+        status: 'spurious', deviceId: a.deviceId, kind: a.kind, seq: a.seq, deviceTime: a.deviceTime, triggerTime: trigger, zoneId: a.zoneId,
+        alarmId: a.alarmId, receivedAt: o.receivedAt, latencyMs: o.receivedAt - trigger,
+        detail: `${a.kind} of ${a.deviceId} (seq ${a.seq}, alarm ${a.alarmId}) was raised but nothing that happened calls for it`,
+      });
+    }
+  }
+
+  failures.sort((a, b) => a.triggerTime - b.triggerTime || a.deviceId.localeCompare(b.deviceId));
+  const latencyMs: Record<string, LatencySummary> = {};
+  for (const k of ALARM_KINDS) latencyMs[k] = summarise(latencies.get(k) ?? [], slaMs[k]);
+  return { counts, perKind, latencyMs, failures };
+}
+
+/** Latency quantiles with HdrHistogram (3 significant digits), max exact. */
+function summarise(values: readonly number[], slaMs: number): LatencySummary {
+  if (values.length === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0, slaMs };
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 30 * 86_400_000, numberOfSignificantValueDigits: 3 });
+  let max = 0;
+  for (const v of values) {
+    h.recordValue(Math.max(1, Math.round(v)));
+    max = Math.max(max, v);
+  }
+  const q = (p: number): number => Math.min(h.getValueAtPercentile(p), max);
+  const out = { count: values.length, p50: q(50), p95: q(95), p99: q(99), max: Math.round(max), slaMs };
+  h.destroy();
+  return out;
+}
+
+export function fmtMs(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (Math.abs(s) < 120) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${s % 60} s`;
+}
