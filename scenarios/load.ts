@@ -31,7 +31,12 @@ export async function loadScenario(path: string, overrides: ScenarioOverrides = 
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
-    throw new VigilError('VIGIL_SCENARIO_INVALID', `scenario ${basename(file)} does not load: ${(err as Error).message.split('\n')[0]}`, 'fix the TypeScript error in the file');
+    const why = (err as Error).message.split('\n')[0] ?? '';
+    // Node loads a .ts file outside an ESM package as CommonJS, which cannot import Vigil's ESM.
+    const fix = /require\(\) ES Module|require\(esm\)/.test(why)
+      ? 'put the scenario in a folder whose package.json says "type": "module" (as this repository does), or name it *.scenario.mts'
+      : 'fix the error in the file';
+    throw new VigilError('VIGIL_SCENARIO_INVALID', `scenario ${basename(file)} does not load: ${why.slice(0, 200)}`, fix);
   }
   if (typeof mod.default !== 'object' || mod.default === null) {
     throw new VigilError('VIGIL_SCENARIO_INVALID', `scenario ${basename(file)} has no default export`, 'end the file with `export default defineScenario({ … })`');

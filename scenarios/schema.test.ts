@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { validateScenario } from './schema.ts';
+import { parseDuration } from './duration.ts';
+
+describe('durations', () => {
+  it.each([['2h', 7_200_000], ['90m', 5_400_000], ['1h30m', 5_400_000], ['45s', 45_000], ['500ms', 500], ['1.5h', 5_400_000]])('%s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+  it.each(['', '5 mins', '2', 'h', '1h 30m', '-1h'])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('scenario validation', () => {
+  it('fills DOMAIN.md defaults', () => {
+    const r = validateScenario({ name: 'x', duration: '2h', fleet: { psem: 10 } });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.scenario).toMatchObject({ seed: 1, speed: 60, duration: 7_200_000, offlineTimeout: 600_000, slaMs: { exclusion_zone_entry: 240_000 } });
+  });
+
+  it.each([
+    [{ name: 'x', duration: '5 mins', fleet: { psem: 1 } }, 'duration', /duration like "2h"/],
+    [{ name: 'x', duration: '1h', fleet: { psem: 0 } }, 'fleet.psem', /1/],
+    [{ name: 'x', duration: '1h', fleet: { psem: 1 }, speed: -3 }, 'speed', /0/],
+    [{ name: 'X Y', duration: '1h', fleet: { psem: 1 } }, 'name', /lower-case/],
+    [{ name: 'x', duration: '1h', fleet: { psem: 1 }, cities: ['atlantis'] }, 'cities.0', /paris/],
+    [{ name: 'x', duration: '1h', fleet: { psem: 1 }, bogus: 1 }, '(scenario)', /bogus/],
+    [{ name: 'x', duration: '1h', fleet: { psem: 1 }, start: '2021-10-25T14:00' }, 'start', /offset/],
+  ])('rejects %j at %s', (input, path, message) => {
+    const r = validateScenario(input);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems[0]!.path).toBe(path);
+    expect(r.problems[0]!.message).toMatch(message);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { UplinkRecord } from '../../protocol/uplink.ts';
+import { Firmware, type FirmwareConfig } from './firmware.ts';
+import { Trajectory } from './mobility.ts';
+import { rng } from './random.ts';
+import { DEVICE_DEFAULTS } from './defaults.ts';
+
+const T0 = Date.UTC(2021, 9, 25, 12);
+const home = { lat: 48.85, lon: 2.35 };
+
+function device(cfg: Partial<FirmwareConfig> = {}): { fw: Firmware; made: UplinkRecord[] } {
+  const trajectory = new Trajectory({ home, zoneCentre: { lat: 48.86, lon: 2.36 }, errandRadiusKm: 2, zoneVisitChance: 0, meanStayMs: 3_600_000 }, rng(1, 'm'), T0);
+  const fw = new Firmware('PSEM-00001', { ...DEVICE_DEFAULTS, ...cfg }, trajectory, () => false, rng(1, 'g'), T0, 0, 90);
+  return { fw, made: [] };
+}
+
+describe('firmware (store-and-forward)', () => {
+  it('numbers records from 1 without gaps and sends each once while acks come', () => {
+    const { fw, made } = device();
+    const sent: number[] = [];
+    for (let t = T0; t <= T0 + 10 * 60_000; t += 1_000) {
+      for (const b of fw.wake(t, true, (r) => made.push(r))) {
+        sent.push(...b.map((r) => r.seq));
+        fw.onAck(b[b.length - 1]!.seq);
+      }
+    }
+    expect(made.map((r) => r.seq)).toEqual(made.map((_, i) => i + 1));
+    expect(sent).toEqual(made.map((r) => r.seq));
+    expect(fw.pending).toBe(0);
+  });
+
+  it('keeps records while the link is down and sends them all after it comes up', () => {
+    const { fw, made } = device();
+    for (let t = T0; t <= T0 + 30 * 60_000; t += 5_000) expect(fw.wake(t, false, (r) => made.push(r))).toEqual([]);
+    expect(fw.pending).toBe(made.length);
+    fw.onLinkUp(T0 + 30 * 60_000);
+    const batches = fw.wake(T0 + 30 * 60_000, true, (r) => made.push(r));
+    expect(batches.flat().map((r) => r.seq)).toEqual(made.map((r) => r.seq));
+    expect(batches.every((b) => b.length <= DEVICE_DEFAULTS.maxBatch)).toBe(true);
+  });
+
+  it('resends everything unacked after the ack timeout, backing off', () => {
+    const { fw, made } = device();
+    const first = fw.wake(T0, true, (r) => made.push(r)).flat();
+    expect(first).toHaveLength(1);
+    expect(fw.wake(T0 + 4_000, true, () => {})).toEqual([]);
+    const resend1 = fw.wake(T0 + 5_000, true, () => {}).flat();
+    expect(resend1.map((r) => r.seq)).toEqual([1]);
+    // Backed off to 10 s: nothing at +14 s, again at +15 s.
+    expect(fw.wake(T0 + 14_000, true, () => {})).toEqual([]);
+    expect(fw.wake(T0 + 15_000, true, () => {}).flat().map((r) => r.seq)).toEqual([1]);
+    fw.onAck(1);
+    expect(fw.pending).toBe(0);
+    expect(fw.nextWakeAt()).toBeGreaterThan(T0 + 15_000);
+  });
+
+  it('bounds the outbox, dropping the oldest and counting it', () => {
+    const { fw, made } = device({ outboxLimit: 5 });
+    for (let t = T0; t <= T0 + 20 * 60_000; t += 60_000) fw.wake(t, false, (r) => made.push(r));
+    expect(made.length).toBeGreaterThan(5);
+    expect(fw.pending).toBe(5);
+    expect(fw.counters.evicted).toBe(made.length - 5);
+    expect(fw.pendingSeqs).toEqual(made.slice(-5).map((r) => r.seq));
+  });
+
+  it('makes no records after the end of the timeline but still resends', () => {
+    const { fw, made } = device();
+    fw.stopRecordingAfter(T0 + 5 * 60_000);
+    for (let t = T0; t <= T0 + 60 * 60_000; t += 10_000) fw.wake(t, false, (r) => made.push(r));
+    expect(made.every((r) => r.time <= T0 + 5 * 60_000)).toBe(true);
+    fw.onLinkUp(T0 + 60 * 60_000);
+    expect(fw.wake(T0 + 60 * 60_000, true, () => {}).flat()).toHaveLength(made.length);
+  });
+
+  it('never stays silent longer than the 180 s heartbeat, moving or at rest', () => {
+    const { fw, made } = device();
+    for (let t = T0; t <= T0 + 2 * 3_600_000; t += 5_000) fw.wake(t, false, (r) => made.push(r));
+    const hbs = made.filter((r) => r.type === 'heartbeat');
+    expect(hbs.length).toBeGreaterThan(10);
+    for (let i = 1; i < made.length; i++) expect(made[i]!.time - made[i - 1]!.time).toBeLessThanOrEqual(DEVICE_DEFAULTS.heartbeatMs);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { FeedAlarm } from '../protocol/feed.ts';
+import type { Expectation } from '../sim/model/oracle/oracle.ts';
+import { buildLedger, type Observation } from './ledger.ts';
+
+const T0 = 1_000_000_000;
+const sla = { exclusion_zone_entry: 240_000, communication_loss: 240_000 };
+const exp = (deviceId: string, seq: number, t = T0 + seq * 1000): Expectation => ({ deviceId, kind: 'exclusion_zone_entry', seq, deviceTime: t, triggerTime: t, zoneId: `Z-${deviceId}` });
+let cursor = 0;
+const obs = (e: Expectation, latency: number, alarmId = `A${++cursor}`): Observation => ({
+  alarm: { type: 'alarm', cursor: ++cursor, alarmId, deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, raisedAt: e.triggerTime, zoneId: e.zoneId } as FeedAlarm,
+  receivedAt: e.triggerTime + latency,
+});
+const window = { start: T0, end: T0 + 3_600_000 };
+
+describe('ledger', () => {
+  it('classifies on time, late, dropped, duplicate and spurious, naming each', () => {
+    const [a, b, c, d] = [exp('D1', 1), exp('D2', 2), exp('D3', 3), exp('D4', 4)] as [Expectation, Expectation, Expectation, Expectation];
+    const ghost = exp('D9', 9);
+    const l = buildLedger({
+      expectations: [a, b, c, d],
+      observations: [obs(a, 1000), obs(b, 300_000), obs(d, 2000), obs(d, 3000), obs(ghost, 10)],
+      window, slaMs: sla, offlineTimeoutMs: 600_000,
+    });
+    expect(l.counts).toEqual({ expected: 4, onTime: 2, late: 1, dropped: 1, duplicates: 1, spurious: 1, outOfWindow: 0 });
+    expect(l.failures.map((f) => [f.status, f.deviceId])).toEqual([['late', 'D2'], ['dropped', 'D3'], ['duplicate', 'D4'], ['spurious', 'D9']]);
+    expect(l.failures.find((f) => f.status === 'late')!.detail).toMatch(/5 min 0 s after its trigger, SLA 4 min 0 s/);
+    expect(l.latencyMs.exclusion_zone_entry).toMatchObject({ count: 3, max: 300_000 });
+  });
+
+  it('does not count a replay of the same alarm id as a duplicate', () => {
+    const a = exp('D1', 1);
+    const first = obs(a, 1000, 'same');
+    const l = buildLedger({ expectations: [a], observations: [first, { ...first, receivedAt: first.receivedAt + 5 }], window, slaMs: sla, offlineTimeoutMs: 600_000 });
+    expect(l.counts.duplicates).toBe(0);
+    expect(l.counts.onTime).toBe(1);
+  });
+
+  it('ignores alarms triggered outside the run window, both ways', () => {
+    const late = exp('D1', 1, window.end + 1);
+    const l = buildLedger({ expectations: [late], observations: [obs(late, 10)], window, slaMs: sla, offlineTimeoutMs: 600_000 });
+    expect(l.counts).toMatchObject({ expected: 0, spurious: 0, outOfWindow: 1 });
+  });
+
+  it('times communication_loss from deviceTime + offline timeout', () => {
+    const e: Expectation = { deviceId: 'D1', kind: 'communication_loss', seq: 5, deviceTime: T0, triggerTime: T0 + 600_000 };
+    const o: Observation = { alarm: { type: 'alarm', cursor: 1, alarmId: 'X', deviceId: 'D1', kind: 'communication_loss', seq: 5, deviceTime: T0, raisedAt: T0 + 600_500 }, receivedAt: T0 + 601_000 };
+    const l = buildLedger({ expectations: [e], observations: [o], window, slaMs: sla, offlineTimeoutMs: 600_000 });
+    expect(l.counts.onTime).toBe(1);
+    expect(l.latencyMs.communication_loss!.max).toBe(1000);
+  });
+});
