@@ -66,8 +66,13 @@ export function decodeFeedMessage(raw: string): FeedMessage {
   return r.data;
 }
 
+/** `path` under `base`, keeping any path prefix the base URL has (a pipeline behind a proxy). */
+export function underBase(base: string, path: string): URL {
+  return new URL(path.replace(/^\//, ''), base.endsWith('/') ? base : `${base}/`);
+}
+
 export function feedUrl(base: string, after: number): string {
-  const u = new URL(FEED_PATH, base);
+  const u = underBase(base, FEED_PATH);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   u.searchParams.set('after', String(after));
   return u.toString();

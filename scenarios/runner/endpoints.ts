@@ -4,6 +4,7 @@
  */
 import mqtt from 'mqtt';
 import { VigilError } from '../../protocol/errors.ts';
+import { underBase } from '../../protocol/feed.ts';
 import { HEALTH_PATH, PROVISION_PATH, SUMMARY_PATH, type Health, type IngestSummary, type Provisioning, type ProvisioningResult } from '../../protocol/provisioning.ts';
 
 export async function probeBroker(url: string, timeoutMs = 5000): Promise<void> {
@@ -28,7 +29,7 @@ export async function probeBroker(url: string, timeoutMs = 5000): Promise<void> 
 async function call<T>(base: string, path: string, token: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(new URL(path, base), {
+    res = await fetch(underBase(base, path), {
       ...init,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
       signal: AbortSignal.timeout(timeoutMs),

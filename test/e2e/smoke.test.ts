@@ -1,0 +1,64 @@
+/**
+ * The walking skeleton's "done when" (issue 2): the smoke scenario PASSes with ≥ 50 expected alarms
+ * and none dropped — on the embedded broker, on a real mosquitto, and against a pipeline started on
+ * its own with `vigil pipeline` and reached with --pipeline.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPipelineChild, type PipelineChild } from '../../sim/pipeline-process.ts';
+import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
+import { tempDir, vigil, type CliResult } from '../support/cli.ts';
+
+function expectSmokePass(r: CliResult): void {
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+  const run = r.run!;
+  expect(run.schemaVersion).toBe(1);
+  expect(run.verdict).toBe('PASS');
+  expect(run.scenario).toMatchObject({ name: 'smoke', devices: 1000, seed: 2021 });
+  expect(run.ledger.expected).toBeGreaterThanOrEqual(50);
+  expect(run.ledger).toMatchObject({ dropped: 0, late: 0, duplicates: 0, spurious: 0 });
+  expect(run.ledger.onTime).toBe(run.ledger.expected);
+  expect(run.latencyMs.exclusion_zone_entry!.count).toBe(run.ledger.expected);
+  expect(run.completeness.recordsMissing).toBe(0);
+  expect(run.completeness.recordsMade).toBeGreaterThan(50_000);
+  expect(run.failures).toEqual([]);
+  const junit = readFileSync(join(r.runDir!, 'junit.xml'), 'utf8');
+  expect(junit).toMatch(/<testsuites name="vigil" tests="\d+" failures="0">/);
+  expect(junit).toContain('name="no dropped alarms"');
+  expect(r.stdout).toMatch(/^PASS {2}smoke/m);
+}
+
+describe('smoke scenario', () => {
+  it('PASSes on the embedded broker at its own speed', async () => {
+    expectSmokePass(await vigil(['run', 'scenarios/smoke.scenario.ts', '--out', tempDir()]));
+  });
+
+  describe('with mosquitto', () => {
+    let mosquitto: Mosquitto;
+    let pipeline: PipelineChild;
+    const token = 'test-token-e2e';
+    beforeAll(async () => {
+      mosquitto = await startMosquitto();
+      pipeline = await startPipelineChild({ brokerUrl: mosquitto.url, token, dbFile: join(tempDir(), 'p.db') });
+    });
+    afterAll(async () => {
+      await pipeline?.close();
+      await mosquitto?.stop();
+    });
+
+    // At speed 240 (30 s of wall time each) to keep `npm test` within its budget; the embedded run
+    // above covers the scenario's own speed.
+    it('PASSes with --broker pointed at mosquitto', async () => {
+      const r = await vigil(['run', 'scenarios/smoke.scenario.ts', '--broker', mosquitto.url, '--speed', '240', '--out', tempDir()]);
+      expectSmokePass(r);
+      expect(r.run!.broker).toEqual({ kind: 'external', url: mosquitto.url });
+    });
+
+    it('PASSes against a pipeline started on its own (`vigil pipeline`) with --pipeline', async () => {
+      const r = await vigil(['run', 'scenarios/smoke.scenario.ts', '--broker', mosquitto.url, '--pipeline', pipeline.url, '--speed', '240', '--out', tempDir()], { env: { VIGIL_TOKEN: token } });
+      expectSmokePass(r);
+      expect(r.run!.pipeline).toMatchObject({ kind: 'external', url: pipeline.url, server: 'vigil-reference-pipeline' });
+    });
+  });
+});
