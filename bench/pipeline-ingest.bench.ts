@@ -1,0 +1,89 @@
+/**
+ * Ingest throughput of the reference pipeline, end to end: records published → committed → acked.
+ * The pipeline runs as its own process (`vigil pipeline`) on a store file; an aedes broker and the
+ * publishing devices share this process. Not a test (DESIGN.md "Testing": never a timed test).
+ *
+ *   node --import tsx bench/pipeline-ingest.bench.ts [devices=1000] [recordsPerDevice=200] [batch=10]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Aedes } from 'aedes';
+import { connectAsync, type MqttClient } from 'mqtt';
+import type { Provisioning } from '../protocol/provisioning.ts';
+import { ackTopic, decodeAck, encodeBatch, upTopic, type UplinkRecord } from '../protocol/uplink.ts';
+
+const [devices = 1000, perDevice = 200, batch = 10] = process.argv.slice(2).map(Number);
+const TOKEN = 'bench';
+const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+const broker = await Aedes.createBroker();
+const mqttServer = createServer(broker.handle);
+await new Promise<void>((resolve) => mqttServer.listen(0, '127.0.0.1', resolve));
+const brokerUrl = `mqtt://127.0.0.1:${(mqttServer.address() as { port: number }).port}`;
+
+const child = spawn(process.execPath, [join(import.meta.dirname, '../bin/vigil.js'), 'pipeline', '--broker', brokerUrl, '--db', join(dir, 'p.db')],
+  { env: { ...process.env, VIGIL_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise<string>((resolve) => {
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    const m = /serving (http:\/\/\S+)/.exec(l);
+    if (m?.[1]) resolve(m[1]);
+  });
+});
+const now = Date.now();
+const ids = Array.from({ length: devices }, (_, i) => `b${i}`);
+const prov: Provisioning = {
+  runId: `bench-${now}`, clock: { startVirtual: now, startReal: now, speed: 1 }, offlineTimeoutMs: 3_600_000,
+  devices: ids.map((deviceId) => ({ deviceId, type: 'pse' })),
+  zones: ids.map((deviceId) => ({ zoneId: 'z', kind: 'exclusion', deviceId, polygon: [[2.0, 48.0], [2.1, 48.0], [2.1, 48.1], [2.0, 48.1], [2.0, 48.0]] })),
+};
+await fetch(new URL('/api/v1/provision', url), { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(prov) });
+
+let done = 0;
+let resolveAll!: () => void;
+const all = new Promise<void>((r) => (resolveAll = r));
+const clients: MqttClient[] = [];
+for (const id of ids) {
+  const c = await connectAsync(brokerUrl, { clientId: id, clean: true, protocolVersion: 4 });
+  let finished = false;
+  c.on('message', (_t, p) => {
+    if (!finished && decodeAck(p).ack === perDevice) {
+      finished = true;
+      if (++done === devices) resolveAll();
+    }
+  });
+  await c.subscribeAsync(ackTopic(id), { qos: 1 });
+  clients.push(c);
+}
+
+/** CPU seconds the pipeline process has used (Linux /proc; clock ticks assumed 100/s). */
+const pipelineCpu = (): number => {
+  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const cpu0 = pipelineCpu();
+const t0 = performance.now();
+for (let from = 1; from <= perDevice; from += batch) {
+  await Promise.all(clients.map((c, i) => {
+    const records: UplinkRecord[] = [];
+    for (let s = from; s < from + batch && s <= perDevice; s++) {
+      records.push({ device: ids[i]!, seq: s, time: now + s * 1000, battery: 70, type: 'position', accuracy: 5, lat: 48 + (s % 7) * 0.02, lon: 2.05 });
+    }
+    return c.publishAsync(upTopic(ids[i]!), Buffer.from(encodeBatch(records)), { qos: 1 });
+  }));
+}
+await all;
+const secs = (performance.now() - t0) / 1000;
+const cpu = pipelineCpu() - cpu0;
+const total = devices * perDevice;
+process.stdout.write(`${total} records from ${devices} devices in batches of ${batch}: ${secs.toFixed(2)} s, ` +
+  `${Math.round(total / secs)} records/s acked end to end; pipeline CPU ${cpu.toFixed(2)} s = ${Math.round(total / cpu)} records per pipeline CPU-second\n`);
+
+await Promise.all(clients.map((c) => c.endAsync()));
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+broker.close();
+mqttServer.close();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,121 @@
+/**
+ * The HTTP API (protocol/provisioning.ts): provisioning and ingest summary behind the bearer token,
+ * health without it. node:http, no framework: three routes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HEALTH_PATH, PROVISION_PATH, Provisioning, SUMMARY_PATH, type Health } from '../protocol/provisioning.ts';
+import { FEED_PATH } from '../protocol/feed.ts';
+import { bearerOk } from './auth.ts';
+import type { Engine } from './engine.ts';
+
+export const SERVER_NAME = 'vigil-reference-pipeline';
+export const SERVER_VERSION = '0.1.0';
+/** 15,000 devices with zones is a few MB of JSON. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface HttpDeps {
+  engine: Engine;
+  token: string;
+  /** Health is ok while the broker connection is up. */
+  healthy: () => boolean;
+  log: (line: string) => void;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body: larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Schema first, then what a schema cannot say: cross-references and uniqueness. Errors name the field. */
+export function parseProvisioning(text: string): Provisioning {
+  let x: unknown;
+  try {
+    x = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'body: not JSON');
+  }
+  const r = Provisioning.safeParse(x);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new HttpError(400, `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const p = r.data;
+  const devices = new Set<string>();
+  p.devices.forEach((d, i) => {
+    if (devices.has(d.deviceId)) throw new HttpError(400, `devices.${i}.deviceId: duplicate device ${d.deviceId}`);
+    devices.add(d.deviceId);
+  });
+  const zones = new Set<string>();
+  p.zones.forEach((z, i) => {
+    if (!devices.has(z.deviceId)) throw new HttpError(400, `zones.${i}.deviceId: device ${z.deviceId} is not provisioned`);
+    const key = `${z.deviceId}\u0000${z.zoneId}`;
+    if (zones.has(key)) throw new HttpError(400, `zones.${i}.zoneId: duplicate zone ${z.zoneId} for device ${z.deviceId}`);
+    zones.add(key);
+  });
+  return p;
+}
+
+export function httpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const method = req.method ?? 'GET';
+    const only = (m: string): void => {
+      if (method !== m) throw new HttpError(405, `method ${method} not allowed on ${path}`);
+    };
+    const authed = (): void => {
+      if (!bearerOk(req.headers, deps.token)) throw new HttpError(401, 'missing or wrong bearer token');
+    };
+    switch (path) {
+      case HEALTH_PATH: {
+        only('GET');
+        const h: Health = { ok: deps.healthy(), server: SERVER_NAME, version: SERVER_VERSION, runId: deps.engine.runId };
+        return send(res, 200, h);
+      }
+      case PROVISION_PATH: {
+        only('POST');
+        authed();
+        const p = parseProvisioning(await readBody(req));
+        return send(res, 200, deps.engine.provision(p));
+      }
+      case SUMMARY_PATH:
+        only('GET');
+        authed();
+        return send(res, 200, deps.engine.summary());
+      case FEED_PATH:
+        throw new HttpError(426, 'the feed is a WebSocket');
+      default:
+        throw new HttpError(404, `no route ${path}`);
+    }
+  };
+  return (req, res) => {
+    route(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) deps.log(`HTTP ${req.method ?? ''} ${req.url ?? ''} failed: ${String(err)}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      send(res, status, { error: err instanceof Error ? err.message : String(err) },
+        status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    });
+  };
+}

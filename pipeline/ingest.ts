@@ -1,0 +1,136 @@
+/**
+ * MQTT ingest: one persistent session (clean: false, stable client id) subscribed to every device's
+ * uplink at QoS 1, so messages the broker queues while the pipeline is down reach it after a restart.
+ * Batches are decoded and queued on the engine; a commit loop flushes them every few ms (group
+ * commit), and acks go out only after the commit (DESIGN.md "Uplink").
+ *
+ * The broker PUBACK is sent on receipt, not after the commit: mqtt.js handles inbound publishes one
+ * at a time, so holding PUBACK until the commit would cap ingest at one message per commit. Nothing is
+ * lost by it: the device keeps every record until the application ack covers it, and resends.
+ */
+import { connect, type MqttClient } from 'mqtt';
+import { UPLINK_SUBSCRIPTION, UplinkDecodeError, ackTopic, decodeBatch, deviceOfUpTopic, encodeAck } from '../protocol/uplink.ts';
+import type { Engine } from './engine.ts';
+import { limitedLog } from './log.ts';
+
+export interface IngestOptions {
+  brokerUrl: string;
+  clientId: string;
+  engine: Engine;
+  log: (line: string) => void;
+  /** Real ms between group commits while records arrive. */
+  commitIntervalMs?: number;
+  /** Pending records that trigger a commit at once instead of waiting for the tick. */
+  commitBatchRecords?: number;
+}
+
+export class Ingest {
+  private readonly client: MqttClient;
+  private readonly engine: Engine;
+  private readonly badLog: (line: string) => void;
+  private readonly interval: number;
+  private readonly batchRecords: number;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private closed = false;
+  private readyResolve!: () => void;
+  /** Resolves once the first subscription is granted. */
+  readonly ready: Promise<void>;
+
+  constructor(private readonly opts: IngestOptions) {
+    this.engine = opts.engine;
+    this.badLog = limitedLog(opts.log);
+    this.interval = opts.commitIntervalMs ?? 10;
+    this.batchRecords = opts.commitBatchRecords ?? 5000;
+    this.ready = new Promise((resolve) => (this.readyResolve = resolve));
+    this.client = connect(opts.brokerUrl, {
+      protocolVersion: 4,
+      clientId: opts.clientId,
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      // We subscribe on every connect ourselves (also when the broker lost our session).
+      resubscribe: false,
+    });
+    this.client.on('connect', (connack) => {
+      opts.log(`mqtt connected to ${opts.brokerUrl} as ${opts.clientId} (session present: ${String(connack.sessionPresent)})`);
+      this.client.subscribe(UPLINK_SUBSCRIPTION, { qos: 1 }, (err, granted) => {
+        const qos = granted?.[0]?.qos;
+        if (err || qos === undefined || qos > 2) {
+          opts.log(`mqtt subscribe to ${UPLINK_SUBSCRIPTION} failed: ${err ? err.message : `granted ${String(qos)}`}`);
+          return;
+        }
+        this.readyResolve();
+      });
+    });
+    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    // While the broker is down this fires on every reconnect attempt: rate-limited.
+    this.client.on('error', (err) => this.badLog(`mqtt error: ${err.message}`));
+    this.client.on('offline', () => opts.log('mqtt offline, reconnecting'));
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (this.closed) return;
+    const device = deviceOfUpTopic(topic);
+    if (device === undefined) {
+      this.engine.stats.invalid++;
+      this.badLog(`ignored message on ${topic}: not an uplink topic`);
+      return;
+    }
+    let records;
+    try {
+      records = decodeBatch(payload, device).records;
+    } catch (err) {
+      this.engine.stats.invalid++;
+      this.badLog(`ignored batch from ${device}: ${err instanceof UplinkDecodeError ? err.reason : String(err)}`);
+      return;
+    }
+    if (!this.engine.accept(device, records)) {
+      this.badLog(`ignored batch from ${device}: device not provisioned`);
+      return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.engine.pendingRecords >= this.batchRecords) {
+      this.immediate ??= setImmediate(() => this.commit());
+    } else {
+      this.timer ??= setTimeout(() => this.commit(), this.interval);
+    }
+  }
+
+  private commit(): void {
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.engine.flush();
+  }
+
+  /** Publishes `encodeAck(device, contiguousSeq)` for each device. Skipped while offline: devices resend, and a duplicate is re-acked. */
+  publishAcks(acks: ReadonlyMap<string, number>): void {
+    if (!this.client.connected) return;
+    for (const [device, seq] of acks) {
+      const a = encodeAck(device, seq);
+      this.client.publish(ackTopic(device), Buffer.from(a.buffer, a.byteOffset, a.byteLength), { qos: 1 }, (err) => {
+        if (err) this.badLog(`ack to ${device} failed: ${err.message}`);
+      });
+    }
+  }
+
+  /** Stops taking messages, commits what is pending (acks go out), then disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.engine.flush();
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+    await this.client.endAsync();
+  }
+}

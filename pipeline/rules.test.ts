@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { compileRing } from './geometry.ts';
+import { checkSilence, newSilenceState, noteReceived, watchdogPeriodMs } from './rules/communication-loss.ts';
+import { evaluatePosition, type Zone, type ZoneStates } from './rules/exclusion-zone.ts';
+
+const z1: Zone = { zoneId: 'z1', ring: compileRing([[2.0, 48.0], [2.1, 48.0], [2.1, 48.1], [2.0, 48.1], [2.0, 48.0]]) };
+const z2: Zone = { zoneId: 'z2', ring: compileRing([[2.05, 48.05], [2.2, 48.05], [2.2, 48.2], [2.05, 48.2], [2.05, 48.05]]) };
+
+describe('exclusion_zone_entry', () => {
+  it('starts outside; entry alarms once, staying inside does not, exit clears, re-entry alarms again', () => {
+    const s: ZoneStates = new Map();
+    expect(evaluatePosition(47.9, 2.05, [z1], s)).toEqual([]);
+    expect(evaluatePosition(48.05, 2.05, [z1], s)).toEqual([{ zoneId: 'z1', inside: true, alarm: true }]);
+    expect(evaluatePosition(48.06, 2.06, [z1], s)).toEqual([]);
+    expect(evaluatePosition(48.2, 2.06, [z1], s)).toEqual([{ zoneId: 'z1', inside: false, alarm: false }]);
+    expect(evaluatePosition(48.2, 2.07, [z1], s)).toEqual([]);
+    expect(evaluatePosition(48.05, 2.05, [z1], s)).toEqual([{ zoneId: 'z1', inside: true, alarm: true }]);
+  });
+
+  it('a first record inside raises (the state starts outside)', () => {
+    expect(evaluatePosition(48.05, 2.05, [z1], new Map())).toEqual([{ zoneId: 'z1', inside: true, alarm: true }]);
+  });
+
+  it('a point on the boundary is inside', () => {
+    const s: ZoneStates = new Map();
+    expect(evaluatePosition(48.0, 2.05, [z1], s)).toEqual([{ zoneId: 'z1', inside: true, alarm: true }]);
+    // Moving along the boundary stays inside.
+    expect(evaluatePosition(48.1, 2.1, [z1], s)).toEqual([]);
+  });
+
+  it('zones are independent', () => {
+    const s: ZoneStates = new Map();
+    expect(evaluatePosition(48.02, 2.02, [z1, z2], s).map((c) => c.zoneId)).toEqual(['z1']);
+    expect(evaluatePosition(48.07, 2.07, [z1, z2], s)).toEqual([{ zoneId: 'z2', inside: true, alarm: true }]);
+    expect(evaluatePosition(48.15, 2.15, [z1, z2], s)).toEqual([{ zoneId: 'z1', inside: false, alarm: false }]);
+    expect(s.get('z1')).toBe(false);
+    expect(s.get('z2')).toBe(true);
+  });
+
+  it('a state restored as inside does not raise again', () => {
+    const s: ZoneStates = new Map([['z1', true]]);
+    expect(evaluatePosition(48.05, 2.05, [z1], s)).toEqual([]);
+  });
+});
+
+describe('communication_loss', () => {
+  const T = 600_000;
+
+  it('a device never heard from is not watched', () => {
+    expect(checkSilence(newSilenceState(), 1e15, T)).toBeNull();
+  });
+
+  it('fires once at L + timeout, naming the last record', () => {
+    const s = newSilenceState();
+    noteReceived(s, 1, 1000);
+    noteReceived(s, 2, 5000);
+    expect(checkSilence(s, 5000 + T - 1, T)).toBeNull();
+    expect(checkSilence(s, 5000 + T, T)).toEqual({ seq: 2, deviceTime: 5000 });
+    expect(checkSilence(s, 5000 + 10 * T, T)).toBeNull();
+  });
+
+  it('L is the highest seq received, not the latest to arrive', () => {
+    const s = newSilenceState();
+    noteReceived(s, 5, 50_000);
+    noteReceived(s, 3, 30_000); // a gap filled later
+    expect(checkSilence(s, 50_000 + T, T)).toEqual({ seq: 5, deviceTime: 50_000 });
+  });
+
+  it('re-arms only on a higher seq than the open alarm names', () => {
+    const s = newSilenceState();
+    noteReceived(s, 10, 100_000);
+    noteReceived(s, 11, 110_000);
+    expect(checkSilence(s, 110_000 + T, T)?.seq).toBe(11);
+    noteReceived(s, 9, 90_000); // an old resend: still open
+    expect(checkSilence(s, 110_000 + 5 * T, T)).toBeNull();
+    noteReceived(s, 12, 120_000);
+    expect(checkSilence(s, 120_000 + T - 1, T)).toBeNull();
+    expect(checkSilence(s, 120_000 + T, T)).toEqual({ seq: 12, deviceTime: 120_000 });
+  });
+
+  it('watchdog period: ~1 s real, at most 5 virtual s', () => {
+    expect(watchdogPeriodMs(1)).toBe(1000);
+    expect(watchdogPeriodMs(100)).toBe(50);
+    expect(watchdogPeriodMs(1e6)).toBe(5);
+  });
+});

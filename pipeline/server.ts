@@ -1,0 +1,96 @@
+/**
+ * The reference monitoring centre (DESIGN.md "The house", pipeline/): wires the store, the engine
+ * (group commit + rules), MQTT ingest, the watchdog, the HTTP API and the operator feed. It speaks
+ * only the wire contracts in protocol/.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Engine, type EngineStats } from './engine.ts';
+import { Feed } from './feed.ts';
+import { SERVER_NAME, httpHandler } from './http.ts';
+import { Ingest } from './ingest.ts';
+import { Store } from './store.ts';
+import { Watchdog } from './watchdog.ts';
+
+export interface PipelineOptions {
+  brokerUrl: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** SQLite file; data survives a restart (also kill -9). Default: in memory, gone on close. */
+  dbFile?: string;
+  token: string;
+  log?: (line: string) => void;
+  /** MQTT client id of the pipeline's persistent session. Default `vigil-pipeline`. */
+  clientId?: string;
+  /** Real ms to wait for the first MQTT subscription before giving up. Default 15,000. */
+  connectTimeoutMs?: number;
+}
+
+export interface RunningPipeline {
+  /** http://HOST:PORT */
+  url: string;
+  /** Counters since start (batches, records, duplicates, rejected, commits, alarms). */
+  stats(): Readonly<EngineStats>;
+  close(): Promise<void>;
+}
+
+export async function startPipeline(opts: PipelineOptions): Promise<RunningPipeline> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[pipeline] ${line}\n`));
+  const host = opts.host ?? '127.0.0.1';
+  const store = new Store(opts.dbFile ?? ':memory:');
+  // The commit hook acks through ingest and wakes the feed, both built below; no commit can happen
+  // before they exist (commits follow messages or requests, which need a later event-loop turn).
+  const engine = new Engine(store, {
+    log,
+    afterCommit: (r) => {
+      ingest.publishAcks(r.acks);
+      if (r.alarms > 0) feed.notify();
+    },
+  });
+  const server = http.createServer(httpHandler({ engine, token: opts.token, healthy: () => ingest.connected, log }));
+  const feed = new Feed({ server, store, token: opts.token, serverName: SERVER_NAME, now: () => engine.now(), log });
+  const watchdog = new Watchdog(engine, log);
+  const ingest = new Ingest({ brokerUrl: opts.brokerUrl, clientId: opts.clientId ?? 'vigil-pipeline', engine, log });
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    watchdog.stop();
+    await ingest.close();
+    feed.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    store.close();
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const timeoutMs = opts.connectTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ingest.ready,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no MQTT subscription at ${opts.brokerUrl} after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`listening on ${url}${opts.dbFile ? `, store ${opts.dbFile}` : ''}${engine.runId ? `, run ${engine.runId}` : ''}`);
+  return { url, stats: () => ({ ...engine.stats }), close };
+}
