@@ -3,6 +3,8 @@
  * (group commit + rules), MQTT ingest, the watchdog, the HTTP API and the operator feed. It speaks
  * only the wire contracts in protocol/.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Engine, type EngineStats } from './engine.ts';
@@ -22,7 +24,11 @@ export interface PipelineOptions {
   dbFile?: string;
   token: string;
   log?: (line: string) => void;
-  /** MQTT client id of the pipeline's persistent session. Default `vigil-pipeline`. */
+  /**
+   * MQTT client id of the pipeline's persistent session. Default: `vigil-pipeline-` + a hash of the
+   * db file, so a restart on the same data resumes its session while two pipelines sharing a broker
+   * never take each other's (a broker disconnects the older of two clients with one id, MQTT-3.1.4-2).
+   */
   clientId?: string;
   /** Real ms to wait for the first MQTT subscription before giving up. Default 15,000. */
   connectTimeoutMs?: number;
@@ -34,6 +40,11 @@ export interface RunningPipeline {
   /** Counters since start (batches, records, duplicates, rejected, commits, alarms). */
   stats(): Readonly<EngineStats>;
   close(): Promise<void>;
+}
+
+function defaultClientId(dbFile: string | undefined): string {
+  const key = dbFile && dbFile !== ':memory:' ? resolve(dbFile) : `memory-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `vigil-pipeline-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
 
 export async function startPipeline(opts: PipelineOptions): Promise<RunningPipeline> {
@@ -52,7 +63,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<RunningPipel
   const server = http.createServer(httpHandler({ engine, token: opts.token, healthy: () => ingest.connected, log }));
   const feed = new Feed({ server, store, token: opts.token, serverName: SERVER_NAME, now: () => engine.now(), log });
   const watchdog = new Watchdog(engine, log);
-  const ingest = new Ingest({ brokerUrl: opts.brokerUrl, clientId: opts.clientId ?? 'vigil-pipeline', engine, log });
+  const ingest = new Ingest({ brokerUrl: opts.brokerUrl, clientId: opts.clientId ?? defaultClientId(opts.dbFile), engine, log });
 
   let closed = false;
   const close = async (): Promise<void> => {

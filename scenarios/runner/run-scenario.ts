@@ -46,6 +46,9 @@ export interface RunOutcome {
   readonly runDir: string;
 }
 
+/** Real milliseconds a device waits for the pipeline's ack at least, whatever the speed. */
+const ACK_TIMEOUT_REAL_FLOOR_MS = 2000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function newRunId(name: string): string {
@@ -132,7 +135,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await feed.start();
     teardowns.add('feed consumer', () => feed.stop());
 
-    const cfg = { ...DEVICE_DEFAULTS };
+    // Pipeline and network latency do not compress with virtual time: a 5 s ack timeout is 21 ms of
+    // real time at speed 240, and every record would be resent before its ack could arrive. The
+    // timeout never drops below ACK_TIMEOUT_REAL_FLOOR_MS of real time.
+    const ackTimeoutMs = Math.max(DEVICE_DEFAULTS.ackTimeoutMs, ACK_TIMEOUT_REAL_FLOOR_MS * scenario.speed);
+    const cfg = { ...DEVICE_DEFAULTS, ackTimeoutMs, maxAckTimeoutMs: Math.max(DEVICE_DEFAULTS.maxAckTimeoutMs, ackTimeoutMs) };
     const firmwares = plan.map((d) => {
       const fw = createFirmware(d, scenario.seed, start, cfg);
       fw.stopRecordingAfter(end);

@@ -1,6 +1,10 @@
 /**
  * A device's MQTT link: mqtt.js, one connection per device, client id = device id, persistent
  * session (clean: false), QoS 1 both ways (DESIGN.md "Uplink").
+ *
+ * The first connection of a run starts clean: a session left on the broker by an earlier run with
+ * the same device ids would deliver that run's acks, and an ack for a seq of another run would make
+ * the firmware drop records the pipeline never stored. From the first CONNACK on, sessions persist.
  */
 import mqtt from 'mqtt';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
@@ -12,7 +16,7 @@ export function mqttLink(url: string, deviceId: string, events: LinkEvents, opts
   let up = false;
   const client = mqtt.connect(url, {
     clientId: deviceId,
-    clean: false,
+    clean: true,
     protocolVersion: 4,
     keepalive: opts.keepaliveS,
     reconnectPeriod: opts.reconnectMs,
@@ -20,6 +24,7 @@ export function mqttLink(url: string, deviceId: string, events: LinkEvents, opts
     resubscribe: false,
   });
   client.on('connect', () => {
+    client.options.clean = false;
     client.subscribe(acks, { qos: 1 }, (err) => {
       if (err) {
         events.onError(err);
