@@ -5,11 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Aedes } from 'aedes';
+import { startAedes, type RunningBroker } from '../test/support/aedes.ts';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -21,26 +20,20 @@ const TOKEN = 'crash-token';
 const DEVICES = 20;
 const ZONE: [number, number][] = [[2.0, 48.0], [2.1, 48.0], [2.1, 48.1], [2.0, 48.1], [2.0, 48.0]];
 
-let broker: Aedes;
-let mqttServer: Server;
+let broker: RunningBroker;
 let brokerUrl: string;
 let dir: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vigil-crash-'));
-  broker = await Aedes.createBroker();
-  mqttServer = createServer(broker.handle);
-  await new Promise<void>((resolve) => mqttServer.listen(0, '127.0.0.1', resolve));
-  const addr = mqttServer.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no broker address');
-  brokerUrl = `mqtt://127.0.0.1:${addr.port}`;
+  broker = await startAedes();
+  brokerUrl = broker.url;
 });
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await new Promise<void>((resolve) => broker.close(() => resolve()));
-  await new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+  await broker.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

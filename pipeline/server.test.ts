@@ -3,10 +3,9 @@
  * client, HTTP, and a store file reopened by a second pipeline.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
+import { startAedes, type RunningBroker } from '../test/support/aedes.ts';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -71,8 +70,7 @@ async function api(base: string, path: string, init: { method?: string; body?: u
 }
 
 describe('pipeline with a broker', () => {
-  let broker: Aedes;
-  let mqttServer: Server;
+  let broker: RunningBroker;
   let brokerUrl: string;
   let dir: string;
   let pipeline: RunningPipeline | undefined;
@@ -91,19 +89,14 @@ describe('pipeline with a broker', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-pipeline-'));
-    broker = await Aedes.createBroker();
-    mqttServer = createServer(broker.handle);
-    await new Promise<void>((resolve) => mqttServer.listen(0, '127.0.0.1', resolve));
-    const addr = mqttServer.address();
-    if (addr === null || typeof addr === 'string') throw new Error('no broker address');
-    brokerUrl = `mqtt://127.0.0.1:${addr.port}`;
+    broker = await startAedes();
+    brokerUrl = broker.url;
   });
 
   afterAll(async () => {
     for (const c of closers.reverse()) await c();
     await pipeline?.close();
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
-    await new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+    await broker.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -39,15 +39,9 @@ export interface NewAlarm {
   readonly zoneId: string | null;
 }
 
-export interface AlarmRow {
+export interface AlarmRow extends Omit<NewAlarm, 'epoch'> {
   readonly cursor: number;
   readonly alarmId: string;
-  readonly deviceId: string;
-  readonly kind: AlarmKind;
-  readonly seq: number;
-  readonly deviceTime: number;
-  readonly raisedAt: number;
-  readonly zoneId: string | null;
 }
 
 const SCHEMA = `
