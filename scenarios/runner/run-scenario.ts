@@ -12,7 +12,7 @@ import { startEmbeddedBroker } from '../../sim/broker.ts';
 import { Fleet } from '../../sim/fleet.ts';
 import { startPipelineChild } from '../../sim/pipeline-process.ts';
 import { planFleet, createFirmware } from '../../sim/model/fleet-plan.ts';
-import { DEVICE_DEFAULTS } from '../../sim/model/defaults.ts';
+import { deviceConfigForSpeed } from '../../sim/model/defaults.ts';
 import { Oracle, alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { FeedConsumer } from '../../verify/feed-consumer.ts';
 import { Journal } from '../../verify/journal.ts';
@@ -45,9 +45,6 @@ export interface RunOutcome {
   readonly result: RunResult;
   readonly runDir: string;
 }
-
-/** Real milliseconds a device waits for the pipeline's ack at least, whatever the speed. */
-const ACK_TIMEOUT_REAL_FLOOR_MS = 2000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -135,11 +132,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await feed.start();
     teardowns.add('feed consumer', () => feed.stop());
 
-    // Pipeline and network latency do not compress with virtual time: a 5 s ack timeout is 21 ms of
-    // real time at speed 240, and every record would be resent before its ack could arrive. The
-    // timeout never drops below ACK_TIMEOUT_REAL_FLOOR_MS of real time.
-    const ackTimeoutMs = Math.max(DEVICE_DEFAULTS.ackTimeoutMs, ACK_TIMEOUT_REAL_FLOOR_MS * scenario.speed);
-    const cfg = { ...DEVICE_DEFAULTS, ackTimeoutMs, maxAckTimeoutMs: Math.max(DEVICE_DEFAULTS.maxAckTimeoutMs, ackTimeoutMs) };
+    const cfg = deviceConfigForSpeed(scenario.speed);
     const firmwares = plan.map((d) => {
       const fw = createFirmware(d, scenario.seed, start, cfg);
       fw.stopRecordingAfter(end);

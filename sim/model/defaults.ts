@@ -46,3 +46,17 @@ export const DEFAULT_SLA_MS: Readonly<Record<AlarmKind, number>> = {
 export const VIOLATIONS_PER_WEARER_PER_DAY = 1.25;
 
 export const TIME = { SECOND, MINUTE, HOUR } as const;
+
+/** Real milliseconds a device waits for the pipeline's ack at least, whatever the speed. */
+export const ACK_TIMEOUT_REAL_FLOOR_MS = 2000;
+
+/**
+ * The device defaults for a run at `speed`. Pipeline and network latency do not compress with
+ * virtual time: DOMAIN.md's 5 s ack timeout is 21 ms of real time at speed 240, and every record
+ * would be resent before its ack could arrive. So the ack timeout never drops below
+ * ACK_TIMEOUT_REAL_FLOOR_MS of real time.
+ */
+export function deviceConfigForSpeed(speed: number, base: typeof DEVICE_DEFAULTS = DEVICE_DEFAULTS): { -readonly [K in keyof typeof DEVICE_DEFAULTS]: number } {
+  const ackTimeoutMs = Math.max(base.ackTimeoutMs, ACK_TIMEOUT_REAL_FLOOR_MS * speed);
+  return { ...base, ackTimeoutMs, maxAckTimeoutMs: Math.max(base.maxAckTimeoutMs, ackTimeoutMs) };
+}

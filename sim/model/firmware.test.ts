@@ -80,3 +80,12 @@ describe('firmware (store-and-forward)', () => {
     for (let i = 1; i < made.length; i++) expect(made[i]!.time - made[i - 1]!.time).toBeLessThanOrEqual(DEVICE_DEFAULTS.heartbeatMs);
   });
 });
+
+describe('device config for a speed', () => {
+  it('keeps DOMAIN.md\'s 5 s ack timeout at real time and floors it at 2 s of real time when faster', async () => {
+    const { deviceConfigForSpeed } = await import('./defaults.ts');
+    expect(deviceConfigForSpeed(1).ackTimeoutMs).toBe(5_000);
+    expect(deviceConfigForSpeed(60).ackTimeoutMs).toBe(120_000);
+    expect(deviceConfigForSpeed(240).maxAckTimeoutMs).toBeGreaterThanOrEqual(480_000);
+  });
+});

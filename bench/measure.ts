@@ -1,0 +1,123 @@
+/**
+ * The measurement both contenders of `npm run bench` share, so they are measured the same way: each
+ * contender runs in its own child process (fleet.bench.ts) and hands `measure` a small adapter.
+ *
+ * Child → parent protocol, one JSON line each on stdout: `{"event":"steady-start"}`,
+ * `{"event":"steady-end"}` (the parent reads the broker's and the acker's CPU between the two), then
+ * the `ContenderResult`. Progress goes to stderr.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export interface BenchParams {
+  readonly url: string;
+  readonly devices: number;
+  readonly seconds: number;
+  readonly connectRatePerS: number;
+}
+
+export interface ContenderResult {
+  readonly name: string;
+  readonly devices: number;
+  readonly connected: number;
+  /** First connect started → all devices connected; null when they did not all connect in time. */
+  readonly connectS: number | null;
+  readonly steadyS: number;
+  readonly messagesPerS: number;
+  /** Records published per second, first sends and resends (a publish is a batch of ≥ 1 record). */
+  readonly recordsPerS: number;
+  readonly resentPerS: number;
+  readonly acksPerS: number;
+  readonly cpuPct: number;
+  readonly eventLoopP99Ms: number;
+  readonly rssBytes: number;
+  /** Peak RSS of the whole process lifetime so far (getrusage maxrss). */
+  readonly peakRssBytes: number;
+  readonly rssPerDeviceBytes: number;
+  /** Heap in use after a full GC at the end of the window: live objects, without garbage or buffers. */
+  readonly heapAfterGcBytes: number;
+  /** Contender-specific counters at the end of the steady window. */
+  readonly extra: Readonly<Record<string, number>>;
+}
+
+export interface Contender {
+  /** Starts connecting every device (spread at `connectRatePerS`). */
+  start(): void;
+  connected(): number;
+  /** Uplink publishes so far. */
+  publishes(): number;
+  /** Records in those publishes so far: first sends and resends. */
+  records(): { sent: number; resent: number };
+  /** Acks received so far (what counts as one is the contender's to say). */
+  acks(): number;
+  extra(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export function paramsFromArgv(): BenchParams {
+  return JSON.parse(process.argv[2] ?? '') as BenchParams;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const cpuMicros = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+const emit = (x: object): boolean => process.stdout.write(`${JSON.stringify(x)}\n`);
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/** Runs one contender: connect phase, steady window, result line, clean close, exit. */
+export async function measure(name: string, p: BenchParams, make: () => Contender): Promise<never> {
+  // The per-device cost includes everything `make` builds (Vigil: the plan and the firmwares).
+  gc();
+  const rss0 = process.memoryUsage().rss;
+  const c = make();
+
+  const t0 = performance.now();
+  c.start();
+  // Generous: twice the planned spread plus a minute, then measure whatever did connect.
+  const deadline = t0 + 2 * (p.devices / p.connectRatePerS) * 1000 + 60_000;
+  let lastLog = t0;
+  while (c.connected() < p.devices && performance.now() < deadline) {
+    await sleep(10);
+    if (performance.now() - lastLog > 5000) {
+      lastLog = performance.now();
+      process.stderr.write(`  ${name}: ${c.connected()}/${p.devices} connected\n`);
+    }
+  }
+  const connected = c.connected();
+  const connectS = connected === p.devices ? (performance.now() - t0) / 1000 : null;
+  process.stderr.write(`  ${name}: ${connected}/${p.devices} connected in ${((performance.now() - t0) / 1000).toFixed(1)} s; steady window ${p.seconds} s\n`);
+
+  emit({ event: 'steady-start' });
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
+  const w0 = performance.now();
+  const cpu0 = cpuMicros();
+  const pub0 = c.publishes();
+  const rec0 = c.records();
+  const ack0 = c.acks();
+  await sleep(p.seconds * 1000);
+  const wallS = (performance.now() - w0) / 1000;
+  const cpuS = (cpuMicros() - cpu0) / 1e6;
+  const messagesPerS = (c.publishes() - pub0) / wallS;
+  const rec1 = c.records();
+  const acksPerS = (c.acks() - ack0) / wallS;
+  const rss = process.memoryUsage().rss;
+  eld.disable();
+  emit({ event: 'steady-end' });
+  gc();
+  const heapAfterGc = process.memoryUsage().heapUsed;
+
+  const result: ContenderResult = {
+    name, devices: p.devices, connected, connectS, steadyS: wallS, messagesPerS,
+    recordsPerS: (rec1.sent + rec1.resent - rec0.sent - rec0.resent) / wallS, resentPerS: (rec1.resent - rec0.resent) / wallS, acksPerS,
+    cpuPct: (cpuS / wallS) * 100, eventLoopP99Ms: eld.percentile(99) / 1e6,
+    rssBytes: rss, peakRssBytes: process.resourceUsage().maxRSS * 1024, rssPerDeviceBytes: (rss - rss0) / p.devices,
+    heapAfterGcBytes: heapAfterGc, extra: c.extra(),
+  };
+  emit(result);
+
+  // Close cleanly, but never hang the bench on a stuck socket.
+  await Promise.race([c.close(), sleep(20_000)]);
+  process.exit(0);
+}
