@@ -13,6 +13,16 @@ export interface RunFlags {
   out: string;
 }
 
+/** The command line that reproduces a run, from the parsed flags; the token is never in it. */
+export function reproduceCommand(file: string, flags: RunFlags): string {
+  const parts = ['npx vigil run', file];
+  for (const name of ['broker', 'pipeline', 'speed', 'devices', 'seed', 'out'] as const) {
+    const v = flags[name];
+    if (v !== undefined) parts.push(`--${name}`, String(v));
+  }
+  return parts.join(' ');
+}
+
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed });
   const abort = new AbortController();
@@ -23,10 +33,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   };
   process.on('SIGINT', onSigint);
   try {
-    const command = ['npx vigil run', file, ...process.argv.slice(4).filter((a) => !a.startsWith('--token'))].join(' ');
     const { result, runDir } = await runScenario({
       loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out,
-      command, signal: abort.signal, log: (line) => process.stdout.write(`${line}\n`),
+      command: reproduceCommand(file, flags), signal: abort.signal, log: (line) => process.stdout.write(`${line}\n`),
     });
     process.stdout.write(`${summaryText(result, runDir)}\n`);
     return result.verdict === 'PASS' ? 0 : 1;
