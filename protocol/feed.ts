@@ -26,6 +26,8 @@ export const FeedAlarm = z.object({
   raisedAt: z.number(),
   /** The zone, for zone alarms. */
   zoneId: z.string().optional(),
+  /** The BAR pair, for bar_pre_alert and bar_alert. */
+  pairId: z.string().optional(),
 });
 export type FeedAlarm = z.infer<typeof FeedAlarm>;
 

@@ -5,6 +5,10 @@
  *   POST {base}/api/v1/provision        body: Provisioning      → ProvisioningResult
  *   GET  {base}/api/v1/ingest/summary                           → IngestSummary
  *   GET  {base}/api/v1/health                                   → Health (no token needed)
+ *
+ * The schema is the one place bad provisioning is caught: the harness validates with it before a
+ * run starts, the reference pipeline again on POST. Every message names the field, the allowed
+ * values and the fix.
  */
 import { z } from 'zod';
 import { DEVICE_ID } from './uplink.ts';
@@ -14,6 +18,86 @@ export const SUMMARY_PATH = '/api/v1/ingest/summary';
 export const HEALTH_PATH = '/api/v1/health';
 
 const LonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
+const LatLonPoint = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
+
+/** A closed GeoJSON ring ([lon, lat]) with at least 3 distinct corners. */
+const Ring = z.array(LonLat).superRefine((ring, ctx) => {
+  const distinct = new Set(ring.map(([lon, lat]) => `${lon},${lat}`)).size;
+  const closed = ring.length > 0 && ring[0]?.[0] === ring.at(-1)?.[0] && ring[0]?.[1] === ring.at(-1)?.[1];
+  if (distinct < 3 || !closed) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a zone needs a closed ring of at least 3 distinct corners as [lon, lat], the last equal to the first; got ${ring.length} point${ring.length === 1 ? '' : 's'}${closed ? '' : ', not closed'}`,
+    });
+  }
+});
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time "HH:MM" (00:00–23:59)');
+
+/**
+ * A weekly window in local time (Provisioning.timeZone). It starts on each listed ISO weekday
+ * (Monday = 1 … Sunday = 7) at `from` and ends at `to` the same day, or the next day when
+ * `crossesMidnight` is true. docs/RULES.md "Local-time windows" says how DST nights are handled.
+ */
+export const Window = z.object({
+  days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5, 6, 7]),
+  from: HHMM,
+  to: HHMM,
+  crossesMidnight: z.boolean().default(false),
+}).superRefine((w, ctx) => {
+  if (w.to <= w.from && !w.crossesMidnight) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: `ends (${w.to}) before it starts (${w.from}) without crossing midnight: set crossesMidnight: true for an overnight window, or fix from/to` });
+  }
+  if (w.to > w.from && w.crossesMidnight) {
+    ctx.addIssue({ code: 'custom', path: ['crossesMidnight'], message: `is true but ${w.to} is after ${w.from} on the same day: drop crossesMidnight or fix from/to` });
+  }
+});
+export type Window = z.infer<typeof Window>;
+
+const deviceId = z.string().regex(DEVICE_ID, 'expected a device id: 1–64 letters, digits, "-" or "_"');
+
+export const ProvisionedDevice = z.discriminatedUnion('type', [
+  z.object({
+    deviceId,
+    type: z.literal('pse'),
+    /** Where the home unit is installed: the wearer's home. */
+    home: LatLonPoint.optional().superRefine((h, ctx) => {
+      if (h === undefined) ctx.addIssue({ code: 'custom', message: 'a PSE wearer needs a home: { lat, lon } where the home unit is installed' });
+    }),
+  }),
+  z.object({ deviceId, type: z.literal('psem') }),
+  z.object({ deviceId, type: z.literal('bar_perpetrator') }),
+  z.object({ deviceId, type: z.literal('bar_victim') }),
+]);
+export type ProvisionedDevice = z.infer<typeof ProvisionedDevice>;
+
+export const Zone = z.object({
+  zoneId: z.string().min(1),
+  /** exclusion: must never be entered. inclusion: must be inside during its windows (always, without). */
+  kind: z.enum(['exclusion', 'inclusion']),
+  deviceId,
+  polygon: Ring,
+  windows: z.array(Window).min(1).optional(),
+});
+export type Zone = z.infer<typeof Zone>;
+
+export const Curfew = z.object({
+  /** A PSE device: the wearer must be at home during every window. */
+  deviceId,
+  windows: z.array(Window).min(1),
+});
+export type Curfew = z.infer<typeof Curfew>;
+
+export const BarPair = z.object({
+  pairId: z.string().min(1),
+  perpetratorId: deviceId,
+  victimId: deviceId,
+  /** DOMAIN.md: the judge sets a whole number of km from 1 to 10; the pre-alert distance is exactly twice it. */
+  alertKm: z.number().refine((n) => Number.isInteger(n) && n >= 1 && n <= 10, {
+    message: 'the alert distance is a whole number of km from 1 to 10 (the pre-alert distance is twice it)',
+  }),
+});
+export type BarPair = z.infer<typeof BarPair>;
 
 export const Provisioning = z.object({
   /** A new run id starts a new fleet: the pipeline forgets the previous run's devices and state. */
@@ -23,21 +107,44 @@ export const Provisioning = z.object({
     startReal: z.number(),
     speed: z.number().positive(),
   }),
+  /** IANA time zone of every local-time window (curfews, inclusion-zone windows). */
+  timeZone: z.literal('Europe/Paris').default('Europe/Paris'),
   /** Silence (virtual ms since the device time of the last record received) before communication_loss. */
   offlineTimeoutMs: z.number().int().positive(),
-  devices: z.array(z.object({
-    deviceId: z.string().regex(DEVICE_ID),
-    type: z.enum(['pse', 'psem', 'bar']),
-  })).min(1),
-  zones: z.array(z.object({
-    zoneId: z.string().min(1),
-    kind: z.literal('exclusion'),
-    deviceId: z.string().regex(DEVICE_ID),
-    /** A closed ring of [lon, lat] (GeoJSON order), at least 3 distinct corners. */
-    polygon: z.array(LonLat).min(4),
-  })),
+  devices: z.array(ProvisionedDevice).min(1),
+  zones: z.array(Zone).default([]),
+  curfews: z.array(Curfew).default([]),
+  barPairs: z.array(BarPair).default([]),
+}).superRefine((p, ctx) => {
+  const types = new Map<string, string>();
+  p.devices.forEach((d, i) => {
+    if (types.has(d.deviceId)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'deviceId'], message: `"${d.deviceId}" is provisioned twice` });
+    types.set(d.deviceId, d.type);
+  });
+  const expectType = (path: (string | number)[], id: string, allowed: string[]): void => {
+    const t = types.get(id);
+    if (t === undefined) ctx.addIssue({ code: 'custom', path, message: `"${id}" is not a provisioned device` });
+    else if (!allowed.includes(t)) ctx.addIssue({ code: 'custom', path, message: `"${id}" is a ${t} device; expected ${allowed.join(' or ')}` });
+  };
+  p.zones.forEach((z, i) => {
+    expectType(['zones', i, 'deviceId'], z.deviceId, ['psem']);
+    if (z.kind === 'exclusion' && z.windows) ctx.addIssue({ code: 'custom', path: ['zones', i, 'windows'], message: 'exclusion zones apply at all times: remove windows, or make the zone an inclusion zone' });
+  });
+  p.curfews.forEach((c, i) => expectType(['curfews', i, 'deviceId'], c.deviceId, ['pse']));
+  p.barPairs.forEach((b, i) => {
+    expectType(['barPairs', i, 'perpetratorId'], b.perpetratorId, ['bar_perpetrator']);
+    expectType(['barPairs', i, 'victimId'], b.victimId, ['bar_victim']);
+  });
 });
 export type Provisioning = z.infer<typeof Provisioning>;
+export type ProvisioningInput = z.input<typeof Provisioning>;
+
+/** One line per problem: `field.path: message`. */
+export function provisioningProblems(input: unknown): string[] {
+  const r = Provisioning.safeParse(input);
+  if (r.success) return [];
+  return r.error.issues.map((i) => `${i.path.join('.') || '(provisioning)'}: ${i.message}`);
+}
 
 export interface ProvisioningResult {
   readonly ok: true;

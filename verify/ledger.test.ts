@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedAlarm } from '../protocol/feed.ts';
 import type { Expectation } from '../sim/model/oracle/oracle.ts';
+import { DEFAULT_SLA_MS } from '../sim/model/defaults.ts';
 import { buildLedger, type Observation } from './ledger.ts';
 
 const T0 = 1_000_000_000;
-const sla = { exclusion_zone_entry: 240_000, communication_loss: 240_000 };
+const sla = { ...DEFAULT_SLA_MS, exclusion_zone_entry: 240_000, communication_loss: 240_000 };
 const exp = (deviceId: string, seq: number, t = T0 + seq * 1000): Expectation => ({ deviceId, kind: 'exclusion_zone_entry', seq, deviceTime: t, triggerTime: t, zoneId: `Z-${deviceId}` });
 let cursor = 0;
 const obs = (e: Expectation, latency: number, alarmId = `A${++cursor}`): Observation => ({

@@ -34,12 +34,24 @@ export const DEVICE_DEFAULTS = {
 export const OFFLINE_TIMEOUT_MS = 600 * SECOND;
 
 /**
- * SLA per alarm kind, trigger → operator feed. DOMAIN.md service levels: alarm → monitoring centre,
- * active device ≤ 4 min (unconfirmed, NIJ-1004.00).
+ * SLA per alarm kind, trigger → operator feed. DOMAIN.md service levels (NIJ-1004.00, unconfirmed):
+ * tamper → data centre ≤ 3 min; any other alarm → monitoring centre, active device ≤ 4 min.
  */
 export const DEFAULT_SLA_MS: Readonly<Record<AlarmKind, number>> = {
-  exclusion_zone_entry: 4 * MINUTE,
   communication_loss: 4 * MINUTE,
+  strap_tamper: 3 * MINUTE,
+  low_battery: 4 * MINUTE,
+  exclusion_zone_entry: 4 * MINUTE,
+  inclusion_zone_exit: 4 * MINUTE,
+  gps_loss: 4 * MINUTE,
+  curfew_absence: 4 * MINUTE,
+  late_return: 4 * MINUTE,
+  home_unit_tamper: 3 * MINUTE,
+  home_unit_moved: 4 * MINUTE,
+  mains_power_loss: 4 * MINUTE,
+  bar_pre_alert: 4 * MINUTE,
+  bar_alert: 4 * MINUTE,
+  victim_sos: 4 * MINUTE,
 };
 
 /** DOMAIN.md: background alarm rate ~1.25 per wearer per day. */
