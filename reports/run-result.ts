@@ -6,7 +6,7 @@ import type { Completeness } from '../verify/completeness.ts';
 import type { Ledger, LedgerEntry } from '../verify/ledger.ts';
 import type { Check, Verdict } from '../verify/verdict.ts';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface RunResult {
   readonly schemaVersion: typeof SCHEMA_VERSION;
@@ -33,6 +33,7 @@ export interface RunResult {
   readonly verdict: Verdict;
   readonly ledger: Ledger['counts'];
   readonly perKind: Ledger['perKind'];
+  readonly perDeviceType: Ledger['perDeviceType'];
   readonly latencyMs: Ledger['latencyMs'];
   readonly completeness: Omit<Completeness, 'gaps'> & { readonly gaps: Completeness['gaps'] };
   readonly checks: readonly Check[];

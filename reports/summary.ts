@@ -7,8 +7,14 @@ export function summaryText(r: RunResult, runDir: string): string {
     `${r.verdict}  ${r.scenario.name}  seed ${r.scenario.seed}  ${r.scenario.devices} devices  speed ${r.scenario.speed}`,
     `alarms: ${l.expected} expected, ${l.onTime} on time, ${l.late} late, ${l.dropped} dropped, ${l.duplicates} duplicate, ${l.spurious} spurious`,
   ];
-  for (const [kind, s] of Object.entries(r.latencyMs)) {
-    if (s.count > 0) lines.push(`latency ${kind}: p50 ${(s.p50 / 1000).toFixed(1)} s, p99 ${(s.p99 / 1000).toFixed(1)} s, max ${(s.max / 1000).toFixed(1)} s (SLA ${s.slaMs / 1000} s, virtual)`);
+  const kinds = Object.entries(r.perKind).filter(([, c]) => c.expected > 0 || c.observed > 0);
+  if (kinds.length > 0) {
+    lines.push(`${'kind'.padEnd(22)} ${'expected'.padStart(8)} ${'on time'.padStart(8)} ${'late'.padStart(5)} ${'dropped'.padStart(7)}  latency p50 / p99 / max (SLA), virtual`);
+    for (const [kind, c] of kinds) {
+      const s = r.latencyMs[kind];
+      const lat = s && s.count > 0 ? `${(s.p50 / 1000).toFixed(1)} / ${(s.p99 / 1000).toFixed(1)} / ${(s.max / 1000).toFixed(1)} s (${s.slaMs / 1000} s)` : '—';
+      lines.push(`${kind.padEnd(22)} ${String(c.expected).padStart(8)} ${String(c.onTime).padStart(8)} ${String(c.late).padStart(5)} ${String(c.dropped).padStart(7)}  ${lat}`);
+    }
   }
   lines.push(`positions: ${r.completeness.recordsStored} of ${r.completeness.recordsMade} records stored`);
   const failing = r.checks.filter((c) => !c.passed);

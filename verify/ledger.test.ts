@@ -29,6 +29,17 @@ describe('ledger', () => {
     expect(l.latencyMs.exclusion_zone_entry).toMatchObject({ count: 3, max: 300_000 });
   });
 
+  it('counts per kind and per device type', () => {
+    const [a, b] = [exp('PSEM-1', 1), exp('PSE-1', 2)] as [Expectation, Expectation];
+    const l = buildLedger({
+      expectations: [a, b], observations: [obs(a, 1000)], window, slaMs: sla, offlineTimeoutMs: 600_000,
+      deviceTypes: new Map([['PSEM-1', 'psem'], ['PSE-1', 'pse']]),
+    });
+    expect(l.perDeviceType.psem).toMatchObject({ expected: 1, onTime: 1, observed: 1 });
+    expect(l.perDeviceType.pse).toMatchObject({ expected: 1, dropped: 1, observed: 0 });
+    expect(l.perKind.exclusion_zone_entry).toMatchObject({ expected: 2, onTime: 1, dropped: 1 });
+  });
+
   it('does not count a replay of the same alarm id as a duplicate', () => {
     const a = exp('D1', 1);
     const first = obs(a, 1000, 'same');

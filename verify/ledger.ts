@@ -58,6 +58,8 @@ export interface LedgerCounts {
 export interface Ledger {
   readonly counts: LedgerCounts;
   readonly perKind: Readonly<Record<string, LedgerCounts & { observed: number }>>;
+  /** The same counts per device type (pse, psem, bar_perpetrator, bar_victim). */
+  readonly perDeviceType: Readonly<Record<string, LedgerCounts & { observed: number }>>;
   readonly latencyMs: Readonly<Record<string, LatencySummary>>;
   /** Every alarm that was not on time or not expected, in trigger-time order. */
   readonly failures: readonly LedgerEntry[];
@@ -70,6 +72,8 @@ export interface LedgerInput {
   readonly window: { readonly start: number; readonly end: number };
   readonly slaMs: Readonly<Record<AlarmKind, number>>;
   readonly offlineTimeoutMs: number;
+  /** Device id → device type, for the per-type counts. */
+  readonly deviceTypes?: ReadonlyMap<string, string>;
 }
 
 /** RULES.md "Trigger time" of an alarm as the pipeline reported it. */
@@ -87,9 +91,18 @@ export function buildLedger(input: LedgerInput): Ledger {
   const { window, slaMs } = input;
   const inWindow = (t: number): boolean => t >= window.start && t <= window.end;
   const counts = zeroCounts();
-  const perKind: Record<string, LedgerCounts & { observed: number }> = {};
-  const kindCounts = (k: string): LedgerCounts & { observed: number } => (perKind[k] ??= { ...zeroCounts(), observed: 0 });
-  for (const k of ALARM_KINDS) kindCounts(k);
+  type Bucket = LedgerCounts & { observed: number };
+  const perKind: Record<string, Bucket> = {};
+  const perDeviceType: Record<string, Bucket> = {};
+  for (const k of ALARM_KINDS) perKind[k] = { ...zeroCounts(), observed: 0 };
+  /** Every bucket an alarm of (kind, device) counts in: the kind's and the device type's. */
+  const bucketsOf = (kind: string, deviceId: string): Bucket[] => {
+    const type = input.deviceTypes?.get(deviceId) ?? 'unknown';
+    return [(perKind[kind] ??= { ...zeroCounts(), observed: 0 }), (perDeviceType[type] ??= { ...zeroCounts(), observed: 0 })];
+  };
+  const bump = (buckets: Bucket[], field: keyof Bucket, n = 1): void => {
+    for (const b of buckets) b[field] += n;
+  };
 
   // Observations by alarm key, first arrival first; a replay of an alarm id after resume is not a
   // new observation (the feed consumer already drops those, this keeps the ledger safe alone).
@@ -113,20 +126,20 @@ export function buildLedger(input: LedgerInput): Ledger {
     const key = alarmKey(e);
     if (expectedKeys.has(key)) continue;
     expectedKeys.add(key);
-    const kc = kindCounts(e.kind);
+    const kc = bucketsOf(e.kind, e.deviceId);
     counts.expected++;
-    kc.expected++;
+    bump(kc, 'expected');
     const base = { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId };
     const obs = seen.get(key);
     if (!obs || obs.length === 0) {
       counts.dropped++;
-      kc.dropped++;
+      bump(kc, 'dropped');
       failures.push({ ...base, status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}) never reached the operator feed` });
       continue;
     }
     const first = obs[0] as Observation;
     const latency = first.receivedAt - e.triggerTime;
-    kc.observed += obs.length;
+    bump(kc, 'observed', obs.length);
     const list = latencies.get(e.kind) ?? [];
     list.push(Math.max(0, latency));
     latencies.set(e.kind, list);
@@ -134,15 +147,15 @@ export function buildLedger(input: LedgerInput): Ledger {
     const seenAt = { alarmId: first.alarm.alarmId, receivedAt: first.receivedAt, latencyMs: latency };
     if (latency <= sla) {
       counts.onTime++;
-      kc.onTime++;
+      bump(kc, 'onTime');
     } else {
       counts.late++;
-      kc.late++;
+      bump(kc, 'late');
       failures.push({ ...base, ...seenAt, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger, SLA ${fmtMs(sla)}` });
     }
     for (const dup of obs.slice(1)) {
       counts.duplicates++;
-      kc.duplicates++;
+      bump(kc, 'duplicates');
       failures.push({
         ...base, status: 'duplicate', alarmId: dup.alarm.alarmId, receivedAt: dup.receivedAt, latencyMs: dup.receivedAt - e.triggerTime,
         detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) raised again as ${dup.alarm.alarmId} (first: ${first.alarm.alarmId})`,
@@ -155,15 +168,15 @@ export function buildLedger(input: LedgerInput): Ledger {
     for (const o of obs) {
       const a = o.alarm;
       const trigger = observedTriggerTime(a, input.offlineTimeoutMs);
-      const kc = kindCounts(a.kind);
-      kc.observed++;
+      const kc = bucketsOf(a.kind, a.deviceId);
+      bump(kc, 'observed');
       if (!inWindow(trigger)) {
         counts.outOfWindow++;
-        kc.outOfWindow++;
+        bump(kc, 'outOfWindow');
         continue;
       }
       counts.spurious++;
-      kc.spurious++;
+      bump(kc, 'spurious');
       failures.push({
         status: 'spurious', deviceId: a.deviceId, kind: a.kind, seq: a.seq, deviceTime: a.deviceTime, triggerTime: trigger, zoneId: a.zoneId,
         alarmId: a.alarmId, receivedAt: o.receivedAt, latencyMs: o.receivedAt - trigger,
@@ -175,7 +188,7 @@ export function buildLedger(input: LedgerInput): Ledger {
   failures.sort((a, b) => a.triggerTime - b.triggerTime || a.deviceId.localeCompare(b.deviceId));
   const latencyMs: Record<string, LatencySummary> = {};
   for (const k of ALARM_KINDS) latencyMs[k] = summarise(latencies.get(k) ?? [], slaMs[k]);
-  return { counts, perKind, latencyMs, failures };
+  return { counts, perKind, perDeviceType, latencyMs, failures };
 }
 
 /** Latency quantiles with HdrHistogram (3 significant digits), max exact. */
