@@ -28,6 +28,7 @@ export interface LedgerEntry {
   readonly deviceTime: number;
   readonly triggerTime: number;
   readonly zoneId?: string | undefined;
+  readonly pairId?: string | undefined;
   readonly alarmId?: string | undefined;
   readonly receivedAt?: number | undefined;
   readonly latencyMs?: number | undefined;
@@ -129,7 +130,7 @@ export function buildLedger(input: LedgerInput): Ledger {
     const kc = bucketsOf(e.kind, e.deviceId);
     counts.expected++;
     bump(kc, 'expected');
-    const base = { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId };
+    const base = { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId, pairId: e.pairId };
     const obs = seen.get(key);
     if (!obs || obs.length === 0) {
       counts.dropped++;
@@ -178,7 +179,7 @@ export function buildLedger(input: LedgerInput): Ledger {
       counts.spurious++;
       bump(kc, 'spurious');
       failures.push({
-        status: 'spurious', deviceId: a.deviceId, kind: a.kind, seq: a.seq, deviceTime: a.deviceTime, triggerTime: trigger, zoneId: a.zoneId,
+        status: 'spurious', deviceId: a.deviceId, kind: a.kind, seq: a.seq, deviceTime: a.deviceTime, triggerTime: trigger, zoneId: a.zoneId, pairId: a.pairId,
         alarmId: a.alarmId, receivedAt: o.receivedAt, latencyMs: o.receivedAt - trigger,
         detail: `${a.kind} of ${a.deviceId} (seq ${a.seq}, alarm ${a.alarmId}) was raised but nothing that happened calls for it`,
       });

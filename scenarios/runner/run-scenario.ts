@@ -111,7 +111,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId, clock: clock.triple, devices: plan.length, feedCursor });
 
     // The oracle sees every record as it is made; its expectations are journaled then kept.
-    const oracle = new Oracle(plan.map((d) => ({ zoneId: d.zone.zoneId, deviceId: d.deviceId, ring: d.zone.ring })), scenario.offlineTimeout);
+    const oracle = new Oracle({
+      offlineTimeoutMs: scenario.offlineTimeout, timeZone: 'Europe/Paris', devices: provisioning.devices, zones: provisioning.zones,
+      curfews: provisioning.curfews ?? [], barPairs: provisioning.barPairs ?? [],
+    });
     const expectations: Expectation[] = [];
     const onRecord = (r: UplinkRecord): void => {
       for (const e of oracle.observe(r)) {
