@@ -28,6 +28,14 @@ export const DEVICE_DEFAULTS = {
   maxBatch: 50,
   /** DOMAIN.md: battery ≤ 50 h on a charge → 2 %/h. */
   batteryDrainPerHour: 2,
+  /** DOMAIN.md: ≥ 2 h charging a day; 50 %/h puts back a day's drain in an hour and fills an empty battery in 2 h. */
+  batteryChargePerHour: 50,
+  /** docs/RULES.md gps_loss: the device reports gps_lost after 5 minutes without a fix. */
+  gpsLostAfterMs: 5 * MINUTE,
+  /** DOMAIN.md: the PSE bracelet's RF beacon to its home unit, every 20 s (legacy kit). */
+  rfBeaconMs: 20 * SECOND,
+  /** docs/RULES.md: the home unit reports rf_absent when it missed the beacon for 60 s. */
+  rfAbsentAfterMs: 60 * SECOND,
 } as const;
 
 /** DOMAIN.md: "a device with no data for 600 s is no longer online" (common tracking servers). */

@@ -4,14 +4,29 @@ import { Firmware, type FirmwareConfig } from './firmware.ts';
 import { Trajectory } from './mobility.ts';
 import { rng } from './random.ts';
 import { DEVICE_DEFAULTS } from './defaults.ts';
+import { BraceletBattery } from './battery.ts';
+import { GpsDevice } from './gps-device.ts';
+import { GpsOutages } from './incidents.ts';
+import { localDay, localInstant } from './localtime.ts';
+import { BaseRoutine, PlaceTimeline, type RoutineProfile } from './routine.ts';
 
 const T0 = Date.UTC(2021, 9, 25, 12);
 const home = { lat: 48.85, lon: 2.35 };
+const routine: RoutineProfile = {
+  home, workDays: [], leaveMin: 480, workEndMin: 1020, earliestOutMin: 420, homeByMin: 1260, places: [{ lat: 48.86, lon: 2.36 }], errandsPerDay: 1.5,
+};
 
+/** A quiet PSEM (errands, no violations, no incidents) whose first fix is at T0. */
 function device(cfg: Partial<FirmwareConfig> = {}): { fw: Firmware; made: UplinkRecord[] } {
-  const trajectory = new Trajectory({ home, zoneCentre: { lat: 48.86, lon: 2.36 }, errandRadiusKm: 2, zoneVisitChance: 0, meanStayMs: 3_600_000 }, rng(1, 'm'), T0);
-  const fw = new Firmware('PSEM-00001', { ...DEVICE_DEFAULTS, ...cfg }, trajectory, () => false, rng(1, 'g'), T0, 0, 90);
-  return { fw, made: [] };
+  const c = { ...DEVICE_DEFAULTS, ...cfg };
+  const day = localDay(T0) - 1;
+  const trajectory = new Trajectory(new PlaceTimeline(new BaseRoutine(routine, rng(1, 'm'), day), undefined, home), home, localInstant(day, 0));
+  const source = new GpsDevice({
+    deviceId: 'PSEM-00001', cfg: c, start: T0, firstFixDelayMs: 0, trajectory, noise: rng(1, 'g'),
+    battery: new BraceletBattery({ start: T0, drainPerHour: c.batteryDrainPerHour, chargePerHour: c.batteryChargePerHour, plugInMin: 21 * 60, forgetPerDay: 0 }, rng(1, 'b')),
+    zones: [], gps: new GpsOutages(rng(1, 'o'), 0, c.gpsLostAfterMs, T0), events: [], faultAt: Infinity,
+  });
+  return { fw: new Firmware('PSEM-00001', c, source), made: [] };
 }
 
 describe('firmware (store-and-forward)', () => {

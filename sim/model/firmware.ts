@@ -1,21 +1,35 @@
 /**
- * The firmware of a GPS bracelet (PSEM), as a pure state machine under an injected clock.
+ * Device firmware, as a pure state machine under an injected clock: store-and-forward of the
+ * records a device model (its record source) makes.
  *
  * Store-and-forward (DESIGN.md "Uplink"): every record gets the next per-device seq and goes into a
  * bounded outbox; it leaves the outbox only when the pipeline's application-level ack covers it —
  * a broker PUBACK proves nothing past the broker (the 2021 failure sat after it). Unacked records
- * are resent after an ack timeout (with backoff) and on every reconnect.
+ * are resent after an ack timeout (with backoff) and on every reconnect. Records are published as
+ * soon as they are made, so events ("alarm upload: immediate", DOMAIN.md) go out at once.
  *
  * The fleet drives it: `wake(now, linkUp)` returns the batches to publish now; `nextWakeAt()` says
- * when to call again; `onAck` and `onLinkUp` feed the link's events in.
+ * when to call again; `onAck` and `onLinkUp` feed the link's events in. What the device records —
+ * fixes, events, heartbeats, and when — is the record source's: gps-device.ts (PSEM, BAR units),
+ * home-unit.ts (PSE).
  */
-import type { PositionRecord, UplinkRecord } from '../../protocol/uplink.ts';
-import { withNoise, type LatLon } from './geo.ts';
-import type { Rng } from './random.ts';
-import type { Trajectory } from './mobility.ts';
+import type { EventRecord, HeartbeatRecord, PositionRecord, UplinkRecord } from '../../protocol/uplink.ts';
 import type { DEVICE_DEFAULTS } from './defaults.ts';
 
 export type FirmwareConfig = { -readonly [K in keyof typeof DEVICE_DEFAULTS]: number };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A record as a device model makes it (seq 0): the outbox gives it its seq. */
+export type RecordDraft = Mutable<PositionRecord> | Mutable<HeartbeatRecord> | Mutable<EventRecord>;
+
+/** What a device records, in time order. */
+export interface RecordSource {
+  /** Device time of the next record the device will make (Infinity: none, ever). Never goes back. */
+  nextRecordAt(): number;
+  /** Makes the record due at nextRecordAt(); its seq is set by the firmware. */
+  takeRecord(): RecordDraft;
+}
 
 export interface FirmwareCounters {
   created: number;
@@ -32,32 +46,13 @@ export class Firmware {
   private readonly outbox: UplinkRecord[] = [];
   /** Seqs already published on the current link session (so a new record is not sent twice). */
   private sentUpTo = 0;
-  private nextFixAt: number;
-  private lastRecordAt: number;
   private resendAt = Infinity;
   private ackTimeout: number;
   private recordingUntil = Infinity;
-  private readonly start: number;
-  private readonly initialBattery: number;
   readonly counters: FirmwareCounters = { created: 0, sent: 0, resent: 0, evicted: 0 };
 
-  constructor(
-    readonly deviceId: string,
-    private readonly cfg: FirmwareConfig,
-    private readonly trajectory: Trajectory,
-    /** Whether a point violates one of the device's rules (it then reports faster, DOMAIN.md). */
-    private readonly violates: (p: LatLon) => boolean,
-    private readonly noise: Rng,
-    start: number,
-    /** Offset of the first fix, so the fleet's reports are spread over the interval. */
-    firstFixDelayMs: number,
-    initialBattery: number,
-  ) {
-    this.nextFixAt = start + firstFixDelayMs;
-    this.lastRecordAt = this.nextFixAt - cfg.fixIntervalMs;
+  constructor(readonly deviceId: string, private readonly cfg: FirmwareConfig, private readonly source: RecordSource) {
     this.ackTimeout = cfg.ackTimeoutMs;
-    this.start = start;
-    this.initialBattery = initialBattery;
   }
 
   /** The device makes no records after `t` (end of the scenario's timeline); it still resends. */
@@ -79,8 +74,7 @@ export class Firmware {
   }
 
   nextWakeAt(): number {
-    const heartbeatAt = this.lastRecordAt + this.cfg.heartbeatMs;
-    const recordAt = Math.min(this.nextFixAt, heartbeatAt);
+    const recordAt = this.source.nextRecordAt();
     return Math.min(recordAt <= this.recordingUntil ? recordAt : Infinity, this.resendAt);
   }
 
@@ -98,7 +92,7 @@ export class Firmware {
       this.sentUpTo = 0;
       this.ackTimeout = Math.min(this.ackTimeout * 2, this.cfg.maxAckTimeoutMs);
     }
-    const unsent = this.outbox.filter((r) => r.seq > this.sentUpTo);
+    const unsent = this.outbox.slice(this.firstUnsent());
     for (let i = 0; i < unsent.length; i += this.cfg.maxBatch) {
       batches.push(unsent.slice(i, i + this.cfg.maxBatch));
     }
@@ -131,39 +125,28 @@ export class Firmware {
     this.resendAt = this.outbox.length > 0 ? now : Infinity;
   }
 
+  /** Index of the first outbox record above sentUpTo (the outbox is in seq order): no scan per record. */
+  private firstUnsent(): number {
+    let lo = 0;
+    let hi = this.outbox.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.outbox[mid] as UplinkRecord).seq <= this.sentUpTo) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   private makeDueRecords(now: number, onRecord: (r: UplinkRecord) => void): void {
     for (;;) {
-      const heartbeatAt = this.lastRecordAt + this.cfg.heartbeatMs;
-      const t = Math.min(this.nextFixAt, heartbeatAt);
+      const t = this.source.nextRecordAt();
       if (t > now || t > this.recordingUntil) return;
-      if (this.nextFixAt <= heartbeatAt) this.fix(t, onRecord);
-      else this.push({ device: this.deviceId, seq: 0, time: t, battery: this.batteryAt(t), type: 'heartbeat' }, onRecord);
+      this.push(this.source.takeRecord(), onRecord);
     }
   }
 
-  private fix(t: number, onRecord: (r: UplinkRecord) => void): void {
-    const truth = this.trajectory.positionAt(t);
-    const p = withNoise(truth, this.noise);
-    const rec: PositionRecord = {
-      device: this.deviceId, seq: 0, time: t, battery: this.batteryAt(t), type: 'position',
-      lat: round6(p.lat), lon: round6(p.lon), accuracy: 5,
-    };
-    this.push(rec, onRecord);
-    this.nextFixAt = t + this.fixInterval(t, truth);
-  }
-
-  /** DOMAIN.md cadence: 15 s while violating, 60 s moving, hourly at rest (woken early by motion). */
-  private fixInterval(t: number, truth: LatLon): number {
-    const c = this.cfg;
-    if (this.violates(truth)) return c.violationFixIntervalMs;
-    if (t - this.trajectory.stillSince(t) < c.restAfterMs) return c.fixIntervalMs;
-    const wake = this.trajectory.nextMoveAt(t);
-    return Math.max(c.fixIntervalMs, Math.min(c.restFixIntervalMs, wake - t));
-  }
-
-  private push(r: UplinkRecord, onRecord: (r: UplinkRecord) => void): void {
-    const rec = { ...r, seq: ++this.seq } as UplinkRecord;
-    this.lastRecordAt = rec.time;
+  private push(rec: RecordDraft, onRecord: (r: UplinkRecord) => void): void {
+    rec.seq = ++this.seq;
     this.counters.created++;
     if (this.outbox.length >= this.cfg.outboxLimit) {
       this.outbox.shift();
@@ -172,14 +155,4 @@ export class Firmware {
     this.outbox.push(rec);
     onRecord(rec);
   }
-
-  /** Linear drain (DOMAIN.md: ≤ 50 h on a charge); charging and low-battery alarms come with issue 3. */
-  private batteryAt(t: number): number {
-    const hours = Math.max(0, t - this.start) / 3_600_000;
-    return Math.max(1, Math.round(this.initialBattery - this.cfg.batteryDrainPerHour * hours));
-  }
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

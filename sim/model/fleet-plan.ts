@@ -1,79 +1,377 @@
 /**
  * The fleet a scenario asks for, derived from the seed alone: device ids, wearers (seeded French
- * identities from @faker-js/faker), homes around French cities, exclusion zones, and each device's
- * mobility and firmware. Pure: the same plan comes out in a worker process or inside k6.
+ * identities from @faker-js/faker), homes, workplaces and errands around French cities, curfews,
+ * zones, BAR pairs — and each device's firmware. Pure: the same plan comes out in a worker process
+ * or inside k6. Every device draws from streams keyed by its own id, so a device behaves the same
+ * whatever the size of the fleet around it.
  */
 import { Faker, fr } from '@faker-js/faker';
-import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
-import { point, polygon } from '@turf/helpers';
-import { CITIES, pointNear, squareRing, type CityName, type LatLon } from './geo.ts';
-import { rng } from './random.ts';
-import { Trajectory, type MobilityProfile } from './mobility.ts';
+import type { ProvisioningInput } from '../../protocol/provisioning.ts';
+import { BackupBattery, BRACELET_BATTERY, BraceletBattery } from './battery.ts';
+import type { Behaviour, FleetMix } from './behaviour.ts';
 import { Firmware, type FirmwareConfig } from './firmware.ts';
-import { TIME } from './defaults.ts';
+import { CITIES, offset, pointNear, squareRing, type CityName, type LatLon } from './geo.ts';
+import { GpsDevice, type DeviceZone } from './gps-device.ts';
+import { HomeUnit } from './home-unit.ts';
+import { GpsOutages, PoissonEvents } from './incidents.ts';
+import { localDay, localInstant, minutesOf, type LocalWindow } from './localtime.ts';
+import { Trajectory } from './mobility.ts';
+import { nextPoisson, rng, type Rng } from './random.ts';
+import { BaseRoutine, OverrideQueue, PlaceTimeline, type RoutineProfile } from './routine.ts';
+import {
+  ApproachSchedule, pairSeparationKm, perpetratorOverrides, pseOverrides, psemOverrides, victimOverrides, type PairPlan,
+} from './violations.ts';
+
+export type { FleetMix } from './behaviour.ts';
+
+/**
+ * DOMAIN.md: in October 2021 ~14,500 people were under electronic monitoring plus ~350 under BAR;
+ * PSE (home detention) is "most of the fleet". The PSE/PSEM split is ours: 15,000 wearers, 15,350
+ * devices (a BAR pair is two).
+ */
+export const DEFAULT_FLEET_MIX: FleetMix = { pse: 13_150, psem: 1_500, bar: 350 };
+
+/**
+ * The mix for `wearers` wearers (a BAR pair counts one), proportional to `mix` (largest
+ * remainders), keeping at least one of each type the mix has — so with fewer wearers than types
+ * the total exceeds `wearers`.
+ */
+export function scaleMix(mix: FleetMix, wearers: number): FleetMix {
+  const keys = ['pse', 'psem', 'bar'] as const;
+  const total = keys.reduce((n, k) => n + mix[k], 0);
+  if (total === 0) return { pse: 0, psem: 0, bar: 0 };
+  const quota = keys.map((k) => (wearers * mix[k]) / total);
+  const out = keys.map((k, i) => (mix[k] > 0 ? Math.max(1, Math.floor(quota[i] as number)) : 0));
+  const sum = (): number => out.reduce((n, x) => n + x, 0);
+  const gap = (i: number): number => (quota[i] as number) - (out[i] as number);
+  while (sum() < wearers) {
+    const i = [0, 1, 2].filter((j) => mix[keys[j] as 'pse'] > 0).reduce((a, b) => (gap(b) > gap(a) ? b : a));
+    out[i] = (out[i] as number) + 1;
+  }
+  while (sum() > wearers) {
+    const shrinkable = [0, 1, 2].filter((j) => (out[j] as number) > 1);
+    if (shrinkable.length === 0) break;
+    const i = shrinkable.reduce((a, b) => (gap(b) < gap(a) ? b : a));
+    out[i] = (out[i] as number) - 1;
+  }
+  return { pse: out[0] as number, psem: out[1] as number, bar: out[2] as number };
+}
 
 export interface FleetPlanInput {
   readonly seed: number;
-  readonly psem: number;
+  readonly mix: FleetMix;
   readonly cities: readonly CityName[];
-  /** Expected zone violations per wearer per day (DOMAIN.md background rate ~1.25). */
-  readonly violationsPerWearerPerDay: number;
+  readonly behaviour: Behaviour;
+  /** Virtual start of the run, kept with the plan (the plan itself is the same for any start). */
+  readonly start: number;
 }
 
-export interface PlannedDevice {
-  readonly index: number;
+export interface Wearer {
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly fullName: string;
+}
+
+interface PlannedBase {
   readonly deviceId: string;
-  readonly type: 'psem';
-  readonly wearer: { readonly name: string };
+  readonly wearer: Wearer;
   readonly city: CityName;
-  readonly home: LatLon;
-  readonly zone: { readonly zoneId: string; readonly ring: [number, number][] };
-  readonly profile: MobilityProfile;
+  readonly routine: RoutineProfile;
+  readonly behaviour: Behaviour;
 }
 
-/** Mean stay at a place; with ~10 min legs it makes ~26 trips a day. */
-const MEAN_STAY_MS = 45 * TIME.MINUTE;
-const MEAN_TRIP_MS = MEAN_STAY_MS + 5 * TIME.MINUTE + 10 * TIME.MINUTE;
-/** Side of an exclusion zone (a victim's street block), metres. */
-const ZONE_SIDE_M = 400;
-
-export function deviceIdOf(type: 'psem', index: number): string {
-  return `${type.toUpperCase()}-${String(index + 1).padStart(5, '0')}`;
+export interface PlannedPse extends PlannedBase {
+  readonly type: 'pse';
+  readonly curfews: readonly LocalWindow[];
 }
 
-export function planFleet(input: FleetPlanInput): PlannedDevice[] {
-  const tripsPerDay = TIME.HOUR * 24 / MEAN_TRIP_MS;
-  const zoneVisitChance = Math.min(1, input.violationsPerWearerPerDay / tripsPerDay);
-  const faker = new Faker({ locale: [fr] });
-  const out: PlannedDevice[] = [];
-  for (let i = 0; i < input.psem; i++) {
-    const r = rng(input.seed, 'wearer', i);
-    const city = input.cities[i % input.cities.length] as CityName;
-    const home = pointNear(CITIES[city] as LatLon, 0.5, 8, r);
-    const zoneCentre = pointNear(home, 1.5, 4, r);
-    faker.seed(r.uint32());
-    const deviceId = deviceIdOf('psem', i);
-    out.push({
-      index: i,
-      deviceId,
-      type: 'psem',
-      wearer: { name: faker.person.fullName() },
-      city,
-      home,
-      zone: { zoneId: `Z-${deviceId}`, ring: squareRing(zoneCentre, ZONE_SIDE_M) },
-      profile: { home, zoneCentre, errandRadiusKm: 3, zoneVisitChance, meanStayMs: MEAN_STAY_MS },
-    });
+export interface PlannedZone {
+  readonly zoneId: string;
+  readonly kind: 'exclusion' | 'inclusion';
+  readonly ring: [number, number][];
+  readonly windows?: readonly LocalWindow[];
+}
+
+interface PlannedGps extends PlannedBase {
+  /** Local minute the wearer plugs the charger in most evenings. */
+  readonly plugInMin: number;
+}
+
+export interface PlannedPsem extends PlannedGps {
+  readonly type: 'psem';
+  readonly exclusion: PlannedZone & { readonly centre: LatLon };
+  readonly inclusion: PlannedZone;
+}
+
+export interface PlannedPair extends PairPlan {
+  readonly perpetratorId: string;
+  readonly victimId: string;
+}
+
+export interface PlannedBarPerpetrator extends PlannedGps {
+  readonly type: 'bar_perpetrator';
+  readonly pair: PlannedPair;
+  /** The victim's routine: he knows where she will be (he draws it from her stream). */
+  readonly victimRoutine: RoutineProfile;
+}
+
+export interface PlannedBarVictim extends PlannedGps {
+  readonly type: 'bar_victim';
+  readonly pair: PlannedPair;
+}
+
+export type PlannedDevice = PlannedPse | PlannedPsem | PlannedBarPerpetrator | PlannedBarVictim;
+
+/** The part of protocol/provisioning.ts's ProvisioningInput the plan fills in. */
+export type FleetProvisioning = Required<Pick<ProvisioningInput, 'devices' | 'zones' | 'curfews' | 'barPairs'>>;
+
+export interface FleetPlan {
+  readonly seed: number;
+  readonly start: number;
+  readonly devices: PlannedDevice[];
+  readonly provisioning: FleetProvisioning;
+}
+
+export function deviceIdOf(type: 'pse' | 'psem' | 'bar_perpetrator' | 'bar_victim', index: number): string {
+  const n = String(index + 1).padStart(5, '0');
+  return { pse: `PSE-${n}`, psem: `PSEM-${n}`, bar_perpetrator: `BAR-P-${n}`, bar_victim: `BAR-V-${n}` }[type];
+}
+
+export function pairIdOf(index: number): string {
+  return `BAR-${String(index + 1).padStart(5, '0')}`;
+}
+
+const ALL_DAYS = [1, 2, 3, 4, 5, 6, 7] as const;
+const WEEKDAYS = [1, 2, 3, 4, 5] as const;
+const window = (from: string, to: string, days: readonly number[] = ALL_DAYS): LocalWindow => ({ days, from, to, crossesMidnight: to < from });
+
+/** PSE curfews: typically 20:00 → 07:00 every night, some 21:00 → 06:00, some on weekday nights only. */
+function pickCurfew(r: Rng): LocalWindow {
+  const u = r.next();
+  if (u < 0.7) return window('20:00', '07:00');
+  if (u < 0.9) return window('21:00', '06:00');
+  return window('20:00', '07:00', WEEKDAYS);
+}
+
+/** PSEM home inclusion zone: the wearer must be home at night. */
+function pickNightWindow(r: Rng): LocalWindow {
+  const u = r.next();
+  if (u < 0.6) return window('21:00', '06:00');
+  if (u < 0.85) return window('20:00', '07:00');
+  return window('22:00', '06:00');
+}
+
+/** BAR alert distance: a whole km 1–10 (DOMAIN.md), mostly 1–5. */
+const ALERT_KM_WEIGHTS = [10, 20, 20, 15, 15, 4, 4, 4, 4, 4];
+
+function pickAlertKm(r: Rng): number {
+  let u = r.next() * ALERT_KM_WEIGHTS.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < ALERT_KM_WEIGHTS.length; i++) {
+    u -= ALERT_KM_WEIGHTS[i] as number;
+    if (u < 0) return i + 1;
   }
-  return out;
+  return ALERT_KM_WEIGHTS.length;
+}
+
+interface RoutineShape {
+  readonly earliestOutMin: number;
+  readonly homeByMin: number;
+  readonly workChance: number;
+  readonly workKm: readonly [number, number];
+  readonly errandKm: readonly [number, number];
+  /** Places only within ±halfWidth degrees of this bearing from home (PSEM: away from the exclusion zone). */
+  readonly sector?: { readonly bearing: number; readonly halfWidth: number };
+}
+
+const ERRAND_PLACES = 4;
+
+function routineFor(r: Rng, home: LatLon, s: RoutineShape): RoutineProfile {
+  const bearing = (): number => (s.sector ? s.sector.bearing + r.between(-s.sector.halfWidth, s.sector.halfWidth) : r.between(0, 360));
+  const place = (km: readonly [number, number]): LatLon => offset(home, r.between(km[0], km[1]), bearing());
+  const works = r.chance(s.workChance);
+  const places = Array.from({ length: ERRAND_PLACES }, () => place(s.errandKm));
+  return {
+    home,
+    ...(works ? { work: place(s.workKm) } : {}),
+    workDays: WEEKDAYS,
+    leaveMin: Math.max(s.earliestOutMin + 10, r.between(7 * 60, 8 * 60 + 45)),
+    workEndMin: Math.min(s.homeByMin - 30, r.between(16 * 60 + 30, 18 * 60)),
+    earliestOutMin: s.earliestOutMin,
+    homeByMin: s.homeByMin,
+    places,
+    errandsPerDay: r.between(0.8, 2),
+  };
+}
+
+/** Out after the window closes, back before it opens. */
+function aroundWindow(r: Rng, w: LocalWindow): { earliestOutMin: number; homeByMin: number } {
+  return { earliestOutMin: minutesOf(w.to) + r.between(10, 45), homeByMin: minutesOf(w.from) - r.between(40, 90) };
+}
+
+function identity(faker: Faker, r: Rng, sex: 'male' | 'female'): Wearer {
+  faker.seed(r.uint32());
+  const firstName = faker.person.firstName(sex);
+  const lastName = faker.person.lastName();
+  return { firstName, lastName, fullName: `${firstName} ${lastName}` };
+}
+
+/** Side of an exclusion zone (a victim's street block), and of the home inclusion zone, metres. */
+const EXCLUSION_SIDE_M = 400;
+const INCLUSION_SIDE_M = 300;
+
+/** Wearers under EM are mostly men; BAR victims mostly women. */
+const MALE_SHARE = 0.95;
+/** How far a BAR wearer's daily life goes from home, km (work ≤ 5, errands ≤ 3). */
+const BAR_REACH_KM = 5;
+
+export function planFleet(input: FleetPlanInput): FleetPlan {
+  const { seed, mix, cities, behaviour } = input;
+  if (cities.length === 0) throw new RangeError('planFleet needs at least one city');
+  const faker = new Faker({ locale: [fr] });
+  const devices: PlannedDevice[] = [];
+  const prov: FleetProvisioning = { devices: [], zones: [], curfews: [], barPairs: [] };
+  const cityOf = (i: number): CityName => cities[i % cities.length] as CityName;
+  const sexOf = (r: Rng): 'male' | 'female' => (r.chance(MALE_SHARE) ? 'male' : 'female');
+
+  for (let i = 0; i < mix.pse; i++) {
+    const deviceId = deviceIdOf('pse', i);
+    const r = rng(seed, 'wearer', deviceId);
+    const city = cityOf(i);
+    const home = pointNear(CITIES[city] as LatLon, 0.5, 8, r);
+    const curfew = pickCurfew(r);
+    const routine = routineFor(r, home, { ...aroundWindow(r, curfew), workChance: 0.45, workKm: [2, 12], errandKm: [0.4, 3] });
+    devices.push({ deviceId, type: 'pse', wearer: identity(faker, r, sexOf(r)), city, routine, behaviour, curfews: [curfew] });
+    prov.devices.push({ deviceId, type: 'pse', home: { lat: home.lat, lon: home.lon } });
+    prov.curfews.push({ deviceId, windows: [copyWindow(curfew)] });
+  }
+
+  for (let i = 0; i < mix.psem; i++) {
+    const deviceId = deviceIdOf('psem', i);
+    const r = rng(seed, 'wearer', deviceId);
+    const city = cityOf(i);
+    const home = pointNear(CITIES[city] as LatLon, 0.5, 8, r);
+    const towardsZone = r.between(0, 360);
+    const centre = offset(home, r.between(2, 4), towardsZone);
+    const night = pickNightWindow(r);
+    // Daily life stays on the far side of home from the exclusion zone: only a planned visit enters it.
+    const routine = routineFor(r, home, {
+      ...aroundWindow(r, night), workChance: 0.45, workKm: [2, 10], errandKm: [0.5, 3], sector: { bearing: towardsZone + 180, halfWidth: 75 },
+    });
+    const exclusion = { zoneId: `Z-X-${deviceId}`, kind: 'exclusion' as const, ring: squareRing(centre, EXCLUSION_SIDE_M), centre };
+    const inclusion = { zoneId: `Z-I-${deviceId}`, kind: 'inclusion' as const, ring: squareRing(home, INCLUSION_SIDE_M), windows: [night] };
+    devices.push({
+      deviceId, type: 'psem', wearer: identity(faker, r, sexOf(r)), city, routine, behaviour, plugInMin: plugIn(r, routine), exclusion, inclusion,
+    });
+    prov.devices.push({ deviceId, type: 'psem' });
+    prov.zones.push(
+      { zoneId: exclusion.zoneId, kind: 'exclusion', deviceId, polygon: exclusion.ring },
+      { zoneId: inclusion.zoneId, kind: 'inclusion', deviceId, polygon: inclusion.ring, windows: [copyWindow(night)] },
+    );
+  }
+
+  for (let i = 0; i < mix.bar; i++) {
+    const pairId = pairIdOf(i);
+    const perpetratorId = deviceIdOf('bar_perpetrator', i);
+    const victimId = deviceIdOf('bar_victim', i);
+    const pr = rng(seed, 'pair', pairId);
+    const alertKm = pickAlertKm(pr);
+    const separationKm = pairSeparationKm(alertKm, BAR_REACH_KM);
+    const pair: PlannedPair = { pairId, perpetratorId, victimId, alertKm, separationKm, reachKm: BAR_REACH_KM };
+    const city = cityOf(i);
+    const victimHome = pointNear(CITIES[city] as LatLon, 0.5, 8, pr);
+    const perpetratorHome = offset(victimHome, separationKm, pr.between(0, 360));
+    const shape = (r: Rng, workChance: number): RoutineShape => ({
+      earliestOutMin: r.between(6 * 60, 7 * 60 + 30), homeByMin: r.between(19 * 60, 22 * 60), workChance, workKm: [1.5, BAR_REACH_KM], errandKm: [0.4, 3],
+    });
+    const vr = rng(seed, 'wearer', victimId);
+    const victimRoutine = routineFor(vr, victimHome, shape(vr, 0.6));
+    const victim: PlannedBarVictim = {
+      deviceId: victimId, type: 'bar_victim', wearer: identity(faker, vr, 'female'), city, routine: victimRoutine, behaviour, plugInMin: plugIn(vr, victimRoutine), pair,
+    };
+    const p = rng(seed, 'wearer', perpetratorId);
+    const routine = routineFor(p, perpetratorHome, shape(p, 0.4));
+    devices.push(
+      { deviceId: perpetratorId, type: 'bar_perpetrator', wearer: identity(faker, p, 'male'), city, routine, behaviour, plugInMin: plugIn(p, routine), pair, victimRoutine },
+      victim,
+    );
+    prov.devices.push({ deviceId: perpetratorId, type: 'bar_perpetrator' }, { deviceId: victimId, type: 'bar_victim' });
+    prov.barPairs.push({ pairId, perpetratorId, victimId, alertKm });
+  }
+  return { seed, start: input.start, devices, provisioning: prov };
+}
+
+function plugIn(r: Rng, routine: RoutineProfile): number {
+  return r.between(Math.max(routine.homeByMin, BRACELET_BATTERY.plugInFromMin), BRACELET_BATTERY.plugInToMin);
+}
+
+function copyWindow(w: LocalWindow): { days: number[]; from: string; to: string; crossesMidnight: boolean } {
+  return { days: [...w.days], from: w.from, to: w.to, crossesMidnight: w.crossesMidnight };
 }
 
 /** The firmware of one planned device, started at virtual time `start`. */
 export function createFirmware(d: PlannedDevice, seed: number, start: number, cfg: FirmwareConfig): Firmware {
-  const r = rng(seed, 'device', d.index);
-  const trajectory = new Trajectory(d.profile, rng(seed, 'mobility', d.index), start);
-  const zone = polygon([d.zone.ring]);
-  // The device knows its zones only to report faster inside them (DOMAIN.md cadence); alarms are
-  // the pipeline's to raise.
-  const violates = (p: LatLon): boolean => booleanPointInPolygon(point([p.lon, p.lat]), zone);
-  return new Firmware(d.deviceId, cfg, trajectory, violates, rng(seed, 'gps', d.index), start, r.between(0, cfg.fixIntervalMs), r.between(40, 100));
+  const id = d.deviceId;
+  const b = d.behaviour;
+  const firstDay = localDay(start) - 1;
+  const origin = localInstant(firstDay, 0);
+  const timing = rng(seed, 'timing', id);
+  const faultAt = Math.round(nextPoisson(rng(seed, 'fault', id), start, b.hardwareFaultsPerDay));
+  const stream = (name: string, perDay: number): PoissonEvents => new PoissonEvents(rng(seed, name, id), perDay, start);
+  const trajectory = (overrides: OverrideQueue | undefined): Trajectory => {
+    const base = new BaseRoutine(d.routine, rng(seed, 'routine', id), firstDay);
+    return new Trajectory(new PlaceTimeline(base, overrides, d.routine.home), d.routine.home, origin);
+  };
+  const violations = rng(seed, 'violations', id);
+
+  if (d.type === 'pse') {
+    const overrides = d.curfews.length > 0 ? new OverrideQueue(pseOverrides(d.curfews, d.routine, b, violations, firstDay)) : undefined;
+    return new Firmware(id, cfg, new HomeUnit({
+      deviceId: id, cfg, start,
+      firstRecordDelayMs: timing.between(0, cfg.heartbeatMs),
+      beaconPhaseMs: Math.floor(timing.between(0, cfg.rfBeaconMs)),
+      trajectory: trajectory(overrides),
+      curfews: d.curfews,
+      battery: new BackupBattery({ start, cutsPerDay: b.mainsCutsPerDay }, rng(seed, 'battery', id)),
+      events: [
+        { event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) },
+        { event: 'unit_tamper', stream: stream('unit-tamper', b.homeUnitTampersPerDay) },
+        { event: 'unit_moved', stream: stream('unit-moved', b.homeUnitMovesPerDay) },
+      ],
+      faultAt,
+    }));
+  }
+
+  let overrides: OverrideQueue;
+  let zones: DeviceZone[] = [];
+  let events: { event: 'strap_tamper' | 'sos'; stream: PoissonEvents }[];
+  if (d.type === 'psem') {
+    overrides = new OverrideQueue(psemOverrides(
+      { exclusionCentre: d.exclusion.centre, inclusionWindows: d.inclusion.windows ?? [] }, d.routine, b, violations, firstDay,
+    ));
+    zones = [d.exclusion, d.inclusion];
+    events = [{ event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) }];
+  } else {
+    const schedule = new ApproachSchedule(d.pair, b, rng(seed, 'approach', d.pair.pairId), start);
+    if (d.type === 'bar_perpetrator') {
+      const victimBase = new BaseRoutine(d.victimRoutine, rng(seed, 'routine', d.pair.victimId), firstDay);
+      overrides = new OverrideQueue(perpetratorOverrides(schedule, d.pair.alertKm, (t) => victimBase.placeBefore(t)));
+      events = [{ event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) }];
+    } else {
+      overrides = new OverrideQueue(victimOverrides(schedule));
+      events = [{ event: 'sos', stream: stream('sos', b.sosPerDay) }];
+    }
+  }
+  return new Firmware(id, cfg, new GpsDevice({
+    deviceId: id, cfg, start,
+    firstFixDelayMs: timing.between(0, cfg.fixIntervalMs),
+    trajectory: trajectory(overrides),
+    noise: rng(seed, 'gps', id),
+    battery: new BraceletBattery({
+      start, drainPerHour: cfg.batteryDrainPerHour, chargePerHour: cfg.batteryChargePerHour, plugInMin: d.plugInMin, forgetPerDay: b.forgetToChargePerDay,
+    }, rng(seed, 'battery', id)),
+    zones,
+    gps: new GpsOutages(rng(seed, 'gps-outage', id), b.gpsLossesPerDay, cfg.gpsLostAfterMs, start),
+    events,
+    faultAt,
+  }));
 }

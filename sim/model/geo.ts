@@ -2,6 +2,7 @@
  * Geography of the pure model: French cities, points around them, zones, GPS noise.
  * Geodesy comes from @turf (well-kept, pure JS, runs in k6 too).
  */
+import bearing from '@turf/bearing';
 import destination from '@turf/destination';
 import distance from '@turf/distance';
 import { point } from '@turf/helpers';
@@ -13,18 +14,33 @@ export interface LatLon {
 }
 
 /**
- * A few French cities where wearers live (centre coordinates, WGS84). A short fixed table keeps the
- * model pure and the scenario's seed meaningful; issue 3 widens the set.
+ * Large French cities where wearers live: city-centre coordinates (WGS84, good to ~0.01°; homes are
+ * drawn 0.5–8 km around them). A fixed table keeps the model pure and a scenario's seed meaningful.
  */
 export const CITIES: Readonly<Record<string, LatLon>> = {
   paris: { lat: 48.8566, lon: 2.3522 },
   marseille: { lat: 43.2965, lon: 5.3698 },
   lyon: { lat: 45.764, lon: 4.8357 },
   toulouse: { lat: 43.6047, lon: 1.4442 },
-  lille: { lat: 50.6292, lon: 3.0573 },
-  bordeaux: { lat: 44.8378, lon: -0.5792 },
+  nice: { lat: 43.7102, lon: 7.262 },
   nantes: { lat: 47.2184, lon: -1.5536 },
+  montpellier: { lat: 43.6108, lon: 3.8767 },
   strasbourg: { lat: 48.5734, lon: 7.7521 },
+  bordeaux: { lat: 44.8378, lon: -0.5792 },
+  lille: { lat: 50.6292, lon: 3.0573 },
+  rennes: { lat: 48.1173, lon: -1.6778 },
+  reims: { lat: 49.2583, lon: 4.0317 },
+  toulon: { lat: 43.1242, lon: 5.928 },
+  'saint-etienne': { lat: 45.4397, lon: 4.3872 },
+  'le-havre': { lat: 49.4944, lon: 0.1079 },
+  grenoble: { lat: 45.1885, lon: 5.7245 },
+  dijon: { lat: 47.322, lon: 5.0415 },
+  angers: { lat: 47.4784, lon: -0.5632 },
+  nimes: { lat: 43.8367, lon: 4.3601 },
+  villeurbanne: { lat: 45.7719, lon: 4.8902 },
+  'clermont-ferrand': { lat: 45.7772, lon: 3.087 },
+  'le-mans': { lat: 48.0061, lon: 0.1996 },
+  rouen: { lat: 49.4432, lon: 1.0999 },
 };
 export type CityName = keyof typeof CITIES;
 
@@ -39,8 +55,14 @@ export function pointNear(from: LatLon, minKm: number, maxKm: number, r: Rng): L
   return offset(from, r.between(minKm, maxKm), r.between(0, 360));
 }
 
+/** Great-circle distance (turf's haversine on a sphere of radius 6,371,008.8 m, as docs/RULES.md). */
 export function distanceKm(a: LatLon, b: LatLon): number {
   return distance(point([a.lon, a.lat]), point([b.lon, b.lat]), { units: 'kilometers' });
+}
+
+/** Initial bearing from `a` to `b`, degrees clockwise from north. */
+export function bearingDeg(a: LatLon, b: LatLon): number {
+  return bearing(point([a.lon, a.lat]), point([b.lon, b.lat]));
 }
 
 /** Linear interpolation; at city scale (a few km) the error against a great circle is centimetres. */

@@ -1,0 +1,204 @@
+/**
+ * A GPS device as a record source: the PSEM bracelet, the BAR perpetrator's bracelet and the BAR
+ * victim's unit. It reports
+ * - position fixes at DOMAIN.md's cadence: 60 s moving, hourly at rest (after 10 min still, woken
+ *   by motion), 15 s while it sees itself violating a rule it knows of (inside an exclusion zone,
+ *   outside an inclusion zone during its window; it also wakes when such a window opens). BAR
+ *   units know no rule: distances are judged centrally. No fix while GPS is lost;
+ * - events at once: strap_tamper (bracelets), sos (victim unit), gps_lost / gps_restored,
+ *   charger_connected / charger_disconnected;
+ * - a heartbeat after 180 s without a record;
+ * - nothing while its battery is empty (until charged) or after a hardware fault.
+ */
+import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
+import { point, polygon } from '@turf/helpers';
+import type { Feature, Polygon } from 'geojson';
+import type { Battery } from './battery.ts';
+import type { FirmwareConfig, RecordDraft, RecordSource } from './firmware.ts';
+import { withNoise, type LatLon } from './geo.ts';
+import type { GpsOutages, PoissonEvents } from './incidents.ts';
+import { localDay, Periods, type LocalWindow } from './localtime.ts';
+import type { Trajectory } from './mobility.ts';
+import type { Rng } from './random.ts';
+
+/** A zone as the device knows it, to report faster while it violates it. */
+export interface DeviceZone {
+  readonly kind: 'exclusion' | 'inclusion';
+  /** Closed GeoJSON ring, [lon, lat]. */
+  readonly ring: readonly (readonly [number, number])[];
+  readonly windows?: readonly LocalWindow[];
+}
+
+class KnownZone {
+  private readonly shape: Feature<Polygon>;
+  private readonly box: readonly [number, number, number, number];
+  private readonly periods: Periods | undefined;
+
+  constructor(readonly zone: DeviceZone, start: number) {
+    const ring = zone.ring.map(([lon, lat]) => [lon, lat]);
+    this.shape = polygon([ring]);
+    const lons = ring.map((c) => c[0] as number);
+    const lats = ring.map((c) => c[1] as number);
+    this.box = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+    this.periods = zone.windows ? new Periods(zone.windows, localDay(start) - 1) : undefined;
+  }
+
+  private inside(p: LatLon): boolean {
+    const [w, s, e, n] = this.box;
+    if (p.lon < w || p.lon > e || p.lat < s || p.lat > n) return false;
+    return booleanPointInPolygon(point([p.lon, p.lat]), this.shape);
+  }
+
+  /** Whether the zone's rule applies at t (times asked never go back). */
+  private applies(t: number): boolean {
+    if (this.periods === undefined) return true;
+    const p = this.periods.skipClosed(t);
+    return p.open <= t;
+  }
+
+  violatedBy(p: LatLon, t: number): boolean {
+    if (this.zone.kind === 'exclusion') return this.inside(p);
+    return this.applies(t) && !this.inside(p);
+  }
+
+  /** The next window opening after t (the device takes a fix then). */
+  nextOpenAfter(t: number): number {
+    if (this.periods === undefined) return Infinity;
+    const p = this.periods.skipClosed(t);
+    return p.open > t ? p.open : Infinity;
+  }
+}
+
+export interface GpsDeviceOptions {
+  readonly deviceId: string;
+  readonly cfg: FirmwareConfig;
+  readonly start: number;
+  /** Offset of the first fix, so the fleet's reports are spread over the interval. */
+  readonly firstFixDelayMs: number;
+  readonly trajectory: Trajectory;
+  readonly noise: Rng;
+  readonly battery: Battery;
+  readonly zones: readonly DeviceZone[];
+  readonly gps: GpsOutages;
+  /** strap_tamper (bracelets) or sos (victim unit). */
+  readonly events: readonly { readonly event: 'strap_tamper' | 'sos'; readonly stream: PoissonEvents }[];
+  /** Hardware fault: silent from then on. */
+  readonly faultAt: number;
+}
+
+export class GpsDevice implements RecordSource {
+  private lastAt: number;
+  private nextFixAt: number;
+  private readonly zones: KnownZone[];
+  private peeked: RecordDraft | undefined;
+  private peekedAt = NaN;
+
+  constructor(private readonly o: GpsDeviceOptions) {
+    this.nextFixAt = Math.round(o.start + o.firstFixDelayMs);
+    this.lastAt = this.nextFixAt - o.cfg.heartbeatMs;
+    this.zones = o.zones.map((z) => new KnownZone(z, o.start));
+  }
+
+  nextRecordAt(): number {
+    this.prepare();
+    return this.peekedAt;
+  }
+
+  takeRecord(): RecordDraft {
+    this.prepare();
+    const r = this.peeked;
+    if (r === undefined) throw new RangeError(`${this.o.deviceId}: no record to take`);
+    this.peeked = undefined;
+    this.peekedAt = NaN;
+    this.lastAt = r.time;
+    return r;
+  }
+
+  private draft(t: number, event?: string): RecordDraft {
+    const battery = this.o.battery.percentAt(t);
+    return event === undefined
+      ? { device: this.o.deviceId, seq: 0, time: t, battery, type: 'heartbeat' }
+      : { device: this.o.deviceId, seq: 0, time: t, battery, type: 'event', event };
+  }
+
+  /** Walks the device's timelines in time order to its next record. */
+  private prepare(): void {
+    const o = this.o;
+    while (this.peeked === undefined && Number.isNaN(this.peekedAt)) {
+      if (o.battery.dead) {
+        const t = o.battery.nextAt(); // charged again
+        if (t >= o.faultAt) break;
+        o.battery.apply();
+        this.revive(t);
+        this.peek(this.draft(t, 'charger_connected'));
+        break;
+      }
+      const tb = o.battery.nextAt();
+      const tg = o.gps.nextEventAt();
+      let te = Infinity;
+      let ev: (typeof o.events)[number] | undefined;
+      for (const e of o.events) {
+        if (e.stream.at < te) {
+          te = e.stream.at;
+          ev = e;
+        }
+      }
+      const tf = this.nextFixAt;
+      const th = this.lastAt + o.cfg.heartbeatMs;
+      const t = Math.min(tb, tg, te, tf, th);
+      if (t >= o.faultAt) break;
+      if (t === tb) {
+        const event = o.battery.apply();
+        if (event !== undefined) this.peek(this.draft(t, event));
+      } else if (t === tg) {
+        this.peek(this.draft(t, o.gps.take()));
+      } else if (t === te && ev !== undefined) {
+        ev.stream.advance();
+        this.peek(this.draft(t, ev.event));
+      } else if (t === tf) {
+        if (o.gps.noFix(t)) this.nextFixAt = o.gps.end;
+        else this.fix(t);
+      } else {
+        this.peek(this.draft(t));
+      }
+    }
+    if (this.peeked === undefined && Number.isNaN(this.peekedAt)) this.peekedAt = Infinity; // silent for good
+  }
+
+  private peek(r: RecordDraft): void {
+    this.peeked = r;
+    this.peekedAt = r.time;
+  }
+
+  /** Back on after an empty battery: what was due meanwhile went unseen. */
+  private revive(t: number): void {
+    this.nextFixAt = t;
+    this.o.gps.restartFrom(t);
+    for (const e of this.o.events) e.stream.restartFrom(t);
+  }
+
+  private fix(t: number): void {
+    const truth = this.o.trajectory.positionAt(t);
+    const p = withNoise(truth, this.o.noise);
+    this.peek({
+      device: this.o.deviceId, seq: 0, time: t, battery: this.o.battery.percentAt(t), type: 'position',
+      lat: round6(p.lat), lon: round6(p.lon), accuracy: 5,
+    } as RecordDraft);
+    this.nextFixAt = t + this.fixInterval(t, truth);
+  }
+
+  /** DOMAIN.md cadence: 15 s while violating, 60 s moving, hourly at rest (woken early by motion or a window opening). */
+  private fixInterval(t: number, truth: LatLon): number {
+    const c = this.o.cfg;
+    if (this.zones.some((z) => z.violatedBy(truth, t))) return c.violationFixIntervalMs;
+    const traj = this.o.trajectory;
+    if (t - traj.stillSince(t) < c.restAfterMs) return c.fixIntervalMs;
+    let wake = traj.nextMoveAt(t);
+    for (const z of this.zones) wake = Math.min(wake, z.nextOpenAfter(t));
+    return Math.max(c.fixIntervalMs, Math.min(c.restFixIntervalMs, wake - t));
+  }
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

@@ -1,0 +1,193 @@
+/**
+ * A wearer's days in local time: where they mean to be, and when they set off. Nights at home, work
+ * on weekdays for those with a job, errands; never out during their curfew or inclusion window
+ * unless a planned violation (an override) says so.
+ *
+ * Two streams, merged: the base routine (one local day at a time) and overrides — intervals when
+ * the wearer is somewhere else (a violation, a BAR approach) or stays put (a BAR victim while the
+ * perpetrator approaches). An override takes precedence; when it ends the wearer heads for wherever
+ * the base routine says they should be by then. Everything is lazy: a device holds about a day.
+ */
+import type { LatLon } from './geo.ts';
+import { isoWeekday, localInstant } from './localtime.ts';
+import { poissonCount, type Rng } from './random.ts';
+
+export interface RoutineProfile {
+  readonly home: LatLon;
+  /** Workplace, for wearers with a job. */
+  readonly work?: LatLon;
+  /** ISO weekdays of work (Monday = 1). */
+  readonly workDays: readonly number[];
+  /** Habitual local times, minutes after midnight. */
+  readonly leaveMin: number;
+  readonly workEndMin: number;
+  /** Never out before this (after the curfew or inclusion window ends) … */
+  readonly earliestOutMin: number;
+  /** … and back home by this (before it starts), unless violating. */
+  readonly homeByMin: number;
+  /** Errands, family, friends: where errands and violations take the wearer. */
+  readonly places: readonly LatLon[];
+  /** Mean errands on a day without work. */
+  readonly errandsPerDay: number;
+}
+
+/** Set off for `place` at `at`, at `kmh` (else a speed by distance, see mobility.ts). */
+export interface PlaceStep {
+  readonly at: number;
+  readonly place: LatLon;
+  readonly kmh?: number;
+}
+
+/**
+ * Set off for the point `km` from `centre` on the ray from `centre` through where the wearer is
+ * when the ray is `fresh`ly drawn (later steps reuse it): a BAR approach runs straight at the victim.
+ */
+export interface RayStep {
+  readonly at: number;
+  readonly ray: { readonly centre: LatLon; readonly km: number; readonly fresh: boolean };
+  readonly kmh?: number;
+}
+
+export type Step = PlaceStep | RayStep;
+
+/** [from, to): the steps (at ≥ from, < to) replace the base routine; no steps: stay put. */
+export interface Override {
+  readonly from: number;
+  readonly to: number;
+  readonly steps: readonly Step[];
+}
+
+const WORK_ERRAND_CHANCE = 0.35;
+
+/** The base routine, one local day at a time, from its own random stream. */
+export class BaseRoutine {
+  private day: number;
+  private queue: PlaceStep[] = [];
+  private place: LatLon;
+
+  constructor(private readonly p: RoutineProfile, private readonly r: Rng, firstDay: number) {
+    this.day = firstDay;
+    this.place = p.home;
+  }
+
+  peek(): PlaceStep {
+    while (this.queue.length === 0) this.queue = this.plan(this.day++);
+    return this.queue[0] as PlaceStep;
+  }
+
+  pop(): PlaceStep {
+    const s = this.peek();
+    this.queue.shift();
+    this.place = s.place;
+    return s;
+  }
+
+  /** Where the routine means the wearer to be just before t (t never goes back). */
+  placeBefore(t: number): LatLon {
+    while (this.peek().at < t) this.pop();
+    return this.place;
+  }
+
+  private plan(day: number): PlaceStep[] {
+    const { p, r } = this;
+    const at = (min: number): number => localInstant(day, min);
+    // A no-op most nights (already home): it guarantees every day has a step, so lazy readers advance.
+    const steps: PlaceStep[] = [{ at: at(4 * 60), place: p.home }];
+    const out = p.earliestOutMin;
+    const back = p.homeByMin - 30; // latest departure home
+    if (p.work && p.workDays.includes(isoWeekday(day))) {
+      const leave = clamp(p.leaveMin + r.normal() * 10, out, back - 240);
+      let end = clamp(p.workEndMin + r.normal() * 15, leave + 180, back);
+      steps.push({ at: at(leave), place: p.work });
+      if (p.places.length > 0 && r.chance(WORK_ERRAND_CHANCE) && end + 60 <= back) {
+        steps.push({ at: at(end), place: r.pick(p.places) });
+        end = Math.min(back, end + r.between(30, 60));
+      }
+      steps.push({ at: at(end), place: p.home });
+      return steps;
+    }
+    const k = Math.min(3, poissonCount(r, p.errandsPerDay));
+    const lo = Math.max(out, 9 * 60 + 30);
+    if (k === 0 || p.places.length === 0 || back - lo < 60) return steps;
+    const slot = (back - lo) / k;
+    for (let i = 0; i < k; i++) {
+      const stay = Math.min(r.between(25, 90), slot - 10);
+      if (stay < 25) continue;
+      const depart = lo + i * slot + r.between(0, slot - stay);
+      steps.push({ at: at(depart), place: r.pick(p.places) }, { at: at(depart + stay), place: p.home });
+    }
+    return steps;
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, x));
+}
+
+/** Overrides in order of `from`, produced lazily in chunks (a day, a curfew period, an approach). */
+export class OverrideQueue {
+  private queue: Override[] = [];
+  private floor = -Infinity;
+
+  /** `produce` returns the next chunk, sorted, and a floor: no later chunk has an override starting before it. */
+  constructor(private readonly produce: () => { readonly items: readonly Override[]; readonly floor: number }) {}
+
+  /** The next override if it starts by `limit`. */
+  peek(limit: number): Override | undefined {
+    while (this.queue.length === 0 && this.floor <= limit) {
+      const c = this.produce();
+      this.queue.push(...c.items);
+      this.floor = c.floor;
+    }
+    const o = this.queue[0];
+    return o !== undefined && o.from <= limit ? o : undefined;
+  }
+
+  pop(): void {
+    this.queue.shift();
+  }
+}
+
+/** The merged stream of steps a trajectory follows (mobility.ts). */
+export class PlaceTimeline {
+  private basePlace: LatLon;
+  private current: Override | undefined;
+  private stepIndex = 0;
+  private lastEnd = -Infinity;
+
+  constructor(private readonly base: BaseRoutine, private readonly overrides: OverrideQueue | undefined, home: LatLon) {
+    this.basePlace = home;
+  }
+
+  next(): Step {
+    for (;;) {
+      const nb = this.base.peek();
+      const ov = this.current;
+      if (ov !== undefined) {
+        const step = ov.steps[this.stepIndex];
+        if (step !== undefined && step.at <= nb.at) {
+          this.stepIndex++;
+          return step;
+        }
+        if (ov.to <= nb.at) {
+          this.current = undefined;
+          return { at: ov.to, place: this.basePlace };
+        }
+        this.basePlace = this.base.pop().place; // suppressed, but remembered
+        continue;
+      }
+      const o = this.overrides?.peek(nb.at);
+      if (o !== undefined) {
+        this.overrides?.pop();
+        if (o.from >= this.lastEnd) {
+          this.current = o;
+          this.stepIndex = 0;
+          this.lastEnd = o.to;
+        }
+        continue;
+      }
+      this.basePlace = this.base.pop().place;
+      return nb;
+    }
+  }
+}
