@@ -8,7 +8,8 @@
  */
 import { virtualClock } from '../protocol/clock.ts';
 import { Fleet } from '../sim/fleet.ts';
-import { deviceConfigForSpeed, VIOLATIONS_PER_WEARER_PER_DAY } from '../sim/model/defaults.ts';
+import { deviceConfigForSpeed } from '../sim/model/defaults.ts';
+import { DEFAULT_BEHAVIOUR } from '../sim/model/behaviour.ts';
 import { createFirmware, planFleet } from '../sim/model/fleet-plan.ts';
 import { measure, paramsFromArgv, type Contender } from './measure.ts';
 
@@ -28,8 +29,9 @@ await measure('vigil', p, (): Contender => {
   const cfg = process.env.BENCH_CADENCE === 'domain'
     ? base
     : { ...base, restFixIntervalMs: base.fixIntervalMs, violationFixIntervalMs: base.fixIntervalMs };
-  const plan = planFleet({ seed: SEED, psem: p.devices, cities: CITIES, violationsPerWearerPerDay: VIOLATIONS_PER_WEARER_PER_DAY });
-  const firmwares = plan.map((d) => createFirmware(d, SEED, now, cfg));
+  // Issue 2's bench: GPS bracelets only (the smoke scenario's fleet).
+  const plan = planFleet({ seed: SEED, mix: { pse: 0, psem: p.devices, bar: 0 }, cities: CITIES, behaviour: DEFAULT_BEHAVIOUR, start: now });
+  const firmwares = plan.devices.map((d) => createFirmware(d, SEED, now, cfg));
   const fleet = new Fleet({ brokerUrl: p.url, clock, firmwares, seed: SEED, connectRatePerS: p.connectRatePerS, onRecord: () => {} });
   const sum = (f: (c: (typeof firmwares)[number]['counters']) => number): number => firmwares.reduce((n, fw) => n + f(fw.counters), 0);
   return {

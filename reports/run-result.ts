@@ -21,6 +21,8 @@ export interface RunResult {
     readonly seed: number;
     readonly speed: number;
     readonly devices: number;
+    /** Wearers per type (a BAR pair counts once). */
+    readonly mix: { readonly pse: number; readonly psem: number; readonly bar: number };
     readonly start: string;
     readonly end: string;
   };

@@ -8,6 +8,7 @@ import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { VigilError } from '../protocol/errors.ts';
 import { validateScenario, type Scenario } from './schema.ts';
+import { scaleMix } from '../sim/model/fleet-plan.ts';
 
 export interface ScenarioOverrides {
   readonly speed?: number | undefined;
@@ -44,7 +45,6 @@ export async function loadScenario(path: string, overrides: ScenarioOverrides = 
   const input = { ...(mod.default as Record<string, unknown>) };
   if (overrides.speed !== undefined) input.speed = overrides.speed;
   if (overrides.seed !== undefined) input.seed = overrides.seed;
-  if (overrides.devices !== undefined) input.fleet = { ...(input.fleet as object), psem: overrides.devices };
   const r = validateScenario(input);
   if (!r.ok) {
     const p = r.problems[0] as (typeof r.problems)[number];
@@ -55,5 +55,7 @@ export async function loadScenario(path: string, overrides: ScenarioOverrides = 
       `fix ${p.path} in ${path} (or the flag that overrides it)`,
     );
   }
-  return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), scenario: r.scenario };
+  // --devices N scales the scenario's mix proportionally, keeping one of each type it has.
+  const scenario = overrides.devices === undefined ? r.scenario : { ...r.scenario, mix: scaleMix(r.scenario.mix, overrides.devices) };
+  return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), scenario };
 }

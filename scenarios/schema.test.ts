@@ -16,12 +16,25 @@ describe('scenario validation', () => {
     const r = validateScenario({ name: 'x', duration: '2h', fleet: { psem: 10 } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.scenario).toMatchObject({ seed: 1, speed: 60, duration: 7_200_000, offlineTimeout: 600_000, slaMs: { exclusion_zone_entry: 240_000 } });
+    expect(r.scenario).toMatchObject({ seed: 1, speed: 60, duration: 7_200_000, offlineTimeout: 600_000, slaMs: { exclusion_zone_entry: 240_000, strap_tamper: 180_000 } });
+    expect(r.scenario.mix).toEqual({ pse: 0, psem: 10, bar: 0 });
+  });
+
+  it('defaults to the French fleet of DOMAIN.md and applies rate overrides, then the scale', () => {
+    const r = validateScenario({ name: 'x', duration: '2h', behaviour: { sosPerDay: 2, scale: 10 } });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.scenario.mix.pse + r.scenario.mix.psem + r.scenario.mix.bar).toBe(15_000);
+    expect(r.scenario.rates.sosPerDay).toBe(20);
+    expect(r.scenario.rates.lateReturnsPerDay).toBeCloseTo(4.5);
   });
 
   it.each([
     [{ name: 'x', duration: '5 mins', fleet: { psem: 1 } }, 'duration', /duration like "2h"/],
-    [{ name: 'x', duration: '1h', fleet: { psem: 0 } }, 'fleet.psem', /1/],
+    [{ name: 'x', duration: '1h', fleet: { psem: 0 } }, 'fleet', /at least one wearer/],
+    [{ name: 'x', duration: '1h', fleet: { pse: 2.5 } }, 'fleet.pse', /int/],
+    [{ name: 'x', duration: '1h', behaviour: { lateReturnsPerDay: -1 } }, 'behaviour.lateReturnsPerDay', /0/],
+    [{ name: 'x', duration: '1h', behaviour: { violationsPerWearerPerDay: 3 } }, 'behaviour', /violationsPerWearerPerDay/],
     [{ name: 'x', duration: '1h', fleet: { psem: 1 }, speed: -3 }, 'speed', /0/],
     [{ name: 'X Y', duration: '1h', fleet: { psem: 1 } }, 'name', /lower-case/],
     [{ name: 'x', duration: '1h', fleet: { psem: 1 }, cities: ['atlantis'] }, 'cities.0', /paris/],

@@ -5,7 +5,10 @@
 import { z } from 'zod';
 import { ALARM_KINDS } from '../protocol/alarms.ts';
 import { CITIES, type CityName } from '../sim/model/geo.ts';
-import { DEFAULT_SLA_MS, OFFLINE_TIMEOUT_MS, VIOLATIONS_PER_WEARER_PER_DAY } from '../sim/model/defaults.ts';
+import { DEFAULT_SLA_MS, OFFLINE_TIMEOUT_MS } from '../sim/model/defaults.ts';
+import { DEFAULT_BEHAVIOUR, scaleBehaviour, type Behaviour } from '../sim/model/behaviour.ts';
+import { DEFAULT_FLEET_MIX, scaleMix, type FleetMix } from '../sim/model/fleet-plan.ts';
+import { BarPair, Curfew, Zone } from '../protocol/provisioning.ts';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 
 const duration = z.string().transform((s, ctx) => {
@@ -28,6 +31,8 @@ const instant = z.string().transform((s, ctx) => {
 
 const cityNames = Object.keys(CITIES) as [CityName, ...CityName[]];
 
+const behaviourShape = Object.fromEntries(Object.keys(DEFAULT_BEHAVIOUR).map((k) => [k, z.number().min(0).max(10_000).optional()])) as Record<keyof Behaviour, z.ZodOptional<z.ZodNumber>>;
+
 const slaShape = Object.fromEntries(ALARM_KINDS.map((k) => [k, duration.optional()])) as Record<(typeof ALARM_KINDS)[number], z.ZodOptional<typeof duration>>;
 
 export const ScenarioSchema = z.strictObject({
@@ -40,13 +45,31 @@ export const ScenarioSchema = z.strictObject({
   start: instant.prefault('2021-10-25T14:00:00+02:00'),
   /** Length of the timeline in virtual time. */
   duration,
+  /**
+   * Wearers per device type; a BAR pair counts once (two devices). Default: the French fleet of
+   * DOMAIN.md, 15,000 wearers (sim/model/fleet-plan.ts).
+   */
   fleet: z.strictObject({
-    psem: z.number().int().min(1).max(100_000),
-  }),
+    pse: z.number().int().min(0).max(100_000).default(0),
+    psem: z.number().int().min(0).max(100_000).default(0),
+    bar: z.number().int().min(0).max(10_000).default(0),
+  }).refine((m) => m.pse + m.psem + m.bar > 0, 'expected at least one wearer: give pse, psem or bar a count').prefault({ ...DEFAULT_FLEET_MIX }),
   cities: z.array(z.enum(cityNames)).min(1).default(['paris', 'lyon', 'marseille', 'lille', 'toulouse', 'bordeaux']),
-  behaviour: z.strictObject({
-    violationsPerWearerPerDay: z.number().min(0).max(500).default(VIOLATIONS_PER_WEARER_PER_DAY),
-  }).default({ violationsPerWearerPerDay: VIOLATIONS_PER_WEARER_PER_DAY }),
+  /**
+   * Violation and incident rates per wearer (or pair) per day; each overrides DOMAIN.md's default
+   * (sim/model/behaviour.ts). `scale` multiplies every rate, after the overrides.
+   */
+  behaviour: z.strictObject({ scale: z.number().min(0).max(10_000).optional(), ...behaviourShape }).default({}),
+  /**
+   * Changes to what is provisioned, matched by id and merged over the generated fleet: e.g. a BAR
+   * pair's alertKm, a PSE curfew's windows, a zone's polygon. Validated like provisioning itself.
+   */
+  provisioning: z.strictObject({
+    zones: z.array(Zone.partial().extend({ zoneId: z.string().min(1) })).optional(),
+    curfews: z.array(Curfew.partial().extend({ deviceId: z.string().min(1) })).optional(),
+    barPairs: z.array(BarPair.partial().extend({ pairId: z.string().min(1) })).optional(),
+    devices: z.array(z.looseObject({ deviceId: z.string().min(1) })).optional(),
+  }).optional(),
   /** Trigger → feed, per alarm kind; defaults in sim/model/defaults.ts (DOMAIN.md). */
   sla: z.strictObject(slaShape).default({}),
   /** Silence before communication_loss (docs/RULES.md). */
@@ -58,7 +81,12 @@ export const ScenarioSchema = z.strictObject({
 });
 
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
-export type Scenario = z.output<typeof ScenarioSchema> & { readonly slaMs: Readonly<Record<(typeof ALARM_KINDS)[number], number>> };
+export type Scenario = z.output<typeof ScenarioSchema> & {
+  readonly slaMs: Readonly<Record<(typeof ALARM_KINDS)[number], number>>;
+  /** DEFAULT_BEHAVIOUR with the scenario's rates and scale applied. */
+  readonly rates: Behaviour;
+  readonly mix: FleetMix;
+};
 
 export interface ScenarioProblem {
   readonly path: string;
@@ -83,7 +111,10 @@ export function validateScenario(input: unknown): { ok: true; scenario: Scenario
     const v = r.data.sla[k];
     if (v !== undefined) slaMs[k] = v;
   }
-  return { ok: true, scenario: { ...r.data, slaMs } };
+  const { scale, ...overrides } = r.data.behaviour;
+  const merged = { ...DEFAULT_BEHAVIOUR, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as Behaviour;
+  const rates = scale === undefined ? merged : scaleBehaviour(merged, scale);
+  return { ok: true, scenario: { ...r.data, slaMs, rates, mix: { ...r.data.fleet } } };
 }
 
 function valueAt(x: unknown, path: readonly PropertyKey[]): unknown {

@@ -4,14 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
 import type { Provisioning } from '../../protocol/provisioning.ts';
 import { startEmbeddedBroker } from '../../sim/broker.ts';
 import { Fleet } from '../../sim/fleet.ts';
 import { startPipelineChild } from '../../sim/pipeline-process.ts';
-import { planFleet, createFirmware } from '../../sim/model/fleet-plan.ts';
+import { createFirmware } from '../../sim/model/fleet-plan.ts';
 import { deviceConfigForSpeed } from '../../sim/model/defaults.ts';
 import { Oracle, alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { FeedConsumer } from '../../verify/feed-consumer.ts';
@@ -23,6 +23,7 @@ import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
 import { junitXml } from '../../reports/junit.ts';
 import type { LoadedScenario } from '../load.ts';
 import { Teardowns } from './teardown.ts';
+import { provisionRun } from './provision.ts';
 import { pipelineApi, probeBroker } from './endpoints.ts';
 import { VIGIL_VERSION } from '../../reports/version.ts';
 
@@ -70,7 +71,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const startedAt = new Date().toISOString();
 
   try {
-    // Provision: broker, pipeline, fleet plan.
+    // The fleet and what it provisions, validated before anything starts.
+    const start = scenario.start;
+    const end = start + scenario.duration;
+    const { plan, fleet: provisioned } = provisionRun(scenario, basename(opts.loaded.file));
+    const deviceTypes = new Map(provisioned.devices.map((d) => [d.deviceId, d.type]));
+
+    // Provision: broker, pipeline.
     let brokerUrl = opts.brokerUrl;
     if (brokerUrl) {
       await probeBroker(brokerUrl);
@@ -91,37 +98,26 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     }
     const health = await pipelineApi.health(pipelineUrl);
 
-    const start = scenario.start;
-    const end = start + scenario.duration;
-    const plan = planFleet({ seed: scenario.seed, psem: scenario.fleet.psem, cities: scenario.cities, violationsPerWearerPerDay: scenario.behaviour.violationsPerWearerPerDay });
     // Virtual time starts a moment from now, once everything is provisioned and listening.
     const clock: Clock = virtualClock({ startVirtual: start, startReal: Date.now() + 1500, speed: scenario.speed });
-    const provisioning: Provisioning = {
-      runId,
-      clock: clock.triple,
-      offlineTimeoutMs: scenario.offlineTimeout,
-      devices: plan.map((d) => ({ deviceId: d.deviceId, type: d.type })),
-      zones: plan.map((d) => ({ zoneId: d.zone.zoneId, kind: 'exclusion' as const, deviceId: d.deviceId, polygon: d.zone.ring })),
-    };
+    const provisioning: Provisioning = { runId, clock: clock.triple, ...provisioned };
     const { feedCursor } = await pipelineApi.provision(pipelineUrl, token, provisioning);
     writeFileSync(join(runDir, 'provisioning.json'), JSON.stringify({ ...provisioning, clock: provisioning.clock }, null, 1));
 
     const journal = new Journal(join(runDir, 'journal.jsonl'));
     teardowns.add('journal', () => journal.close());
-    journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId, clock: clock.triple, devices: plan.length, feedCursor });
+    journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId, clock: clock.triple, devices: plan.devices.length, feedCursor });
 
     // The oracle sees every record as it is made; its expectations are journaled then kept.
-    const oracle = new Oracle({
-      offlineTimeoutMs: scenario.offlineTimeout, timeZone: 'Europe/Paris', devices: provisioning.devices, zones: provisioning.zones,
-      curfews: provisioning.curfews ?? [], barPairs: provisioning.barPairs ?? [],
-    });
+    const oracle = new Oracle(provisioned);
     const expectations: Expectation[] = [];
-    const onRecord = (r: UplinkRecord): void => {
-      for (const e of oracle.observe(r)) {
+    const expect = (list: Expectation[]): void => {
+      for (const e of list) {
         journal.append({ t: 'expectation', at: clock.now(), ...e });
         expectations.push(e);
       }
     };
+    const onRecord = (r: UplinkRecord): void => expect(oracle.observe(r));
     const observations: Observation[] = [];
     const observedKeys = new Set<string>();
     const feed = new FeedConsumer({
@@ -136,7 +132,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     teardowns.add('feed consumer', () => feed.stop());
 
     const cfg = deviceConfigForSpeed(scenario.speed);
-    const firmwares = plan.map((d) => {
+    const firmwares = plan.devices.map((d) => {
       const fw = createFirmware(d, scenario.seed, start, cfg);
       fw.stopRecordingAfter(end);
       return fw;
@@ -147,7 +143,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     phase('provision');
 
     // Warm-up and timeline: the fleet connects (spread) and lives until the end of the timeline.
-    log(`run ${runId}: ${plan.length} devices, ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}`);
+    const mix = scenario.mix;
+    log(`run ${runId}: ${plan.devices.length} devices (${mix.pse} PSE, ${mix.psem} PSEM, ${mix.bar} BAR pairs), ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}`);
     fleet.start();
     teardowns.add('fleet', () => fleet.close());
     let lastProgress = Date.now();
@@ -156,9 +153,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       if (Date.now() - lastProgress >= 10_000) {
         lastProgress = Date.now();
         const pct = Math.max(0, Math.min(100, ((clock.now() - start) / (end - start)) * 100));
-        log(`  ${pct.toFixed(0)}%  virtual ${new Date(clock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
+        log(`  ${pct.toFixed(0)}%  virtual ${new Date(clock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
       }
     }
+    // Every record up to the end is made by the first fleet tick past it; then the oracle closes
+    // the run (BAR watermarks, devices silent since before the end — docs/RULES.md).
+    while (clock.now() < end + clock.triple.speed * 100 && !opts.signal?.aborted) await sleep(20);
+    expect(oracle.finish(end));
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
@@ -177,7 +178,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const devices = fleet.progress();
     phase('final read');
 
-    const ledger = buildLedger({ expectations, observations, window: { start, end }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout });
+    const ledger = buildLedger({ expectations, observations, window: { start, end }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout, deviceTypes });
     const completeness = checkCompleteness(devices, summary);
     const { verdict, checks } = decide(ledger, completeness);
     phase('verdict');
@@ -190,7 +191,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       command: opts.command,
       scenario: {
         name: scenario.name, file: opts.loaded.file, sha256: opts.loaded.sha256, seed: scenario.seed, speed: scenario.speed,
-        devices: plan.length, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
+        devices: plan.devices.length, mix, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
       },
       broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: brokerUrl },
       pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: pipelineUrl, server: health.server },
@@ -200,6 +201,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       verdict,
       ledger: ledger.counts,
       perKind: ledger.perKind,
+      perDeviceType: ledger.perDeviceType,
       latencyMs: ledger.latencyMs,
       completeness,
       checks,

@@ -18,6 +18,12 @@ export const DEVICE_DEFAULTS = {
   restFixIntervalMs: HOUR,
   /** DOMAIN.md: heartbeat 180 s (30–180 s). */
   heartbeatMs: 180 * SECOND,
+  /**
+   * BAR units use the fastest heartbeat of DOMAIN.md's range (30–180 s): a pair's distance alarms
+   * wait until both units have reported past the triggering time (RULES.md "watermark"), so the
+   * victim unit's heartbeat bounds how late a proximity alarm can be.
+   */
+  barHeartbeatMs: 30 * SECOND,
   /** DOMAIN.md: server response timeout 5 s (GT06 practice); we back off from there, see firmware.ts. */
   ackTimeoutMs: 5 * SECOND,
   /** Cap of the resend backoff, so a long outage does not turn into a resend storm. */

@@ -361,8 +361,9 @@ export function createFirmware(d: PlannedDevice, seed: number, start: number, cf
       events = [{ event: 'sos', stream: stream('sos', b.sosPerDay) }];
     }
   }
-  return new Firmware(id, cfg, new GpsDevice({
-    deviceId: id, cfg, start,
+  const unitCfg = d.type === 'psem' ? cfg : { ...cfg, heartbeatMs: cfg.barHeartbeatMs };
+  return new Firmware(id, unitCfg, new GpsDevice({
+    deviceId: id, cfg: unitCfg, start,
     firstFixDelayMs: timing.between(0, cfg.fixIntervalMs),
     trajectory: trajectory(overrides),
     noise: rng(seed, 'gps', id),

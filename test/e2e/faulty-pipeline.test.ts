@@ -22,7 +22,7 @@ beforeAll(async () => {
   // 300 wearers with a high violation rate: plenty of alarms in 30 s of wall time.
   scenarioFile = writeScenario(tempDir(), 'relay', {
     name: 'relay', seed: 7, speed: 240, duration: '2h', drain: '30m', fleet: { psem: 300 },
-    behaviour: { violationsPerWearerPerDay: 8 },
+    behaviour: { exclusionEntriesPerDay: 3, strapTampersPerDay: 1, gpsLossesPerDay: 1 },
   });
 });
 afterAll(async () => {

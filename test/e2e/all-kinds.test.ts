@@ -1,0 +1,33 @@
+/**
+ * Issue 3: a small mixed fleet (PSE, PSEM, BAR) from the afternoon into the night — curfews start, zones' night
+ * windows open — with every rate raised, so that every alarm kind occurs; the run PASSes and run.json
+ * counts expected and observed alarms per kind and per device type.
+ */
+import { describe, expect, it } from 'vitest';
+import { ALARM_KINDS } from '../../protocol/alarms.ts';
+import { tempDir, vigil, writeScenario } from '../support/cli.ts';
+
+describe('every alarm kind, end to end', () => {
+  it('a small mixed fleet sees every kind and PASSes', async () => {
+    const dir = tempDir();
+    const file = writeScenario(dir, 'all-kinds', {
+      name: 'all-kinds', seed: 11, speed: 240, start: '2021-10-25T16:00:00+02:00', duration: '6h',
+      fleet: { pse: 20, psem: 16, bar: 6 },
+      behaviour: { scale: 40 },
+    });
+    const r = await vigil(['run', file, '--out', dir]);
+    const run = r.run!;
+    expect(run, r.stdout + r.stderr).toBeDefined();
+    const missing = ALARM_KINDS.filter((k) => (run.perKind[k]?.expected ?? 0) === 0);
+    expect(missing, `kinds never expected:\n${r.stdout}`).toEqual([]);
+    for (const k of ALARM_KINDS) expect(run.perKind[k]!.observed, k).toBeGreaterThanOrEqual(run.perKind[k]!.onTime);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(run.verdict).toBe('PASS');
+    expect(run.ledger).toMatchObject({ dropped: 0, late: 0, duplicates: 0, spurious: 0 });
+    expect(Object.keys(run.perDeviceType).sort()).toEqual(['bar_perpetrator', 'bar_victim', 'pse', 'psem']);
+    const byType = Object.values(run.perDeviceType).reduce((n, c) => n + c.expected, 0);
+    expect(byType).toBe(run.ledger.expected);
+    expect(run.scenario.mix).toEqual({ pse: 20, psem: 16, bar: 6 });
+    expect(run.scenario.devices).toBe(20 + 16 + 12);
+  });
+});
