@@ -61,7 +61,7 @@ export const ProvisionedDevice = z.discriminatedUnion('type', [
     deviceId,
     type: z.literal('pse'),
     /** Where the home unit is installed: the wearer's home. */
-    home: LatLonPoint.optional().superRefine((h, ctx) => {
+    home: z.preprocess((h) => h ?? undefined, LatLonPoint.optional()).superRefine((h, ctx) => {
       if (h === undefined) ctx.addIssue({ code: 'custom', message: 'a PSE wearer needs a home: { lat, lon } where the home unit is installed' });
     }),
   }),

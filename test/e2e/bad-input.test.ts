@@ -45,3 +45,26 @@ describe('bad input', () => {
     expect(oneLine(r.stderr)).toMatch(/cannot reach the pipeline at http:\/\/127.0.0.1:\d+: ECONNREFUSED — start it/);
   });
 });
+
+describe('bad provisioning in a scenario is rejected before the run starts', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['a BAR radius of 11 km', { fleet: { bar: 1 }, provisioning: { barPairs: [{ pairId: 'BAR-00001', alertKm: 11 }] } },
+      /provisioning.barPairs(\[BAR-00001\]|\.0)\.alertKm: the alert distance is a whole number of km from 1 to 10 \(the pre-alert distance is twice it\)[;,] got 11/],
+    ['a BAR radius of 2.5 km', { fleet: { bar: 1 }, provisioning: { barPairs: [{ pairId: 'BAR-00001', alertKm: 2.5 }] } },
+      /barPairs(\[BAR-00001\]|\.0)\.alertKm: the alert distance is a whole number of km from 1 to 10.*got 2\.5/],
+    ['a curfew that ends before it starts without crossing midnight', { fleet: { pse: 1 }, provisioning: { curfews: [{ deviceId: 'PSE-00001', windows: [{ from: '20:00', to: '07:00' }] }] } },
+      /curfews(\[PSE-00001\]|\.0)\.windows\.0\.to: ends \(07:00\) before it starts \(20:00\) without crossing midnight: set crossesMidnight: true/],
+    ['an empty zone polygon', { fleet: { psem: 1 }, provisioning: { zones: [{ zoneId: 'Z-X-PSEM-00001', polygon: [] }] } },
+      /zones(\[Z-X-PSEM-00001\]|\.0)\.polygon: a zone needs a closed ring of at least 3 distinct corners.*got 0 points/],
+    ['a wearer with no home', { fleet: { pse: 1 }, provisioning: { devices: [{ deviceId: 'PSE-00001', home: null }] } },
+      /devices\[PSE-00001\]\.home: a PSE wearer needs a home/],
+  ];
+  it.each(cases)('%s', async (_name, body, message) => {
+    const dir = tempDir();
+    const file = writeScenario(dir, 'bad-prov', { name: 'bad-prov', duration: '1h', ...body });
+    const r = await vigil(['run', file, '--out', dir]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(message);
+    expect(oneLine(r.stderr)).toMatch(/VIGIL_(SCENARIO|PROVISIONING)_INVALID/);
+  });
+});
