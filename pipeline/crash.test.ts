@@ -13,7 +13,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { decodeFeedMessage, feedUrl, type FeedAlarm } from '../protocol/feed.ts';
-import type { IngestSummary, Provisioning } from '../protocol/provisioning.ts';
+import type { IngestSummary, ProvisioningInput } from '../protocol/provisioning.ts';
 import { ackTopic, decodeAck, encodeBatch, upTopic, type UplinkRecord } from '../protocol/uplink.ts';
 
 const TOKEN = 'crash-token';
@@ -79,11 +79,11 @@ async function readFeed(base: string): Promise<FeedAlarm[]> {
 it('kill -9 loses no acknowledged record and no alarm', async () => {
   let p = await spawnPipeline();
   const now = Date.now();
-  const prov: Provisioning = {
+  const prov: ProvisioningInput = {
     runId: 'crash-run',
     clock: { startVirtual: now, startReal: now, speed: 1 },
     offlineTimeoutMs: 3_600_000,
-    devices: Array.from({ length: DEVICES }, (_, i) => ({ deviceId: `c${i}`, type: 'pse' as const })),
+    devices: Array.from({ length: DEVICES }, (_, i) => ({ deviceId: `c${i}`, type: 'psem' as const })),
     zones: Array.from({ length: DEVICES }, (_, i) => ({ zoneId: `z${i}`, kind: 'exclusion' as const, deviceId: `c${i}`, polygon: ZONE })),
   };
   const res = await fetch(new URL('/api/v1/provision', p.url), { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(prov) });

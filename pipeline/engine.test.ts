@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Provisioning } from '../protocol/provisioning.ts';
+import { Provisioning } from '../protocol/provisioning.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import { Engine, type CommitResult } from './engine.ts';
 import { Store } from './store.ts';
@@ -11,13 +11,13 @@ const T0 = 1_700_000_000_000;
 const ZONE: [number, number][] = [[2.0, 48.0], [2.1, 48.0], [2.1, 48.1], [2.0, 48.1], [2.0, 48.0]];
 
 function prov(runId = 'run-1', offlineTimeoutMs = 600_000): Provisioning {
-  return {
+  return Provisioning.parse({
     runId,
     clock: { startVirtual: T0, startReal: 0, speed: 1 },
     offlineTimeoutMs,
-    devices: [{ deviceId: 'd1', type: 'pse' }, { deviceId: 'd2', type: 'pse' }],
+    devices: [{ deviceId: 'd1', type: 'psem' }, { deviceId: 'd2', type: 'psem' }],
     zones: [{ zoneId: 'z1', kind: 'exclusion', deviceId: 'd1', polygon: ZONE }],
-  };
+  });
 }
 
 const IN = { lat: 48.05, lon: 2.05 };
@@ -103,7 +103,7 @@ describe('engine', () => {
   it('heartbeats and events do not change zone state', () => {
     const e = open();
     e.engine.provision(prov());
-    e.put('d1', pos('d1', 1, IN), hb('d1', 2), { device: 'd1', seq: 3, time: T0, battery: 5, type: 'event', event: 'tamper' }, pos('d1', 4, IN));
+    e.put('d1', pos('d1', 1, IN), hb('d1', 2), { device: 'd1', seq: 3, time: T0, battery: 90, type: 'event', event: 'charger_connected' }, pos('d1', 4, IN));
     e.engine.flush();
     expect(e.alarms().map((a) => a.seq)).toEqual([1]);
   });

@@ -1,26 +1,54 @@
 /**
  * The run's state and the group commit: records wait in memory until the next commit tick, which
  * runs ONE transaction that stores them (deduped by (device, seq)), advances each device's
- * contiguous prefix, evaluates the newly contiguous records in seq order through the rules, and
- * stores rule state and alarms with them (docs/RULES.md "Evaluation order"). Only after the commit
+ * contiguous prefix, evaluates the newly contiguous records in seq order through the rules, then
+ * each BAR pair whose watermark may have moved, and stores rule state and alarms with them
+ * (docs/RULES.md "Evaluation order"), so a kill -9 loses nothing. Rule state lives in memory and is
+ * mirrored to the store in that transaction: the hot path reads nothing back. Only after the commit
  * does `afterCommit` publish acks and wake the feed (DESIGN.md "Uplink": ack after durably stored).
  */
-import type { AlarmKind } from '../protocol/alarms.ts';
+import type { AlarmKind, DeviceType } from '../protocol/alarms.ts';
 import { virtualClock, type Clock } from '../protocol/clock.ts';
 import type { DeviceIngest, IngestSummary, Provisioning, ProvisioningResult } from '../protocol/provisioning.ts';
-import type { RecordType, UplinkRecord } from '../protocol/uplink.ts';
+import type { UplinkRecord } from '../protocol/uplink.ts';
 import { compileRing } from './geometry.ts';
+import { PERPETRATOR, VICTIM, evaluatePair, newBarState, type BarLevel, type BarState, type Side } from './rules/bar-distance.ts';
 import { checkSilence, noteReceived, type SilenceState } from './rules/communication-loss.ts';
+import { evaluateCurfew, newCurfewState, type CurfewState } from './rules/curfew.ts';
+import { eventAlarm } from './rules/event-alarms.ts';
 import { evaluatePosition, type Zone, type ZoneStates } from './rules/exclusion-zone.ts';
-import type { Store } from './store.ts';
+import { evaluateInclusion, type InclusionStates, type InclusionZone } from './rules/inclusion-zone.ts';
+import { evaluateBattery, type BatteryState } from './rules/low-battery.ts';
+import { Schedules, type Schedule } from './rules/windows.ts';
+import type { EvalRow, Store } from './store.ts';
 
-interface DeviceRt extends SilenceState {
+/** A BAR pair at run time: its units (index: Side) and its stream state. */
+interface PairRt {
+  readonly pairId: string;
+  /** A, in metres. */
+  readonly alertM: number;
+  readonly units: readonly [DeviceRt, DeviceRt];
+  readonly state: BarState;
+}
+
+/** Per-device ingest progress and rule state, in memory; mirrored to the store in each commit. */
+interface DeviceRt extends SilenceState, BatteryState {
   readonly device: string;
+  readonly type: DeviceType;
   contiguousSeq: number;
+  /** Device time of the record at contiguousSeq: this unit's share of a BAR watermark. */
+  contiguousTime: number;
   maxSeq: number;
   stored: number;
-  zones: Zone[];
-  zoneStates: ZoneStates;
+  readonly exclusion: Zone[];
+  readonly zoneStates: ZoneStates;
+  readonly inclusion: InclusionZone[];
+  readonly inclusionStates: InclusionStates;
+  /** The device's curfew windows (all its curfews), null without any. */
+  curfew: Schedule | null;
+  presence: CurfewState;
+  /** The BAR pairs this device is a unit of, and which unit. */
+  readonly pairs: { readonly pair: PairRt; readonly side: Side }[];
 }
 
 export interface CommitResult {
@@ -128,10 +156,15 @@ export class Engine {
             m.set(r.seq, r);
           }
         }
+        // BAR pairs with a unit whose contiguous prefix advanced: their watermark may have moved.
+        const pairs = new Set<PairRt>();
         for (const [dev, recs] of fresh) {
+          const before = dev.contiguousSeq;
           alarms += this.advance(dev, recs, now);
           this.saveDevice(dev);
+          if (dev.contiguousSeq !== before) for (const { pair } of dev.pairs) pairs.add(pair);
         }
+        for (const pair of pairs) alarms += this.evaluatePair(pair, now);
       });
     } catch (err) {
       // Rolled back: memory may be ahead of the DB, so reload it. Nothing is acked; devices resend.
@@ -168,7 +201,7 @@ export class Engine {
         for (const dev of this.devices.values()) {
           const a = checkSilence(dev, now, prov.offlineTimeoutMs);
           if (!a) continue;
-          alarms += this.raise(dev.device, 'communication_loss', a.seq, a.deviceTime, now, null);
+          alarms += this.raise(dev.device, 'communication_loss', a.seq, a.deviceTime, now);
           this.saveDevice(dev);
         }
       });
@@ -197,7 +230,8 @@ export class Engine {
       this.store.setMeta(META_PROVISIONING, json);
     });
     this.loadFromStore();
-    this.opts.log(`provisioned run ${p.runId}: ${p.devices.length} devices, ${p.zones.length} zones, speed ${p.clock.speed}`);
+    this.opts.log(`provisioned run ${p.runId}: ${p.devices.length} devices, ${p.zones.length} zones, ${p.curfews.length} curfews, ` +
+      `${p.barPairs.length} BAR pairs, speed ${p.clock.speed}`);
     return { ok: true, feedCursor: this.store.head() };
   }
 
@@ -230,38 +264,78 @@ export class Engine {
   private advance(dev: DeviceRt, fresh: Map<number, UplinkRecord>, now: number): number {
     const start = dev.contiguousSeq;
     let alarms = 0;
-    for (let r = fresh.get(start + 1); r; r = fresh.get(dev.contiguousSeq + 1)) {
-      alarms += this.evaluate(dev, r.seq, r.time, r.type, r.type === 'position' ? r.lat : null, r.type === 'position' ? r.lon : null, now);
-      dev.contiguousSeq = r.seq;
-    }
+    for (let r = fresh.get(start + 1); r; r = fresh.get(dev.contiguousSeq + 1)) alarms += this.evaluate(dev, evalRow(r), now);
     if (dev.contiguousSeq === start) return alarms;
     while (dev.contiguousSeq < dev.maxSeq) {
       const rows = this.store.recordsFrom(dev.device, dev.contiguousSeq + 1, CATCH_UP_CHUNK);
       for (const row of rows) {
         if (row.seq !== dev.contiguousSeq + 1) return alarms;
-        alarms += this.evaluate(dev, row.seq, row.time, row.type, row.lat, row.lon, now);
-        dev.contiguousSeq = row.seq;
+        alarms += this.evaluate(dev, row, now);
       }
       if (rows.length < CATCH_UP_CHUNK) break;
     }
     return alarms;
   }
 
-  /** One record through the record-driven rules, exactly once (RULES.md "Evaluation order"). */
-  private evaluate(dev: DeviceRt, seq: number, time: number, type: RecordType, lat: number | null, lon: number | null, now: number): number {
-    if (type !== 'position' || dev.zones.length === 0 || lat === null || lon === null) return 0;
+  /**
+   * One record through the record-driven rules, exactly once (RULES.md "Evaluation order"), then
+   * the contiguous prefix moves past it. BAR positions only join their pairs' queues here: the pair's
+   * stream is evaluated after every device of the commit has advanced (evaluatePair).
+   */
+  private evaluate(dev: DeviceRt, r: EvalRow, now: number): number {
     let alarms = 0;
-    for (const c of evaluatePosition(lat, lon, dev.zones, dev.zoneStates)) {
-      this.store.saveZoneState(dev.device, c.zoneId, c.inside);
-      if (c.alarm) alarms += this.raise(dev.device, 'exclusion_zone_entry', seq, time, now, c.zoneId);
+    if (evaluateBattery(dev, r.battery)) alarms += this.raise(dev.device, 'low_battery', r.seq, r.time, now);
+    if (r.type === 'event' && r.event !== null) {
+      const kind = eventAlarm(r.event);
+      if (kind) alarms += this.raise(dev.device, kind, r.seq, r.time, now);
+    } else if (r.type === 'position' && r.lat !== null && r.lon !== null) {
+      if (dev.exclusion.length > 0) {
+        for (const c of evaluatePosition(r.lat, r.lon, dev.exclusion, dev.zoneStates)) {
+          this.store.saveZoneState(dev.device, c.zoneId, c.inside);
+          if (c.alarm) alarms += this.raise(dev.device, 'exclusion_zone_entry', r.seq, r.time, now, c.zoneId);
+        }
+      }
+      if (dev.inclusion.length > 0) {
+        for (const c of evaluateInclusion(r.lat, r.lon, r.time, dev.inclusion, dev.inclusionStates)) {
+          this.store.saveZoneState(dev.device, c.zoneId, c.violating);
+          if (c.alarm) alarms += this.raise(dev.device, 'inclusion_zone_exit', r.seq, r.time, now, c.zoneId);
+        }
+      }
+      for (const { pair, side } of dev.pairs) pair.state.queues[side].push({ seq: r.seq, time: r.time, lat: r.lat, lon: r.lon });
     }
+    if (dev.type === 'pse') {
+      const kind = evaluateCurfew(dev.presence, dev.curfew, r.time, r.type === 'event' ? r.event : null);
+      if (kind) alarms += this.raise(dev.device, kind, r.seq, r.time, now);
+    }
+    dev.contiguousSeq = r.seq;
+    dev.contiguousTime = r.time;
     return alarms;
   }
 
-  private raise(deviceId: string, kind: AlarmKind, seq: number, deviceTime: number, raisedAt: number, zoneId: string | null): number {
-    const cursor = this.store.insertAlarm({ epoch: this.epoch, deviceId, kind, seq, deviceTime, raisedAt, zoneId });
+  /**
+   * The pair's stream up to its watermark: the smaller of the two units' latest contiguously-stored
+   * record times (RULES.md "bar_pre_alert and bar_alert"); nothing before both units have one.
+   */
+  private evaluatePair(pair: PairRt, now: number): number {
+    const [p, v] = pair.units;
+    if (p.contiguousSeq === 0 || v.contiguousSeq === 0) return 0;
+    const found = evaluatePair(pair.state, pair.alertM, Math.min(p.contiguousTime, v.contiguousTime));
+    let alarms = 0;
+    for (const a of found) alarms += this.raise(pair.units[a.side].device, a.kind, a.seq, a.time, now, null, pair.pairId);
+    const s = pair.state;
+    const [pl, vl] = s.latest;
+    this.store.saveBarState({
+      pairId: pair.pairId, level: s.level, pLat: pl?.lat ?? null, pLon: pl?.lon ?? null, vLat: vl?.lat ?? null, vLon: vl?.lon ?? null,
+      pSeq: s.consumedSeq[PERPETRATOR], vSeq: s.consumedSeq[VICTIM],
+    });
+    return alarms;
+  }
+
+  private raise(deviceId: string, kind: AlarmKind, seq: number, deviceTime: number, raisedAt: number,
+    zoneId: string | null = null, pairId: string | null = null): number {
+    const cursor = this.store.insertAlarm({ epoch: this.epoch, deviceId, kind, seq, deviceTime, raisedAt, zoneId, pairId });
     if (cursor === undefined) {
-      this.opts.log(`duplicate alarm suppressed: ${deviceId} ${kind} seq ${seq}${zoneId ? ` zone ${zoneId}` : ''}`);
+      this.opts.log(`duplicate alarm suppressed: ${deviceId} ${kind} seq ${seq}${zoneId ? ` zone ${zoneId}` : ''}${pairId ? ` pair ${pairId}` : ''}`);
       return 0;
     }
     return 1;
@@ -269,8 +343,9 @@ export class Engine {
 
   private saveDevice(dev: DeviceRt): void {
     this.store.saveDevice({
-      device: dev.device, contiguousSeq: dev.contiguousSeq, maxSeq: dev.maxSeq, stored: dev.stored,
-      lastSeq: dev.lastSeq, lastTime: dev.lastTime, openLossSeq: dev.openSeq,
+      device: dev.device, contiguousSeq: dev.contiguousSeq, contiguousTime: dev.contiguousTime, maxSeq: dev.maxSeq, stored: dev.stored,
+      lastSeq: dev.lastSeq, lastTime: dev.lastTime, openLossSeq: dev.openSeq, batteryLow: dev.batteryLow,
+      absent: dev.presence.absent, absentSince: dev.presence.absentSince, curfewAlarmPeriod: dev.presence.curfewAlarmPeriod,
     });
   }
 
@@ -284,23 +359,82 @@ export class Engine {
     this.pending = [];
     this.pendingCount = 0;
     if (!this.prov) return;
+    const schedules = new Schedules(this.prov.timeZone);
     for (const d of this.prov.devices) {
       this.devices.set(d.deviceId, {
-        device: d.deviceId, contiguousSeq: 0, maxSeq: 0, stored: 0, lastSeq: 0, lastTime: 0, openSeq: null,
-        zones: [], zoneStates: new Map(),
+        device: d.deviceId, type: d.type, contiguousSeq: 0, contiguousTime: 0, maxSeq: 0, stored: 0, lastSeq: 0, lastTime: 0, openSeq: null,
+        batteryLow: false, exclusion: [], zoneStates: new Map(), inclusion: [], inclusionStates: new Map(),
+        curfew: null, presence: newCurfewState(), pairs: [],
       });
     }
-    for (const z of this.prov.zones) this.devices.get(z.deviceId)?.zones.push({ zoneId: z.zoneId, ring: compileRing(z.polygon) });
+    for (const z of this.prov.zones) {
+      const dev = this.devices.get(z.deviceId);
+      if (z.kind === 'exclusion') dev?.exclusion.push({ zoneId: z.zoneId, ring: compileRing(z.polygon) });
+      else dev?.inclusion.push({ zoneId: z.zoneId, ring: compileRing(z.polygon), schedule: z.windows ? schedules.get(z.windows) : null });
+    }
+    const curfewWindows = new Map<string, Provisioning['curfews'][number]['windows']>();
+    for (const c of this.prov.curfews) curfewWindows.set(c.deviceId, [...(curfewWindows.get(c.deviceId) ?? []), ...c.windows]);
+    for (const [id, windows] of curfewWindows) {
+      const dev = this.devices.get(id);
+      if (dev) dev.curfew = schedules.get(windows);
+    }
     for (const row of this.store.loadDevices()) {
       const dev = this.devices.get(row.device);
       if (!dev) continue;
       dev.contiguousSeq = row.contiguousSeq;
+      dev.contiguousTime = row.contiguousTime;
       dev.maxSeq = row.maxSeq;
       dev.stored = row.stored;
       dev.lastSeq = row.lastSeq;
       dev.lastTime = row.lastTime;
       dev.openSeq = row.openLossSeq;
+      dev.batteryLow = row.batteryLow;
+      dev.presence = { absent: row.absent, absentSince: row.absentSince, curfewAlarmPeriod: row.curfewAlarmPeriod };
     }
-    for (const z of this.store.loadZoneStates()) this.devices.get(z.device)?.zoneStates.set(z.zoneId, z.inside);
+    for (const z of this.store.loadZoneStates()) {
+      const dev = this.devices.get(z.device);
+      if (!dev) continue;
+      if (dev.exclusion.some((x) => x.zoneId === z.zoneId)) dev.zoneStates.set(z.zoneId, z.active);
+      else dev.inclusionStates.set(z.zoneId, z.active);
+    }
+    this.loadPairs(this.prov);
   }
+
+  /**
+   * BAR pairs with their stored state; each unit's queue is read back from the records it had
+   * evaluated but the pair's stream had not yet taken (above the pair's consumed seq, up to the
+   * unit's contiguous prefix), so a restart resumes the stream exactly where the last commit left it.
+   */
+  private loadPairs(prov: Provisioning): void {
+    const stored = new Map(this.store.loadBarStates().map((b) => [b.pairId, b]));
+    for (const b of prov.barPairs) {
+      const p = this.devices.get(b.perpetratorId);
+      const v = this.devices.get(b.victimId);
+      if (!p || !v) continue;
+      const state = newBarState();
+      const row = stored.get(b.pairId);
+      if (row) {
+        state.level = row.level as BarLevel;
+        state.latest[PERPETRATOR] = row.pLat !== null && row.pLon !== null ? { lat: row.pLat, lon: row.pLon } : null;
+        state.latest[VICTIM] = row.vLat !== null && row.vLon !== null ? { lat: row.vLat, lon: row.vLon } : null;
+        state.consumedSeq[PERPETRATOR] = row.pSeq;
+        state.consumedSeq[VICTIM] = row.vSeq;
+      }
+      const pair: PairRt = { pairId: b.pairId, alertM: b.alertKm * 1000, units: [p, v], state };
+      for (const side of [PERPETRATOR, VICTIM] as const) {
+        const unit = pair.units[side];
+        state.queues[side].push(...this.store.positionsBetween(unit.device, state.consumedSeq[side], unit.contiguousSeq));
+        unit.pairs.push({ pair, side });
+      }
+    }
+  }
+}
+
+/** A fresh record in the shape rules read (the same as a record read back from the store). */
+function evalRow(r: UplinkRecord): EvalRow {
+  const pos = r.type === 'position';
+  return {
+    seq: r.seq, time: r.time, type: r.type, battery: r.battery,
+    lat: pos ? r.lat : null, lon: pos ? r.lon : null, event: r.type === 'event' ? r.event : null,
+  };
 }

@@ -23,7 +23,7 @@ async function setup(highWaterBytes?: number) {
     store.transaction(() => {
       for (let i = 0; i < n; i++) {
         seq++;
-        store.insertAlarm({ epoch: 1, deviceId: 'd1', kind: 'exclusion_zone_entry', seq, deviceTime: seq, raisedAt: seq + 1, zoneId: seq % 2 ? 'z' : null });
+        store.insertAlarm({ epoch: 1, deviceId: 'd1', kind: 'exclusion_zone_entry', seq, deviceTime: seq, raisedAt: seq + 1, zoneId: seq % 2 ? 'z' : null, pairId: seq % 3 === 0 ? 'p' : null });
       }
     });
     feed.notify();
@@ -70,7 +70,9 @@ it.each([
   const alarms = c.messages.slice(1);
   expect(alarms.map((m) => (m.type === 'alarm' ? m.cursor : -1))).toEqual(Array.from({ length: total - 100 }, (_, i) => 101 + i));
   expect(alarms[0]).toEqual({ type: 'alarm', cursor: 101, alarmId: 'A-101', deviceId: 'd1', kind: 'exclusion_zone_entry', seq: 101, deviceTime: 101, raisedAt: 102, zoneId: 'z' });
-  expect(alarms[1]).not.toHaveProperty('zoneId');
+  // zoneId and pairId are present only when set.
+  expect(alarms[1]).toEqual({ type: 'alarm', cursor: 102, alarmId: 'A-102', deviceId: 'd1', kind: 'exclusion_zone_entry', seq: 102, deviceTime: 102, raisedAt: 103, pairId: 'p' });
+  expect(alarms[3]).toEqual({ type: 'alarm', cursor: 104, alarmId: 'A-104', deviceId: 'd1', kind: 'exclusion_zone_entry', seq: 104, deviceTime: 104, raisedAt: 105 });
 });
 
 it('rejects a missing or wrong token with 401, a bad cursor with 400, another path with 404', async () => {

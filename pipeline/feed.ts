@@ -38,7 +38,9 @@ export function toFeedAlarm(r: AlarmRow): FeedAlarm {
     type: 'alarm', cursor: r.cursor, alarmId: r.alarmId, deviceId: r.deviceId, kind: r.kind,
     seq: r.seq, deviceTime: r.deviceTime, raisedAt: r.raisedAt,
   };
+  // Present only when set (protocol/feed.ts: optional fields).
   if (r.zoneId !== null) a.zoneId = r.zoneId;
+  if (r.pairId !== null) a.pairId = r.pairId;
   return a;
 }
 

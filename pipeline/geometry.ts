@@ -63,3 +63,18 @@ export function pointInRing(x: number, y: number, ring: CompiledRing): boolean {
 export function positionInRing(lat: number, lon: number, ring: CompiledRing): boolean {
   return pointInRing(lon, lat, ring);
 }
+
+/** RULES.md "bar_pre_alert and bar_alert": the sphere the BAR distance is measured on (mean Earth radius, IUGG). */
+export const EARTH_RADIUS_M = 6_371_008.8;
+const RAD = Math.PI / 180;
+
+/**
+ * Great-circle (haversine) distance in metres between two WGS84 points in degrees, on a sphere of
+ * radius EARTH_RADIUS_M. Hand-written for the same reason as the polygon test above.
+ */
+export function haversineMetres(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const dLat = (lat2 - lat1) * RAD;
+  const dLon = (lon2 - lon1) * RAD;
+  const s = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(s)));
+}

@@ -3,7 +3,7 @@
  * health without it. node:http, no framework: three routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HEALTH_PATH, PROVISION_PATH, Provisioning, SUMMARY_PATH, type Health } from '../protocol/provisioning.ts';
+import { HEALTH_PATH, PROVISION_PATH, Provisioning, SUMMARY_PATH, provisioningProblems, type Health } from '../protocol/provisioning.ts';
 import { FEED_PATH } from '../protocol/feed.ts';
 import { bearerOk } from './auth.ts';
 import type { Engine } from './engine.ts';
@@ -22,9 +22,17 @@ export interface HttpDeps {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** Every problem found, when there may be several (provisioning); `message` is the first. */
+  readonly problems: readonly string[] | undefined;
+  constructor(readonly status: number, message: string, problems?: readonly string[]) {
     super(message);
+    this.problems = problems;
   }
+}
+
+/** A 400 naming every problem (`field.path: message`), the first as `error`. */
+function invalid(problems: readonly string[]): HttpError {
+  return new HttpError(400, problems[0] ?? '(body): invalid', problems);
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -45,33 +53,55 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Schema first, then what a schema cannot say: cross-references and uniqueness. Errors name the field. */
+/**
+ * The Provisioning schema (with its cross-field checks) first, then what alarm identity needs
+ * beyond it: zone ids unique per device and pair ids unique (RULES.md: an alarm is identified by its
+ * device, kind and seq, plus the zone or the pair). Every problem names its field.
+ */
 export function parseProvisioning(text: string): Provisioning {
   let x: unknown;
   try {
     x = JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'body: not JSON');
+    throw invalid(['body: not JSON']);
   }
   const r = Provisioning.safeParse(x);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new HttpError(400, `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
-  }
+  if (!r.success) throw invalid(withHomes(provisioningProblems(x), x));
   const p = r.data;
-  const devices = new Set<string>();
-  p.devices.forEach((d, i) => {
-    if (devices.has(d.deviceId)) throw new HttpError(400, `devices.${i}.deviceId: duplicate device ${d.deviceId}`);
-    devices.add(d.deviceId);
-  });
+  const problems = withHomes([], x);
   const zones = new Set<string>();
   p.zones.forEach((z, i) => {
-    if (!devices.has(z.deviceId)) throw new HttpError(400, `zones.${i}.deviceId: device ${z.deviceId} is not provisioned`);
     const key = `${z.deviceId}\u0000${z.zoneId}`;
-    if (zones.has(key)) throw new HttpError(400, `zones.${i}.zoneId: duplicate zone ${z.zoneId} for device ${z.deviceId}`);
+    if (zones.has(key)) problems.push(`zones.${i}.zoneId: "${z.zoneId}" is used twice for device "${z.deviceId}": zone ids must be unique per device`);
     zones.add(key);
   });
+  const pairs = new Set<string>();
+  p.barPairs.forEach((b, i) => {
+    if (pairs.has(b.pairId)) problems.push(`barPairs.${i}.pairId: "${b.pairId}" is used twice: pair ids must be unique`);
+    pairs.add(b.pairId);
+  });
+  if (problems.length > 0) throw invalid(problems);
   return p;
+}
+
+/**
+ * A PSE wearer needs a home. protocol/provisioning.ts means to say so, but zod 4 does not run an
+ * optional key's schema (nor its refinement) when the key is absent, so the schema lets a PSE device
+ * without `home` through; the problem is added here unless the schema reported it.
+ */
+function withHomes(problems: string[], x: unknown): string[] {
+  const devices = typeof x === 'object' && x !== null ? (x as { devices?: unknown }).devices : undefined;
+  if (!Array.isArray(devices)) return problems;
+  const out = [...problems];
+  devices.forEach((d: unknown, i) => {
+    if (typeof d !== 'object' || d === null) return;
+    const { type, home } = d as { type?: unknown; home?: unknown };
+    const path = `devices.${i}.home`;
+    if (type === 'pse' && home === undefined && !out.some((m) => m.startsWith(`${path}:`))) {
+      out.push(`${path}: a PSE wearer needs a home: { lat, lon } where the home unit is installed`);
+    }
+  });
+  return out;
 }
 
 export function httpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -114,8 +144,9 @@ export function httpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerR
         res.destroy();
         return;
       }
-      send(res, status, { error: err instanceof Error ? err.message : String(err) },
-        status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+      const body: { error: string; problems?: readonly string[] } = { error: err instanceof Error ? err.message : String(err) };
+      if (err instanceof HttpError && err.problems) body.problems = err.problems;
+      send(res, status, body, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
     });
   };
 }

@@ -28,6 +28,13 @@ describe('exclusion_zone_entry', () => {
     expect(evaluatePosition(48.1, 2.1, [z1], s)).toEqual([]);
   });
 
+  it('GPS noise at the boundary raises one alarm per re-entry', () => {
+    const s: ZoneStates = new Map();
+    // Around the northern edge (lat 48.1): out, on it (inside), out, just in, just in, out, on it.
+    const lats = [48.1000001, 48.1, 48.1000002, 48.0999999, 48.0999998, 48.1000001, 48.1];
+    expect(lats.flatMap((lat, i) => (evaluatePosition(lat, 2.05, [z1], s).some((c) => c.alarm) ? [i] : []))).toEqual([1, 3, 6]);
+  });
+
   it('zones are independent', () => {
     const s: ZoneStates = new Map();
     expect(evaluatePosition(48.02, 2.02, [z1, z2], s).map((c) => c.zoneId)).toEqual(['z1']);

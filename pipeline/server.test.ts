@@ -10,7 +10,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { decodeFeedMessage, feedUrl, type FeedMessage } from '../protocol/feed.ts';
-import { HEALTH_PATH, PROVISION_PATH, SUMMARY_PATH, type Provisioning } from '../protocol/provisioning.ts';
+import { HEALTH_PATH, PROVISION_PATH, SUMMARY_PATH, type ProvisioningInput } from '../protocol/provisioning.ts';
 import { ackTopic, decodeAck, encodeBatch, upTopic, type UplinkRecord } from '../protocol/uplink.ts';
 import { startPipeline, type RunningPipeline } from './server.ts';
 
@@ -77,13 +77,13 @@ describe('pipeline with a broker', () => {
   const logs: string[] = [];
   const closers: (() => Promise<unknown> | void)[] = [];
 
-  const provisioning: Provisioning = {
+  const provisioning = {
     runId: 'run-1',
     clock: { startVirtual: now, startReal: now, speed: 1 },
     offlineTimeoutMs: 3_600_000,
-    devices: [{ deviceId: 'd1', type: 'pse' }, { deviceId: 'd2', type: 'psem' }],
+    devices: [{ deviceId: 'd1', type: 'psem' }, { deviceId: 'd2', type: 'pse', home: { lat: 48.2, lon: 2.3 } }],
     zones: [{ zoneId: 'z1', kind: 'exclusion', deviceId: 'd1', polygon: ZONE }],
-  };
+  } satisfies ProvisioningInput;
 
   const start = () => startPipeline({ brokerUrl, port: 0, dbFile: join(dir, 'pipeline.db'), token: TOKEN, log: (l) => logs.push(l) });
 
@@ -109,12 +109,13 @@ describe('pipeline with a broker', () => {
     });
     expect((await api(base, PROVISION_PATH, { method: 'POST', body: provisioning, token: null })).status).toBe(401);
     expect((await api(base, PROVISION_PATH, { method: 'POST', body: provisioning, token: 'wrong' })).status).toBe(401);
-    const bad = { ...provisioning, devices: [{ deviceId: 'bad id!', type: 'pse' }] };
+    const bad = { ...provisioning, devices: [{ deviceId: 'bad id!', type: 'psem' }] };
     const badRes = await api(base, PROVISION_PATH, { method: 'POST', body: bad });
     expect(badRes.status).toBe(400);
     expect(badRes.body.error).toMatch(/^devices\.0\.deviceId: /);
     const orphan = { ...provisioning, zones: [{ ...provisioning.zones[0], deviceId: 'd9' }] };
-    expect((await api(base, PROVISION_PATH, { method: 'POST', body: orphan })).body).toEqual({ error: 'zones.0.deviceId: device d9 is not provisioned' });
+    const orphanProblem = 'zones.0.deviceId: "d9" is not a provisioned device';
+    expect((await api(base, PROVISION_PATH, { method: 'POST', body: orphan })).body).toEqual({ error: orphanProblem, problems: [orphanProblem] });
     expect(await api(base, PROVISION_PATH, { method: 'POST', body: provisioning })).toEqual({ status: 200, body: { ok: true, feedCursor: 0 } });
     expect((await api(base, '/api/v1/nope')).status).toBe(404);
 

@@ -8,16 +8,24 @@ import Database from 'better-sqlite3';
 import type { AlarmKind } from '../protocol/alarms.ts';
 import type { RecordType, UplinkRecord } from '../protocol/uplink.ts';
 
-const SCHEMA_VERSION = 1;
+/** 2: every rule of docs/RULES.md (battery, curfew, inclusion zones, BAR pairs); alarms carry a pair. */
+const SCHEMA_VERSION = 2;
 
+/** A device's ingest progress and record-driven rule state (pair state is per pair: BarRow). */
 export interface DeviceRow {
   readonly device: string;
   readonly contiguousSeq: number;
+  /** Device time of the record at contiguousSeq (the BAR watermark), 0 before any. */
+  readonly contiguousTime: number;
   readonly maxSeq: number;
   readonly stored: number;
   readonly lastSeq: number;
   readonly lastTime: number;
   readonly openLossSeq: number | null;
+  readonly batteryLow: boolean;
+  readonly absent: boolean;
+  readonly absentSince: number;
+  readonly curfewAlarmPeriod: number | null;
 }
 
 /** What rules need of a stored record. */
@@ -25,8 +33,30 @@ export interface EvalRow {
   readonly seq: number;
   readonly time: number;
   readonly type: RecordType;
+  readonly battery: number;
   readonly lat: number | null;
   readonly lon: number | null;
+  readonly event: string | null;
+}
+
+/** A BAR pair's state: level, each unit's latest position in the stream, and how far each unit was taken in. */
+export interface BarRow {
+  readonly pairId: string;
+  readonly level: number;
+  readonly pLat: number | null;
+  readonly pLon: number | null;
+  readonly vLat: number | null;
+  readonly vLon: number | null;
+  readonly pSeq: number;
+  readonly vSeq: number;
+}
+
+/** A position record waiting for a BAR pair's watermark. */
+export interface PositionRow {
+  readonly seq: number;
+  readonly time: number;
+  readonly lat: number;
+  readonly lon: number;
 }
 
 export interface NewAlarm {
@@ -37,6 +67,7 @@ export interface NewAlarm {
   readonly deviceTime: number;
   readonly raisedAt: number;
   readonly zoneId: string | null;
+  readonly pairId: string | null;
 }
 
 export interface AlarmRow extends Omit<NewAlarm, 'epoch'> {
@@ -51,21 +82,26 @@ CREATE TABLE IF NOT EXISTS records (
   battery REAL NOT NULL, lat REAL, lon REAL, accuracy REAL, event TEXT,
   PRIMARY KEY (device, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS devices (
-  device TEXT PRIMARY KEY, contiguous_seq INTEGER NOT NULL, max_seq INTEGER NOT NULL,
-  stored INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_time INTEGER NOT NULL,
-  open_loss_seq INTEGER) WITHOUT ROWID;
+  device TEXT PRIMARY KEY, contiguous_seq INTEGER NOT NULL, contiguous_time INTEGER NOT NULL,
+  max_seq INTEGER NOT NULL, stored INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_time INTEGER NOT NULL,
+  open_loss_seq INTEGER, battery_low INTEGER NOT NULL, absent INTEGER NOT NULL, absent_since INTEGER NOT NULL,
+  curfew_alarm_period INTEGER) WITHOUT ROWID;
+-- active: inside (exclusion zone) or violating (inclusion zone); zone ids are unique per device.
 CREATE TABLE IF NOT EXISTS zone_state (
-  device TEXT NOT NULL, zone_id TEXT NOT NULL, inside INTEGER NOT NULL,
+  device TEXT NOT NULL, zone_id TEXT NOT NULL, active INTEGER NOT NULL,
   PRIMARY KEY (device, zone_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bar_state (
+  pair_id TEXT PRIMARY KEY, level INTEGER NOT NULL, p_lat REAL, p_lon REAL, v_lat REAL, v_lon REAL,
+  p_seq INTEGER NOT NULL, v_seq INTEGER NOT NULL) WITHOUT ROWID;
 -- AUTOINCREMENT: a cursor is never reused, even across runs (the feed's "no gap, ever").
 CREATE TABLE IF NOT EXISTS alarms (
   cursor INTEGER PRIMARY KEY AUTOINCREMENT,
   alarm_id TEXT GENERATED ALWAYS AS ('A-' || cursor) VIRTUAL,
   epoch INTEGER NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
-  device_time INTEGER NOT NULL, raised_at INTEGER NOT NULL, zone_id TEXT);
--- RULES.md: an alarm is (device, kind, seq[, zone]); raising it twice would be a duplicate. Keyed by
--- the run epoch (not runId) so a run id reused later still gets its alarms.
-CREATE UNIQUE INDEX IF NOT EXISTS alarms_identity ON alarms (epoch, device, kind, seq, coalesce(zone_id, ''));
+  device_time INTEGER NOT NULL, raised_at INTEGER NOT NULL, zone_id TEXT, pair_id TEXT);
+-- RULES.md: an alarm is (device, kind, seq[, zone][, pair]); raising it twice would be a duplicate.
+-- Keyed by the run epoch (not runId) so a run id reused later still gets its alarms.
+CREATE UNIQUE INDEX IF NOT EXISTS alarms_identity ON alarms (epoch, device, kind, seq, coalesce(zone_id, ''), coalesce(pair_id, ''));
 `;
 
 export class Store {
@@ -93,25 +129,35 @@ export class Store {
       insertRecord: db.prepare<[string, number, number, string, number, number | null, number | null, number | null, string | null]>(
         'INSERT OR IGNORE INTO records (device, seq, time, type, battery, lat, lon, accuracy, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       recordsFrom: db.prepare<[string, number, number], EvalRow>(
-        'SELECT seq, time, type, lat, lon FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+        'SELECT seq, time, type, battery, lat, lon, event FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+      positionsBetween: db.prepare<[string, number, number], PositionRow>(
+        "SELECT seq, time, lat, lon FROM records WHERE device = ? AND seq > ? AND seq <= ? AND type = 'position' ORDER BY seq"),
       seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM records WHERE device = ? AND seq > ? ORDER BY seq').pluck(),
-      saveDevice: db.prepare<[string, number, number, number, number, number, number | null]>(
-        'INSERT OR REPLACE INTO devices (device, contiguous_seq, max_seq, stored, last_seq, last_time, open_loss_seq) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      loadDevices: db.prepare<[], DeviceRow>(
-        `SELECT device, contiguous_seq AS contiguousSeq, max_seq AS maxSeq, stored, last_seq AS lastSeq,
-         last_time AS lastTime, open_loss_seq AS openLossSeq FROM devices`),
-      saveZone: db.prepare<[string, string, number]>('INSERT OR REPLACE INTO zone_state (device, zone_id, inside) VALUES (?, ?, ?)'),
-      loadZones: db.prepare<[], { device: string; zoneId: string; inside: number }>(
-        'SELECT device, zone_id AS zoneId, inside FROM zone_state'),
-      insertAlarm: db.prepare<[number, string, string, number, number, number, string | null]>(
-        'INSERT OR IGNORE INTO alarms (epoch, device, kind, seq, device_time, raised_at, zone_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      saveDevice: db.prepare<[string, number, number, number, number, number, number, number | null, number, number, number, number | null]>(
+        `INSERT OR REPLACE INTO devices (device, contiguous_seq, contiguous_time, max_seq, stored, last_seq, last_time,
+         open_loss_seq, battery_low, absent, absent_since, curfew_alarm_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      loadDevices: db.prepare<[], Omit<DeviceRow, 'batteryLow' | 'absent'> & { batteryLow: number; absent: number }>(
+        `SELECT device, contiguous_seq AS contiguousSeq, contiguous_time AS contiguousTime, max_seq AS maxSeq, stored,
+         last_seq AS lastSeq, last_time AS lastTime, open_loss_seq AS openLossSeq, battery_low AS batteryLow,
+         absent, absent_since AS absentSince, curfew_alarm_period AS curfewAlarmPeriod FROM devices`),
+      saveZone: db.prepare<[string, string, number]>('INSERT OR REPLACE INTO zone_state (device, zone_id, active) VALUES (?, ?, ?)'),
+      loadZones: db.prepare<[], { device: string; zoneId: string; active: number }>(
+        'SELECT device, zone_id AS zoneId, active FROM zone_state'),
+      saveBar: db.prepare<[string, number, number | null, number | null, number | null, number | null, number, number]>(
+        'INSERT OR REPLACE INTO bar_state (pair_id, level, p_lat, p_lon, v_lat, v_lon, p_seq, v_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      loadBars: db.prepare<[], BarRow>(
+        `SELECT pair_id AS pairId, level, p_lat AS pLat, p_lon AS pLon, v_lat AS vLat, v_lon AS vLon, p_seq AS pSeq,
+         v_seq AS vSeq FROM bar_state`),
+      insertAlarm: db.prepare<[number, string, string, number, number, number, string | null, string | null]>(
+        'INSERT OR IGNORE INTO alarms (epoch, device, kind, seq, device_time, raised_at, zone_id, pair_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       alarmsAfter: db.prepare<[number, number], AlarmRow>(
         `SELECT cursor, alarm_id AS alarmId, device AS deviceId, kind, seq, device_time AS deviceTime,
-         raised_at AS raisedAt, zone_id AS zoneId FROM alarms WHERE cursor > ? ORDER BY cursor LIMIT ?`),
+         raised_at AS raisedAt, zone_id AS zoneId, pair_id AS pairId FROM alarms WHERE cursor > ? ORDER BY cursor LIMIT ?`),
       head: db.prepare<[], number>('SELECT coalesce(max(cursor), 0) FROM alarms').pluck(),
       clearRecords: db.prepare('DELETE FROM records'),
       clearDevices: db.prepare('DELETE FROM devices'),
       clearZones: db.prepare('DELETE FROM zone_state'),
+      clearBars: db.prepare('DELETE FROM bar_state'),
     };
   }
 
@@ -142,29 +188,44 @@ export class Store {
     return this.st.recordsFrom.all(device, fromSeq, limit);
   }
 
+  /** Stored position records of `device` with afterSeq < seq ≤ toSeq, in seq order. */
+  positionsBetween(device: string, afterSeq: number, toSeq: number): PositionRow[] {
+    return this.st.positionsBetween.all(device, afterSeq, toSeq);
+  }
+
   seqsAbove(device: string, seq: number): number[] {
     return this.st.seqsAbove.all(device, seq);
   }
 
   saveDevice(d: DeviceRow): void {
-    this.st.saveDevice.run(d.device, d.contiguousSeq, d.maxSeq, d.stored, d.lastSeq, d.lastTime, d.openLossSeq);
+    this.st.saveDevice.run(d.device, d.contiguousSeq, d.contiguousTime, d.maxSeq, d.stored, d.lastSeq, d.lastTime, d.openLossSeq,
+      d.batteryLow ? 1 : 0, d.absent ? 1 : 0, d.absentSince, d.curfewAlarmPeriod);
   }
 
   loadDevices(): DeviceRow[] {
-    return this.st.loadDevices.all();
+    return this.st.loadDevices.all().map((d) => ({ ...d, batteryLow: d.batteryLow === 1, absent: d.absent === 1 }));
   }
 
-  saveZoneState(device: string, zoneId: string, inside: boolean): void {
-    this.st.saveZone.run(device, zoneId, inside ? 1 : 0);
+  /** `active`: inside an exclusion zone, or violating an inclusion zone. */
+  saveZoneState(device: string, zoneId: string, active: boolean): void {
+    this.st.saveZone.run(device, zoneId, active ? 1 : 0);
   }
 
-  loadZoneStates(): { device: string; zoneId: string; inside: boolean }[] {
-    return this.st.loadZones.all().map((z) => ({ device: z.device, zoneId: z.zoneId, inside: z.inside === 1 }));
+  loadZoneStates(): { device: string; zoneId: string; active: boolean }[] {
+    return this.st.loadZones.all().map((z) => ({ device: z.device, zoneId: z.zoneId, active: z.active === 1 }));
+  }
+
+  saveBarState(b: BarRow): void {
+    this.st.saveBar.run(b.pairId, b.level, b.pLat, b.pLon, b.vLat, b.vLon, b.pSeq, b.vSeq);
+  }
+
+  loadBarStates(): BarRow[] {
+    return this.st.loadBars.all();
   }
 
   /** The new alarm's cursor, or undefined when the same alarm (RULES.md identity) already exists. */
   insertAlarm(a: NewAlarm): number | undefined {
-    const r = this.st.insertAlarm.run(a.epoch, a.deviceId, a.kind, a.seq, a.deviceTime, a.raisedAt, a.zoneId);
+    const r = this.st.insertAlarm.run(a.epoch, a.deviceId, a.kind, a.seq, a.deviceTime, a.raisedAt, a.zoneId, a.pairId);
     return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
   }
 
@@ -182,6 +243,7 @@ export class Store {
     this.st.clearRecords.run();
     this.st.clearDevices.run();
     this.st.clearZones.run();
+    this.st.clearBars.run();
   }
 
   close(): void {
