@@ -53,11 +53,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * The Provisioning schema (with its cross-field checks) first, then what alarm identity needs
- * beyond it: zone ids unique per device and pair ids unique (RULES.md: an alarm is identified by its
- * device, kind and seq, plus the zone or the pair). Every problem names its field.
- */
+/** The Provisioning schema, with its cross-field checks; every problem names its field. */
 export function parseProvisioning(text: string): Provisioning {
   let x: unknown;
   try {
@@ -66,42 +62,8 @@ export function parseProvisioning(text: string): Provisioning {
     throw invalid(['body: not JSON']);
   }
   const r = Provisioning.safeParse(x);
-  if (!r.success) throw invalid(withHomes(provisioningProblems(x), x));
-  const p = r.data;
-  const problems = withHomes([], x);
-  const zones = new Set<string>();
-  p.zones.forEach((z, i) => {
-    const key = `${z.deviceId}\u0000${z.zoneId}`;
-    if (zones.has(key)) problems.push(`zones.${i}.zoneId: "${z.zoneId}" is used twice for device "${z.deviceId}": zone ids must be unique per device`);
-    zones.add(key);
-  });
-  const pairs = new Set<string>();
-  p.barPairs.forEach((b, i) => {
-    if (pairs.has(b.pairId)) problems.push(`barPairs.${i}.pairId: "${b.pairId}" is used twice: pair ids must be unique`);
-    pairs.add(b.pairId);
-  });
-  if (problems.length > 0) throw invalid(problems);
-  return p;
-}
-
-/**
- * A PSE wearer needs a home. protocol/provisioning.ts means to say so, but zod 4 does not run an
- * optional key's schema (nor its refinement) when the key is absent, so the schema lets a PSE device
- * without `home` through; the problem is added here unless the schema reported it.
- */
-function withHomes(problems: string[], x: unknown): string[] {
-  const devices = typeof x === 'object' && x !== null ? (x as { devices?: unknown }).devices : undefined;
-  if (!Array.isArray(devices)) return problems;
-  const out = [...problems];
-  devices.forEach((d: unknown, i) => {
-    if (typeof d !== 'object' || d === null) return;
-    const { type, home } = d as { type?: unknown; home?: unknown };
-    const path = `devices.${i}.home`;
-    if (type === 'pse' && home === undefined && !out.some((m) => m.startsWith(`${path}:`))) {
-      out.push(`${path}: a PSE wearer needs a home: { lat, lon } where the home unit is installed`);
-    }
-  });
-  return out;
+  if (!r.success) throw invalid(provisioningProblems(x));
+  return r.data;
 }
 
 export function httpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {

@@ -61,9 +61,8 @@ export const ProvisionedDevice = z.discriminatedUnion('type', [
     deviceId,
     type: z.literal('pse'),
     /** Where the home unit is installed: the wearer's home. */
-    home: z.preprocess((h) => h ?? undefined, LatLonPoint.optional()).superRefine((h, ctx) => {
-      if (h === undefined) ctx.addIssue({ code: 'custom', message: 'a PSE wearer needs a home: { lat, lon } where the home unit is installed' });
-    }),
+    // Checked in the top-level refinement: zod skips an absent optional key's own checks.
+    home: z.preprocess((h) => h ?? undefined, LatLonPoint.optional()),
   }),
   z.object({ deviceId, type: z.literal('psem') }),
   z.object({ deviceId, type: z.literal('bar_perpetrator') }),
@@ -118,6 +117,9 @@ export const Provisioning = z.object({
 }).superRefine((p, ctx) => {
   const types = new Map<string, string>();
   p.devices.forEach((d, i) => {
+    if (d.type === 'pse' && d.home === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['devices', i, 'home'], message: 'a PSE wearer needs a home: { lat, lon } where the home unit is installed' });
+    }
     if (types.has(d.deviceId)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'deviceId'], message: `"${d.deviceId}" is provisioned twice` });
     types.set(d.deviceId, d.type);
   });
@@ -126,12 +128,19 @@ export const Provisioning = z.object({
     if (t === undefined) ctx.addIssue({ code: 'custom', path, message: `"${id}" is not a provisioned device` });
     else if (!allowed.includes(t)) ctx.addIssue({ code: 'custom', path, message: `"${id}" is a ${t} device; expected ${allowed.join(' or ')}` });
   };
+  const seen = new Set<string>();
   p.zones.forEach((z, i) => {
+    const key = `${z.deviceId}|${z.zoneId}`;
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['zones', i, 'zoneId'], message: `zone "${z.zoneId}" is provisioned twice for ${z.deviceId}` });
+    seen.add(key);
     expectType(['zones', i, 'deviceId'], z.deviceId, ['psem']);
     if (z.kind === 'exclusion' && z.windows) ctx.addIssue({ code: 'custom', path: ['zones', i, 'windows'], message: 'exclusion zones apply at all times: remove windows, or make the zone an inclusion zone' });
   });
   p.curfews.forEach((c, i) => expectType(['curfews', i, 'deviceId'], c.deviceId, ['pse']));
+  const pairs = new Set<string>();
   p.barPairs.forEach((b, i) => {
+    if (pairs.has(b.pairId)) ctx.addIssue({ code: 'custom', path: ['barPairs', i, 'pairId'], message: `pair "${b.pairId}" is provisioned twice` });
+    pairs.add(b.pairId);
     expectType(['barPairs', i, 'perpetratorId'], b.perpetratorId, ['bar_perpetrator']);
     expectType(['barPairs', i, 'victimId'], b.victimId, ['bar_victim']);
   });
