@@ -12,7 +12,6 @@ import { rng } from './model/random.ts';
 
 export interface FleetOptions {
   readonly brokerUrl: string;
-  readonly clock: Clock;
   readonly firmwares: readonly Firmware[];
   readonly seed: number;
   /** Connections opened per real second while the fleet starts, so it does not connect in one burst. */
@@ -51,26 +50,47 @@ export class Fleet {
 
   constructor(private readonly opts: FleetOptions) {}
 
-  /** Schedules every device and opens the connections, spread over time. */
-  start(): void {
+  private clock: Clock | undefined;
+
+  /**
+   * Warm-up: opens every connection, spread over time; resolves once all are up, or after
+   * `timeoutMs` with however many are (the rest keep trying, and their records wait in the outbox).
+   */
+  connect(timeoutMs: number): Promise<number> {
     const { firmwares, connectRatePerS, seed } = this.opts;
     const jitter = rng(seed, 'connect-jitter');
-    firmwares.forEach((fw, slot) => {
-      this.queue.schedule(slot, fw.nextWakeAt());
+    firmwares.forEach((_fw, slot) => {
       const delay = (slot / connectRatePerS) * 1000 + jitter.between(0, 1000 / connectRatePerS);
-      this.connectTimers.push(setTimeout(() => this.connect(slot), delay));
+      this.connectTimers.push(setTimeout(() => this.open(slot), delay));
     });
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const check = setInterval(() => {
+        if (this.stats.connected >= firmwares.length || Date.now() - started >= timeoutMs) {
+          clearInterval(check);
+          resolve(this.stats.connected);
+        }
+      }, 50);
+    });
   }
 
-  private connect(slot: number): void {
+  /** The timeline: devices make and send records in virtual time from now on. */
+  run(clock: Clock): void {
+    this.clock = clock;
+    this.opts.firmwares.forEach((fw, slot) => this.queue.schedule(slot, fw.nextWakeAt()));
+    this.timer = setInterval(() => this.tick(clock), TICK_MS);
+  }
+
+  private open(slot: number): void {
     const fw = this.opts.firmwares[slot] as Firmware;
     const events: LinkEvents = {
       onUp: () => {
         this.stats.connected++;
         this.stats.connects++;
-        fw.onLinkUp(this.opts.clock.now());
-        this.queue.schedule(slot, Math.min(fw.nextWakeAt(), this.opts.clock.now()));
+        const clock = this.clock;
+        if (!clock) return; // warm-up: nothing made yet, nothing to resend
+        fw.onLinkUp(clock.now());
+        this.queue.schedule(slot, Math.min(fw.nextWakeAt(), clock.now()));
       },
       onDown: () => {
         this.stats.connected--;
@@ -89,8 +109,8 @@ export class Fleet {
     this.links[slot] = mqttLink(this.opts.brokerUrl, fw.deviceId, events, { reconnectMs: 1000 + (slot % 1000), keepaliveS: 60 });
   }
 
-  private tick(): void {
-    const now = this.opts.clock.now();
+  private tick(clock: Clock): void {
+    const now = clock.now();
     for (const slot of this.queue.due(now)) {
       const fw = this.opts.firmwares[slot] as Firmware;
       const link = this.links[slot];

@@ -98,30 +98,53 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     }
     const health = await pipelineApi.health(pipelineUrl);
 
-    // Virtual time starts a moment from now, once everything is provisioned and listening.
-    const clock: Clock = virtualClock({ startVirtual: start, startReal: Date.now() + 1500, speed: scenario.speed });
-    const provisioning: Provisioning = { runId, clock: clock.triple, ...provisioned };
-    const { feedCursor } = await pipelineApi.provision(pipelineUrl, token, provisioning);
-    writeFileSync(join(runDir, 'provisioning.json'), JSON.stringify({ ...provisioning, clock: provisioning.clock }, null, 1));
-
     const journal = new Journal(join(runDir, 'journal.jsonl'));
     teardowns.add('journal', () => journal.close());
-    journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId, clock: clock.triple, devices: plan.devices.length, feedCursor });
 
     // The oracle sees every record as it is made; its expectations are journaled then kept.
+    // `clock` is set once the timeline starts, before any record can be made.
+    const timeline: { clock?: Clock } = {};
+    const virtualNow = (): number => timeline.clock?.now() ?? start;
     const oracle = new Oracle(provisioned);
     const expectations: Expectation[] = [];
     const expect = (list: Expectation[]): void => {
       for (const e of list) {
-        journal.append({ t: 'expectation', at: clock.now(), ...e });
+        journal.append({ t: 'expectation', at: virtualNow(), ...e });
         expectations.push(e);
       }
     };
     const onRecord = (r: UplinkRecord): void => expect(oracle.observe(r));
+    const cfg = deviceConfigForSpeed(scenario.speed);
+    const firmwares = plan.devices.map((d) => {
+      const fw = createFirmware(d, scenario.seed, start, cfg);
+      fw.stopRecordingAfter(end);
+      return fw;
+    });
+    const fleet = new Fleet({ brokerUrl, firmwares, seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord });
+    teardowns.add('fleet', () => fleet.close());
+    phase('provision');
+
+    // Warm-up: the whole fleet connects, spread, before virtual time starts — otherwise the last
+    // devices to connect would hold their first records for the warm-up and report them late.
+    const mix = scenario.mix;
+    log(`run ${runId}: ${plan.devices.length} devices (${mix.pse} PSE, ${mix.psem} PSEM, ${mix.bar} BAR pairs), ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}`);
+    const warmupLimitMs = (plan.devices.length / scenario.connectRate) * 1000 + 30_000;
+    const connected = await fleet.connect(warmupLimitMs);
+    if (connected < plan.devices.length) log(`warm-up: ${connected} of ${plan.devices.length} devices connected within ${Math.round(warmupLimitMs / 1000)} s; the rest keep trying`);
+    phase('warm-up');
+
+    // The timeline: the clock starts a moment from now, once the pipeline is provisioned with it
+    // and the feed is read.
+    const timelineClock = virtualClock({ startVirtual: start, startReal: Date.now() + 1000, speed: scenario.speed });
+    timeline.clock = timelineClock;
+    const provisioning: Provisioning = { runId, clock: timelineClock.triple, ...provisioned };
+    const { feedCursor } = await pipelineApi.provision(pipelineUrl, token, provisioning);
+    writeFileSync(join(runDir, 'provisioning.json'), JSON.stringify(provisioning, null, 1));
+    journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId, clock: timelineClock.triple, devices: plan.devices.length, feedCursor });
     const observations: Observation[] = [];
     const observedKeys = new Set<string>();
     const feed = new FeedConsumer({
-      baseUrl: pipelineUrl, token, after: feedCursor, now: () => clock.now(), log,
+      baseUrl: pipelineUrl, token, after: feedCursor, now: () => timelineClock.now(), log,
       onObservation: (o) => {
         journal.append({ t: 'observation', at: o.receivedAt, ...o.alarm });
         observations.push(o);
@@ -130,47 +153,31 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     });
     await feed.start();
     teardowns.add('feed consumer', () => feed.stop());
-
-    const cfg = deviceConfigForSpeed(scenario.speed);
-    const firmwares = plan.devices.map((d) => {
-      const fw = createFirmware(d, scenario.seed, start, cfg);
-      fw.stopRecordingAfter(end);
-      return fw;
-    });
-    const fleet = new Fleet({
-      brokerUrl, clock, firmwares, seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord,
-    });
-    phase('provision');
-
-    // Warm-up and timeline: the fleet connects (spread) and lives until the end of the timeline.
-    const mix = scenario.mix;
-    log(`run ${runId}: ${plan.devices.length} devices (${mix.pse} PSE, ${mix.psem} PSEM, ${mix.bar} BAR pairs), ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}`);
-    fleet.start();
-    teardowns.add('fleet', () => fleet.close());
+    fleet.run(timelineClock);
     let lastProgress = Date.now();
-    while (clock.now() < end && !opts.signal?.aborted) {
+    while (timelineClock.now() < end && !opts.signal?.aborted) {
       await sleep(200);
       if (Date.now() - lastProgress >= 10_000) {
         lastProgress = Date.now();
-        const pct = Math.max(0, Math.min(100, ((clock.now() - start) / (end - start)) * 100));
-        log(`  ${pct.toFixed(0)}%  virtual ${new Date(clock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
+        const pct = Math.max(0, Math.min(100, ((timelineClock.now() - start) / (end - start)) * 100));
+        log(`  ${pct.toFixed(0)}%  virtual ${new Date(timelineClock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
       }
     }
     // Every record up to the end is made by the first fleet tick past it; then the oracle closes
     // the run (BAR watermarks, devices silent since before the end — docs/RULES.md).
-    while (clock.now() < end + clock.triple.speed * 100 && !opts.signal?.aborted) await sleep(20);
+    while (timelineClock.now() < end + timelineClock.triple.speed * 100 && !opts.signal?.aborted) await sleep(20);
     expect(oracle.finish(end));
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
-    const drainUntil = clock.now() + scenario.drain;
+    const drainUntil = timelineClock.now() + scenario.drain;
     const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= end);
-    while (clock.now() < drainUntil && !opts.signal?.aborted) {
+    while (timelineClock.now() < drainUntil && !opts.signal?.aborted) {
       if (fleet.pending === 0 && judged().every((e) => observedKeys.has(alarmKey(e)))) break;
       await sleep(100);
     }
     // A short settle, so a duplicate or a spurious alarm right behind the last one is still seen.
-    await sleep(Math.max(500, clock.toReal(30_000)));
+    await sleep(Math.max(500, timelineClock.toReal(30_000)));
     phase('drain');
 
     // Final read.
@@ -182,7 +189,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const completeness = checkCompleteness(devices, summary);
     const { verdict, checks } = decide(ledger, completeness);
     phase('verdict');
-    journal.append({ t: 'event', at: clock.now(), event: 'verdict', verdict });
+    journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict });
 
     const result: RunResult = {
       schemaVersion: SCHEMA_VERSION,
