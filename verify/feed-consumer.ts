@@ -36,6 +36,8 @@ export class FeedConsumer {
   private cursor: number;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Real ms before the next reconnect: at once after a connection that worked, then backing off. */
+  private retryMs = 0;
   private readonly ids = new Set<string>();
   readonly stats: FeedConsumerStats = { connects: 0, disconnects: 0, alarms: 0, replays: 0, malformed: 0, malformedSamples: [] };
 
@@ -65,6 +67,7 @@ export class FeedConsumer {
     this.ws = ws;
     ws.on('open', () => {
       this.stats.connects++;
+      this.retryMs = 0;
       first?.();
       first = undefined;
     });
@@ -85,7 +88,10 @@ export class FeedConsumer {
       if (this.stopped) return;
       this.stats.disconnects++;
       this.opts.log?.(`feed: disconnected, resuming after cursor ${this.cursor}`);
-      this.retryTimer = setTimeout(() => this.connect(first), 250);
+      // Every real millisecond here is `speed` virtual ones of alarm latency: retry at once, then
+      // back off (100 ms … 2 s) while the pipeline stays unreachable.
+      this.retryTimer = setTimeout(() => this.connect(first), this.retryMs);
+      this.retryMs = Math.min(2000, Math.max(100, this.retryMs * 2));
     });
   }
 
