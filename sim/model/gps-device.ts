@@ -10,11 +10,12 @@
  * - a heartbeat after 180 s without a record;
  * - nothing while its battery is empty (until charged) or after a hardware fault.
  */
+import { PeekingSource } from './peeking-source.ts';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import { point, polygon } from '@turf/helpers';
 import type { Feature, Polygon } from 'geojson';
 import type { Battery } from './battery.ts';
-import type { FirmwareConfig, RecordDraft, RecordSource } from './firmware.ts';
+import type { FirmwareConfig, RecordDraft } from './firmware.ts';
 import { withNoise, type LatLon } from './geo.ts';
 import type { GpsOutages, PoissonEvents } from './incidents.ts';
 import { localDay, Periods, type LocalWindow } from './localtime.ts';
@@ -86,43 +87,20 @@ export interface GpsDeviceOptions {
   readonly faultAt: number;
 }
 
-export class GpsDevice implements RecordSource {
-  private lastAt: number;
+export class GpsDevice extends PeekingSource {
   private nextFixAt: number;
   private readonly zones: KnownZone[];
-  private peeked: RecordDraft | undefined;
-  private peekedAt = NaN;
 
   constructor(private readonly o: GpsDeviceOptions) {
-    this.nextFixAt = Math.round(o.start + o.firstFixDelayMs);
-    this.lastAt = this.nextFixAt - o.cfg.heartbeatMs;
+    const firstFixAt = Math.round(o.start + o.firstFixDelayMs);
+    super(o.deviceId, (t) => o.battery.percentAt(t), firstFixAt - o.cfg.heartbeatMs);
+    this.nextFixAt = firstFixAt;
     this.zones = o.zones.map((z) => new KnownZone(z, o.start));
   }
 
-  nextRecordAt(): number {
-    this.prepare();
-    return this.peekedAt;
-  }
-
-  takeRecord(): RecordDraft {
-    this.prepare();
-    const r = this.peeked;
-    if (r === undefined) throw new RangeError(`${this.o.deviceId}: no record to take`);
-    this.peeked = undefined;
-    this.peekedAt = NaN;
-    this.lastAt = r.time;
-    return r;
-  }
-
-  private draft(t: number, event?: string): RecordDraft {
-    const battery = this.o.battery.percentAt(t);
-    return event === undefined
-      ? { device: this.o.deviceId, seq: 0, time: t, battery, type: 'heartbeat' }
-      : { device: this.o.deviceId, seq: 0, time: t, battery, type: 'event', event };
-  }
 
   /** Walks the device's timelines in time order to its next record. */
-  private prepare(): void {
+  protected prepare(): void {
     const o = this.o;
     while (this.peeked === undefined && Number.isNaN(this.peekedAt)) {
       if (o.battery.dead) {
@@ -163,11 +141,6 @@ export class GpsDevice implements RecordSource {
       }
     }
     if (this.peeked === undefined && Number.isNaN(this.peekedAt)) this.peekedAt = Infinity; // silent for good
-  }
-
-  private peek(r: RecordDraft): void {
-    this.peeked = r;
-    this.peekedAt = r.time;
   }
 
   /** Back on after an empty battery: what was due meanwhile went unseen. */

@@ -11,8 +11,9 @@
  *   empty one silences the unit until the mains come back;
  * - a heartbeat after 180 s without a record.
  */
+import { PeekingSource } from './peeking-source.ts';
 import type { BackupBattery } from './battery.ts';
-import type { FirmwareConfig, RecordDraft, RecordSource } from './firmware.ts';
+import type { FirmwareConfig } from './firmware.ts';
 import type { PoissonEvents } from './incidents.ts';
 import { localDay, Periods, type LocalWindow } from './localtime.ts';
 import type { Trajectory } from './mobility.ts';
@@ -32,10 +33,7 @@ export interface HomeUnitOptions {
   readonly faultAt: number;
 }
 
-export class HomeUnit implements RecordSource {
-  private lastAt: number;
-  private peeked: RecordDraft | undefined;
-  private peekedAt = NaN;
+export class HomeUnit extends PeekingSource {
   private readonly periods: Periods;
   /** What the unit last reported (the pipeline starts with "present"). */
   private reportedHome = true;
@@ -47,7 +45,7 @@ export class HomeUnit implements RecordSource {
   private notBefore: number;
 
   constructor(private readonly o: HomeUnitOptions) {
-    this.lastAt = Math.round(o.start + o.firstRecordDelayMs) - o.cfg.heartbeatMs;
+    super(o.deviceId, (t) => o.battery.percentAt(t), Math.round(o.start + o.firstRecordDelayMs) - o.cfg.heartbeatMs);
     this.periods = new Periods(o.curfews, localDay(o.start) - 1);
     while (this.periods.peek().open < o.start) this.periods.pop();
     this.notBefore = Math.round(o.start + o.firstRecordDelayMs); // the status at boot comes with the first heartbeat, spread
@@ -56,27 +54,6 @@ export class HomeUnit implements RecordSource {
     this.lookAt = o.trajectory.nextHomeChangeAfter(o.start);
   }
 
-  nextRecordAt(): number {
-    this.prepare();
-    return this.peekedAt;
-  }
-
-  takeRecord(): RecordDraft {
-    this.prepare();
-    const r = this.peeked;
-    if (r === undefined) throw new RangeError(`${this.o.deviceId}: no record to take`);
-    this.peeked = undefined;
-    this.peekedAt = NaN;
-    this.lastAt = r.time;
-    return r;
-  }
-
-  private draft(t: number, event?: string): RecordDraft {
-    const battery = this.o.battery.percentAt(t);
-    return event === undefined
-      ? { device: this.o.deviceId, seq: 0, time: t, battery, type: 'heartbeat' }
-      : { device: this.o.deviceId, seq: 0, time: t, battery, type: 'event', event };
-  }
 
   /** When the unit would report the wearer's current whereabouts (Infinity: nothing to report). */
   private reportAt(): number {
@@ -89,7 +66,7 @@ export class HomeUnit implements RecordSource {
     return Math.max(t, this.notBefore);
   }
 
-  private prepare(): void {
+  protected prepare(): void {
     const o = this.o;
     while (this.peeked === undefined && Number.isNaN(this.peekedAt)) {
       if (o.battery.dead) {
@@ -145,11 +122,6 @@ export class HomeUnit implements RecordSource {
       this.since = t;
     }
     this.lookAt = this.o.trajectory.nextHomeChangeAfter(t);
-  }
-
-  private peek(r: RecordDraft): void {
-    this.peeked = r;
-    this.peekedAt = r.time;
   }
 
   /** Mains back after the backup battery died: the unit reports afresh from t. */
