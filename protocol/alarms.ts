@@ -25,10 +25,6 @@ export const ALARM_KINDS = [
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
-export function isAlarmKind(x: unknown): x is AlarmKind {
-  return typeof x === 'string' && (ALARM_KINDS as readonly string[]).includes(x);
-}
-
 /**
  * Device event names (`type: "event"` records). Devices send them at once and retry until acked
  * (DOMAIN.md "alarm upload: immediate"). Unknown names are stored and otherwise ignored.

@@ -68,9 +68,6 @@ export const DEFAULT_SLA_MS: Readonly<Record<AlarmKind, number>> = {
   victim_sos: 4 * MINUTE,
 };
 
-/** DOMAIN.md: background alarm rate ~1.25 per wearer per day. */
-export const VIOLATIONS_PER_WEARER_PER_DAY = 1.25;
-
 export const TIME = { SECOND, MINUTE, HOUR } as const;
 
 /** Real milliseconds a device waits for the pipeline's ack at least, whatever the speed. */

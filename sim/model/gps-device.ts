@@ -98,7 +98,6 @@ export class GpsDevice extends PeekingSource {
     this.zones = o.zones.map((z) => new KnownZone(z, o.start));
   }
 
-
   /** Walks the device's timelines in time order to its next record. */
   protected prepare(): void {
     const o = this.o;
