@@ -3,7 +3,7 @@
  * docs/RULES.md states each rule exactly; the oracle (sim/model) and the reference pipeline
  * implement them separately from that text.
  */
-export const ALARM_KINDS = [
+export const DEVICE_ALARM_KINDS = [
   // every device type
   'communication_loss',
   'strap_tamper',
@@ -23,7 +23,22 @@ export const ALARM_KINDS = [
   'bar_alert',
   'victim_sos',
 ] as const;
+export type DeviceAlarmKind = (typeof DEVICE_ALARM_KINDS)[number];
+
+/**
+ * Alarms about a share of one mobile operator's devices, not about one device (docs/RULES.md
+ * "mass_communication_loss"): the alarm nobody raised in 2021 (DOMAIN.md). Their `deviceId` on the
+ * feed is the operator id and their `seq` the outage's ordinal.
+ */
+export const FLEET_ALARM_KINDS = ['mass_communication_loss', 'mass_communication_recovery'] as const;
+export type FleetAlarmKind = (typeof FLEET_ALARM_KINDS)[number];
+
+export const ALARM_KINDS = [...DEVICE_ALARM_KINDS, ...FLEET_ALARM_KINDS] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
+
+export function isFleetAlarmKind(kind: string): kind is FleetAlarmKind {
+  return (FLEET_ALARM_KINDS as readonly string[]).includes(kind);
+}
 
 /**
  * Device event names (`type: "event"` records). Devices send them at once and retry until acked

@@ -56,17 +56,22 @@ export type Window = z.infer<typeof Window>;
 
 const deviceId = z.string().regex(DEVICE_ID, 'expected a device id: 1–64 letters, digits, "-" or "_"');
 
+/** The mobile operator whose network carries the device (DOMAIN.md: France uses a single one, with roaming). */
+export const DEFAULT_OPERATOR = 'operator-1';
+const operator = z.string().regex(DEVICE_ID, 'expected an operator id: 1–64 letters, digits, "-" or "_"').default(DEFAULT_OPERATOR);
+
 export const ProvisionedDevice = z.discriminatedUnion('type', [
   z.object({
     deviceId,
+    operator,
     type: z.literal('pse'),
     /** Where the home unit is installed: the wearer's home. */
     // Checked in the top-level refinement: zod skips an absent optional key's own checks.
     home: z.preprocess((h) => h ?? undefined, LatLonPoint.optional()),
   }),
-  z.object({ deviceId, type: z.literal('psem') }),
-  z.object({ deviceId, type: z.literal('bar_perpetrator') }),
-  z.object({ deviceId, type: z.literal('bar_victim') }),
+  z.object({ deviceId, operator, type: z.literal('psem') }),
+  z.object({ deviceId, operator, type: z.literal('bar_perpetrator') }),
+  z.object({ deviceId, operator, type: z.literal('bar_victim') }),
 ]);
 export type ProvisionedDevice = z.infer<typeof ProvisionedDevice>;
 
@@ -110,6 +115,14 @@ export const Provisioning = z.object({
   timeZone: z.literal('Europe/Paris').default('Europe/Paris'),
   /** Silence (virtual ms since the device time of the last record received) before communication_loss. */
   offlineTimeoutMs: z.number().int().positive(),
+  /**
+   * mass_communication_loss (docs/RULES.md): raised when at least max(minDevices, ⌈share × N⌉) of
+   * an operator's N devices have a communication_loss open at once.
+   */
+  massCommunicationLoss: z.object({
+    share: z.number().gt(0).max(1),
+    minDevices: z.number().int().min(1),
+  }).default({ share: 0.1, minDevices: 5 }),
   devices: z.array(ProvisionedDevice).min(1),
   zones: z.array(Zone).default([]),
   curfews: z.array(Curfew).default([]),

@@ -12,7 +12,7 @@ import type { Scenario } from '../schema.ts';
 export interface RunProvisioning {
   readonly plan: FleetPlan;
   /** Everything but runId and clock, validated. */
-  readonly fleet: Pick<Provisioning, 'devices' | 'zones' | 'curfews' | 'barPairs' | 'timeZone' | 'offlineTimeoutMs'>;
+  readonly fleet: Pick<Provisioning, 'devices' | 'zones' | 'curfews' | 'barPairs' | 'timeZone' | 'offlineTimeoutMs' | 'massCommunicationLoss'>;
 }
 
 type Lists = Required<Pick<ProvisioningInput, 'devices' | 'zones' | 'curfews' | 'barPairs'>>;
@@ -58,6 +58,6 @@ export function provisionRun(scenario: Scenario, file: string): RunProvisioning 
     const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more)` : '';
     throw new VigilError('VIGIL_PROVISIONING_INVALID', `scenario ${file}: provisioning ${where}: ${issue.message}; got ${JSON.stringify(value) ?? 'nothing'}${more}`, 'fix that entry under provisioning in the scenario');
   }
-  const { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs } = r.data;
-  return { plan, fleet: { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs } };
+  const { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss } = r.data;
+  return { plan, fleet: { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss } };
 }

@@ -90,7 +90,7 @@ export interface FleetMix {
 const zero = (): Record<AlarmKind, number> => ({
   communication_loss: 0, strap_tamper: 0, low_battery: 0, exclusion_zone_entry: 0, inclusion_zone_exit: 0, gps_loss: 0,
   curfew_absence: 0, late_return: 0, home_unit_tamper: 0, home_unit_moved: 0, mains_power_loss: 0,
-  bar_pre_alert: 0, bar_alert: 0, victim_sos: 0,
+  bar_pre_alert: 0, bar_alert: 0, victim_sos: 0, mass_communication_loss: 0, mass_communication_recovery: 0,
 });
 
 const H = 3_600_000;

@@ -66,6 +66,10 @@ export const DEFAULT_SLA_MS: Readonly<Record<AlarmKind, number>> = {
   bar_pre_alert: 4 * MINUTE,
   bar_alert: 4 * MINUTE,
   victim_sos: 4 * MINUTE,
+  // DOMAIN.md lists loss of communication among the required alarms, at the 4-minute level; the
+  // mass alarm's trigger is the moment the share of silent devices is reached (docs/RULES.md).
+  mass_communication_loss: 4 * MINUTE,
+  mass_communication_recovery: 4 * MINUTE,
 };
 
 export const TIME = { SECOND, MINUTE, HOUR } as const;

@@ -4,11 +4,11 @@
  * counts expected and observed alarms per kind and per device type.
  */
 import { describe, expect, it } from 'vitest';
-import { ALARM_KINDS } from '../../protocol/alarms.ts';
+import { DEVICE_ALARM_KINDS } from '../../protocol/alarms.ts';
 import { tempDir, vigil, writeScenario } from '../support/cli.ts';
 
 describe('every alarm kind, end to end', () => {
-  it('a small mixed fleet sees every kind and PASSes', async () => {
+  it('a small mixed fleet sees every device alarm kind and PASSes', async () => {
     const dir = tempDir();
     const file = writeScenario(dir, 'all-kinds', {
       name: 'all-kinds', seed: 11, speed: 240, start: '2021-10-25T16:00:00+02:00', duration: '6h',
@@ -18,7 +18,7 @@ describe('every alarm kind, end to end', () => {
     const r = await vigil(['run', file, '--out', dir]);
     const run = r.run!;
     expect(run, r.stdout + r.stderr).toBeDefined();
-    const missing = ALARM_KINDS.filter((k) => (run.perKind[k]?.expected ?? 0) === 0);
+    const missing = DEVICE_ALARM_KINDS.filter((k) => (run.perKind[k]?.expected ?? 0) === 0);
     expect(missing, `kinds never expected:\n${r.stdout}`).toEqual([]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(run.verdict).toBe('PASS');

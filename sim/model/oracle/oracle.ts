@@ -13,6 +13,7 @@
  */
 import { point } from '@turf/helpers';
 import type { DeviceType } from '../../../protocol/alarms.ts';
+import type { z } from 'zod';
 import type { BarPair, Curfew, ProvisionedDevice, Window, Zone } from '../../../protocol/provisioning.ts';
 import type { UplinkRecord } from '../../../protocol/uplink.ts';
 import { atRecord, type Expectation } from './expectation.ts';
@@ -31,7 +32,7 @@ export interface OracleConfig {
   readonly offlineTimeoutMs: number;
   /** Time zone of every local-time window. */
   readonly timeZone: 'Europe/Paris';
-  readonly devices: readonly ProvisionedDevice[];
+  readonly devices: readonly z.input<typeof ProvisionedDevice>[];
   readonly zones: readonly Zone[];
   readonly curfews: readonly Curfew[];
   readonly barPairs: readonly BarPair[];
