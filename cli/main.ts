@@ -7,6 +7,7 @@ import { VigilError } from '../protocol/errors.ts';
 import { VIGIL_VERSION } from '../reports/version.ts';
 import { runCommand } from './run-command.ts';
 import { pipelineCommand } from './pipeline-command.ts';
+import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
 
 export const EXIT = { PASS: 0, FAIL: 1, COULD_NOT_RUN: 2 } as const;
 
@@ -25,6 +26,13 @@ function nonNegativeInt(name: string) {
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${v}"`);
     return n;
+  };
+}
+
+function oneOf(name: string, allowed: readonly string[]) {
+  return (v: string): string => {
+    if (!allowed.includes(v)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+    return v;
   };
 }
 
@@ -58,6 +66,7 @@ program
   .option('--speed <n>', 'virtual seconds per real second', positive('--speed', false))
   .option('--devices <n>', 'number of bracelets (overrides the scenario)', positive('--devices', true))
   .option('--seed <n>', 'random seed (overrides the scenario)', nonNegativeInt('--seed'))
+  .option('--firmware <mode>', `every device's firmware (overrides the scenario): ${FIRMWARE_MODES.join(', ')}`, oneOf('--firmware', FIRMWARE_MODES))
   .option('--out <dir>', 'where run directories go', 'runs')
   .action(async (file: string, o: Parameters<typeof runCommand>[1]) => {
     process.exitCode = await runCommand(file, o);

@@ -10,13 +10,14 @@ export interface RunFlags {
   speed?: number;
   devices?: number;
   seed?: number;
+  firmware?: string;
   out: string;
 }
 
 /** The command line that reproduces a run, from the parsed flags; the token is never in it. */
 export function reproduceCommand(file: string, flags: RunFlags): string {
   const parts = ['npx vigil run', file];
-  for (const name of ['broker', 'pipeline', 'speed', 'devices', 'seed', 'out'] as const) {
+  for (const name of ['broker', 'pipeline', 'speed', 'devices', 'seed', 'firmware', 'out'] as const) {
     const v = flags[name];
     if (v !== undefined) parts.push(`--${name}`, String(v));
   }
@@ -24,7 +25,7 @@ export function reproduceCommand(file: string, flags: RunFlags): string {
 }
 
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
-  const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed });
+  const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed, firmware: flags.firmware });
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);

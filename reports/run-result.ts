@@ -5,8 +5,11 @@
 import type { Completeness } from '../verify/completeness.ts';
 import type { Ledger, LedgerEntry } from '../verify/ledger.ts';
 import type { Check, Verdict } from '../verify/verdict.ts';
+import type { FaultReport, MassCheck } from '../verify/network.ts';
+import type { FeedAlarm } from '../protocol/feed.ts';
 
-export const SCHEMA_VERSION = 2;
+/** 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). */
+export const SCHEMA_VERSION = 3;
 
 export interface RunResult {
   readonly schemaVersion: typeof SCHEMA_VERSION;
@@ -37,9 +40,27 @@ export interface RunResult {
   readonly perKind: Ledger['perKind'];
   readonly perDeviceType: Ledger['perDeviceType'];
   readonly latencyMs: Ledger['latencyMs'];
+  readonly latencyUnderFaultMs: Ledger['latencyUnderFaultMs'];
   readonly completeness: Omit<Completeness, 'gaps'> & { readonly gaps: Completeness['gaps'] };
   readonly checks: readonly Check[];
   readonly failures: readonly LedgerEntry[];
+  /** Alarms late because their device's link was faulted, within the allowance: each with its delay. */
+  readonly lateAllowed: readonly LedgerEntry[];
+  /** One entry per fault window: alarms under it, absence checks, time to detect, backlog drain. */
+  readonly faults: readonly FaultReport[];
+  readonly absence: {
+    /** Virtual ms: an absence at its boundary by less is neither required nor spurious. */
+    readonly toleranceMs: number;
+    /** Virtual ms after a device's link came back within which a late alarm of a fault window is accepted. */
+    readonly lateAllowanceMs: number;
+    readonly devicesWatched: number;
+    readonly episodes: number;
+    readonly required: number;
+    readonly mass: readonly MassCheck[];
+    readonly spuriousMass: readonly FeedAlarm[];
+  };
+  readonly firmware: unknown;
+  readonly network: { readonly operators: unknown; readonly proxies: unknown; readonly events: Readonly<Record<string, number>> } | null;
   readonly fleet: Readonly<Record<string, number>>;
   readonly feed: Readonly<Record<string, number | string[]>>;
 }

@@ -1,15 +1,23 @@
 /** The short summary printed at the end of a run. */
 import type { RunResult } from './run-result.ts';
+import { fmtMs } from '../verify/ledger.ts';
 
 export function summaryText(r: RunResult, runDir: string): string {
   const l = r.ledger;
   const lines = [
     `${r.verdict}  ${r.scenario.name}  seed ${r.scenario.seed}  ${r.scenario.devices} devices  speed ${r.scenario.speed}`,
-    `alarms: ${l.expected} expected, ${l.onTime} on time, ${l.late} late, ${l.dropped} dropped, ${l.duplicates} duplicate, ${l.spurious} spurious`,
+    `alarms: ${l.expected} expected, ${l.onTime} on time, ${l.lateAllowed > 0 ? `${l.lateAllowed} late within a fault's allowance, ` : ''}${l.late} late, ${l.dropped} dropped, ${l.duplicates} duplicate, ${l.spurious} spurious`,
   ];
+  for (const f of r.faults) {
+    const a = f.alarms;
+    lines.push(`fault ${f.name} (${f.kind}) ${f.from} → ${f.until}, ${f.devices} devices, healed by ${f.healedBy}`);
+    lines.push(`  alarms under it: ${a ? `${a.expected} due, ${a.onTime} on time, ${a.lateAllowed} late within allowance, ${a.late} late, ${a.dropped} dropped` : 'none due'}`);
+    lines.push(`  communication_loss: ${f.absence.onTime} of ${f.absence.required} on time; outage detected (mass alarm) ${f.timeToDetectMs === null ? 'never' : `after ${fmtMs(f.timeToDetectMs)}`}; backlog drained ${f.drainMs === null ? `never for ${f.notDrained.length} devices` : `${fmtMs(f.drainMs)} after the last heal`}`);
+  }
+  for (const m of r.absence.mass) lines.push(`mass alarm: ${m.status}: ${m.detail}`);
   const kinds = Object.entries(r.perKind).filter(([, c]) => c.expected > 0 || c.observed > 0);
   if (kinds.length > 0) {
-    lines.push(`${'kind'.padEnd(22)} ${'expected'.padStart(8)} ${'on time'.padStart(8)} ${'late'.padStart(5)} ${'dropped'.padStart(7)}  latency p50 / p99 / max (SLA), virtual`);
+    lines.push(`${'kind'.padEnd(22)} ${'expected'.padStart(8)} ${'on time'.padStart(8)} ${'late'.padStart(5)} ${'dropped'.padStart(7)}  latency p50 / p99 / max (SLA), virtual${r.faults.length > 0 ? ', outside fault windows' : ''}`);
     for (const [kind, c] of kinds) {
       const s = r.latencyMs[kind];
       const lat = s && s.count > 0 ? `${(s.p50 / 1000).toFixed(1)} / ${(s.p99 / 1000).toFixed(1)} / ${(s.max / 1000).toFixed(1)} s (${s.slaMs / 1000} s)` : '—';

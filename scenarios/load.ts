@@ -14,6 +14,7 @@ export interface ScenarioOverrides {
   readonly speed?: number | undefined;
   readonly devices?: number | undefined;
   readonly seed?: number | undefined;
+  readonly firmware?: string | undefined;
 }
 
 export interface LoadedScenario {
@@ -45,6 +46,7 @@ export async function loadScenario(path: string, overrides: ScenarioOverrides = 
   const input = { ...(mod.default as Record<string, unknown>) };
   if (overrides.speed !== undefined) input.speed = overrides.speed;
   if (overrides.seed !== undefined) input.seed = overrides.seed;
+  if (overrides.firmware !== undefined) input.firmware = overrides.firmware;
   const r = validateScenario(input);
   if (!r.ok) {
     const p = r.problems[0] as (typeof r.problems)[number];

@@ -9,16 +9,7 @@ import { DEFAULT_SLA_MS, OFFLINE_TIMEOUT_MS } from '../sim/model/defaults.ts';
 import { DEFAULT_BEHAVIOUR, scaleBehaviour, type Behaviour } from '../sim/model/behaviour.ts';
 import { DEFAULT_FLEET_MIX, type FleetMix } from '../sim/model/fleet-plan.ts';
 import { BarPair, Curfew, Zone } from '../protocol/provisioning.ts';
-import { DURATION_HINT, parseDuration } from './duration.ts';
-
-const duration = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}` });
-    return z.NEVER;
-  }
-  return ms;
-});
+import { duration, Fault, FAULT_KINDS, Firmware, Network, type When } from './network-schema.ts';
 
 const instant = z.string().transform((s, ctx) => {
   const ms = /[zZ]|[+-]\d\d:\d\d$/.test(s) ? Date.parse(s) : Number.NaN;
@@ -78,10 +69,32 @@ export const ScenarioSchema = z.strictObject({
   drain: duration.prefault('10m'),
   /** Real connections opened per second while the fleet starts. */
   connectRate: z.number().positive().max(100_000).default(500),
+  /** Mobile operators, the mass-loss threshold, whether devices go through the operator proxies. */
+  network: Network,
+  /** Firmware variant, for all devices or per type; `--firmware` overrides. */
+  firmware: Firmware,
+  /** Faults on the timeline (scenarios/network-schema.ts), injected by the operator proxies. */
+  faults: z.array(z.unknown().superRefine((f, ctx) => {
+    // zod's discriminated union says only "invalid input" for an unknown kind: name the kinds.
+    const kind = (f as { kind?: unknown } | null)?.kind;
+    if (typeof kind !== 'string' || !(FAULT_KINDS as string[]).includes(kind)) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: `unknown fault kind: expected one of ${FAULT_KINDS.join(', ')}` });
+    }
+  }).pipe(Fault)).default([]),
+  /**
+   * An alarm late because its device's link was down is accepted when it reaches the feed within
+   * this long after the device's link came back (DESIGN.md "The ledger": late within a fault
+   * window's allowance).
+   */
+  lateAllowance: duration.prefault('10m'),
 });
 
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
-export type Scenario = z.output<typeof ScenarioSchema> & {
+/** A fault with its window resolved to virtual ms. */
+export type TimedFault = Fault extends infer F ? (F extends Fault ? Omit<F, 'from' | 'until'> & { readonly name: string; readonly from: number; readonly until: number } : never) : never;
+
+export type Scenario = Omit<z.output<typeof ScenarioSchema>, 'faults'> & {
+  readonly faults: readonly TimedFault[];
   readonly slaMs: Readonly<Record<(typeof ALARM_KINDS)[number], number>>;
   /** DEFAULT_BEHAVIOUR with the scenario's rates and scale applied. */
   readonly rates: Behaviour;
@@ -114,7 +127,29 @@ export function validateScenario(input: unknown): { ok: true; scenario: Scenario
   const { scale, ...overrides } = r.data.behaviour;
   const merged = { ...DEFAULT_BEHAVIOUR, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as Behaviour;
   const rates = scale === undefined ? merged : scaleBehaviour(merged, scale);
-  return { ok: true, scenario: { ...r.data, slaMs, rates, mix: { ...r.data.fleet } } };
+  const timed = timeFaults(r.data.faults, r.data.start, r.data.start + r.data.duration);
+  if (!timed.ok) return { ok: false, problems: timed.problems.map((p) => ({ ...p, value: valueAt(input, p.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))) })) };
+  return { ok: true, scenario: { ...r.data, faults: timed.faults, slaMs, rates, mix: { ...r.data.fleet } } };
+}
+
+/** Each fault's window as virtual ms, inside the run's timeline and not empty. */
+function timeFaults(faults: readonly Fault[], start: number, end: number): { ok: true; faults: TimedFault[] } | { ok: false; problems: Omit<ScenarioProblem, 'value'>[] } {
+  const at = (w: When): number => w.at ?? start + (w.offsetMs ?? 0);
+  const iso = (t: number): string => new Date(t).toISOString();
+  const problems: Omit<ScenarioProblem, 'value'>[] = [];
+  const names = new Set<string>();
+  const out = faults.map((f, i) => {
+    const from = at(f.from);
+    const until = at(f.until);
+    if (from < start || from >= end) problems.push({ path: `faults.${i}.from`, message: `is ${iso(from)}, outside the run (${iso(start)} → ${iso(end)}): move it inside` });
+    else if (until <= from) problems.push({ path: `faults.${i}.until`, message: `is ${iso(until)}, not after from (${iso(from)})` });
+    else if (until > end) problems.push({ path: `faults.${i}.until`, message: `is ${iso(until)}, after the end of the run (${iso(end)}): end the fault inside the run (heal always runs)` });
+    const name = f.name ?? `${f.kind}-${i + 1}`;
+    if (names.has(name)) problems.push({ path: `faults.${i}.name`, message: `"${name}" names two faults: give each its own name` });
+    names.add(name);
+    return { ...f, name, from, until } as TimedFault;
+  });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, faults: out };
 }
 
 function valueAt(x: unknown, path: readonly PropertyKey[]): unknown {

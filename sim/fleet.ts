@@ -10,14 +10,25 @@ import type { DeviceLink, LinkEvents } from './transport/link.ts';
 import { mqttLink } from './transport/mqtt-link.ts';
 import { rng } from './model/random.ts';
 
+/**
+ * When a device forgets a record (scenarios/network-schema.ts "firmware"): store-and-forward on the
+ * pipeline's application ack; broker-ack on the broker's PUBACK; fire-and-forget once written (QoS 0).
+ */
+export type DeliveryMode = 'store-and-forward' | 'broker-ack' | 'fire-and-forget';
+
 export interface FleetOptions {
-  readonly brokerUrl: string;
+  /** The broker URL a device connects to: the broker, or its operator's proxy in front of it. */
+  readonly endpointOf: (slot: number) => string;
   readonly firmwares: readonly Firmware[];
+  /** Per device (same order as firmwares); default store-and-forward. */
+  readonly modes?: readonly DeliveryMode[];
   readonly seed: number;
   /** Connections opened per real second while the fleet starts, so it does not connect in one burst. */
   readonly connectRatePerS: number;
   /** Every record a device makes, in its seq order, as it is made (oracle, journal). */
   readonly onRecord: (r: UplinkRecord) => void;
+  /** Real seconds of MQTT keepalive (default 60): how soon a device notices a dead path. */
+  readonly keepaliveS?: number;
   /** A link error worth telling the user (not every reconnect). */
   readonly onLinkError?: (deviceId: string, err: Error) => void;
 }
@@ -98,6 +109,8 @@ export class Fleet {
       },
       onAck: (seq) => {
         this.stats.acks++;
+        // Only store-and-forward firmware listens to the pipeline: the other variants already forgot.
+        if ((this.opts.modes?.[slot] ?? 'store-and-forward') !== 'store-and-forward') return;
         fw.onAck(seq);
         this.queue.schedule(slot, fw.nextWakeAt());
       },
@@ -106,7 +119,7 @@ export class Fleet {
         this.opts.onLinkError?.(fw.deviceId, err);
       },
     };
-    this.links[slot] = mqttLink(this.opts.brokerUrl, fw.deviceId, events, { reconnectMs: 1000 + (slot % 1000), keepaliveS: 60 });
+    this.links[slot] = mqttLink(this.opts.endpointOf(slot), fw.deviceId, events, { reconnectMs: 1000 + (slot % 1000), keepaliveS: this.opts.keepaliveS ?? 60 });
   }
 
   private tick(clock: Clock): void {
@@ -115,8 +128,14 @@ export class Fleet {
       const fw = this.opts.firmwares[slot] as Firmware;
       const link = this.links[slot];
       const up = link?.connected ?? false;
+      const mode = this.opts.modes?.[slot] ?? 'store-and-forward';
       for (const batch of fw.wake(now, up, this.opts.onRecord)) {
-        (link as DeviceLink).publish(encodeBatch(batch));
+        const last = (batch[batch.length - 1] as UplinkRecord).seq;
+        const forget = mode === 'store-and-forward' ? undefined : (): void => {
+          fw.onAck(last);
+          this.queue.schedule(slot, fw.nextWakeAt());
+        };
+        (link as DeviceLink).publish(encodeBatch(batch), mode === 'fire-and-forget' ? 0 : 1, forget);
         this.stats.publishes++;
       }
       // Never at or before `now`: a device is woken at most once per tick.

@@ -15,7 +15,7 @@ describe('position completeness', () => {
     });
     expect(c.recordsMissing).toBe(4);
     expect(c.gaps[0]).toMatchObject({ deviceId: 'D1', missing: [[5, 6], [11, 12]], ackedButMissing: 2 });
-    expect(c.gaps[0]!.detail).toMatch(/2 of them acknowledged by the pipeline; 2 still held by the device/);
+    expect(c.gaps[0]!.detail).toMatch(/2 of them acknowledged to the device \(by the pipeline, or by what its firmware trusts\); 2 still held by the device/);
   });
 
   it('counts a device the pipeline never heard of as wholly missing', () => {

@@ -68,7 +68,7 @@ export function checkCompleteness(devices: readonly DeviceRecordState[], summary
     const stillHeld = missing.filter((s) => held.has(s)).length;
     const ranges = toRanges(missing);
     const parts = [`${missing.length} of ${dev.lastSeq} records not stored (seq ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).slice(0, 5).join(', ')}${ranges.length > 5 ? ', …' : ''})`];
-    if (ackedButMissing > 0) parts.push(`${ackedButMissing} of them acknowledged by the pipeline`);
+    if (ackedButMissing > 0) parts.push(`${ackedButMissing} of them acknowledged to the device (by the pipeline, or by what its firmware trusts)`);
     if (stillHeld > 0) parts.push(`${stillHeld} still held by the device, never delivered`);
     if (dev.evicted > 0) parts.push(`the device dropped ${dev.evicted} from its full outbox`);
     gaps.push({ deviceId: dev.deviceId, missing: ranges, missingCount: missing.length, ackedButMissing, detail: parts.join('; ') });

@@ -8,7 +8,11 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 export type JournalEntry =
   | { readonly t: 'expectation'; readonly at: number; readonly [k: string]: unknown }
   | { readonly t: 'observation'; readonly at: number; readonly [k: string]: unknown }
-  | { readonly t: 'event'; readonly at: number; readonly [k: string]: unknown };
+  | { readonly t: 'event'; readonly at: number; readonly [k: string]: unknown }
+  /** A fault started or was healed for some devices (at: virtual ms). */
+  | { readonly t: 'fault'; readonly at: number; readonly [k: string]: unknown }
+  /** A connection-level fact a fault caused (sim/network events; at: virtual ms). */
+  | { readonly t: 'network'; readonly at: number; readonly [k: string]: unknown };
 
 export class Journal {
   private buffer: string[] = [];

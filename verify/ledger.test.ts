@@ -23,7 +23,7 @@ describe('ledger', () => {
       observations: [obs(a, 1000), obs(b, 300_000), obs(d, 2000), obs(d, 3000), obs(ghost, 10)],
       window, slaMs: sla, offlineTimeoutMs: 600_000,
     });
-    expect(l.counts).toEqual({ expected: 4, onTime: 2, late: 1, dropped: 1, duplicates: 1, spurious: 1, outOfWindow: 0 });
+    expect(l.counts).toEqual({ expected: 4, onTime: 2, late: 1, lateAllowed: 0, dropped: 1, duplicates: 1, spurious: 1, outOfWindow: 0, optionalSeen: 0 });
     expect(l.failures.map((f) => [f.status, f.deviceId])).toEqual([['late', 'D2'], ['dropped', 'D3'], ['duplicate', 'D4'], ['spurious', 'D9']]);
     expect(l.failures.find((f) => f.status === 'late')!.detail).toMatch(/5 min 0 s after its trigger, SLA 4 min 0 s/);
     expect(l.latencyMs.exclusion_zone_entry).toMatchObject({ count: 3, max: 300_000 });
@@ -60,5 +60,30 @@ describe('ledger', () => {
     const l = buildLedger({ expectations: [e], observations: [o], window, slaMs: sla, offlineTimeoutMs: 600_000 });
     expect(l.counts.onTime).toBe(1);
     expect(l.latencyMs.communication_loss!.max).toBe(1000);
+  });
+
+  it('a late alarm due under a fault is allowed until its link came back plus the allowance, and no later', () => {
+    const [a, b, c] = [exp('D1', 1), exp('D2', 2), exp('D3', 3)] as [Expectation, Expectation, Expectation];
+    const excuse = (e: Expectation) => (e.deviceId === 'D3' ? undefined : { faults: ['cut'], lateOkUntil: T0 + 3_600_000 });
+    const l = buildLedger({
+      expectations: [a, b, c], observations: [obs(a, 3_000_000), obs(b, 4_000_000), obs(c, 300_000)], window, slaMs: sla, offlineTimeoutMs: 600_000, excuse,
+    });
+    expect(l.counts).toMatchObject({ onTime: 0, lateAllowed: 1, late: 2 });
+    expect(l.lateAllowed.map((x) => [x.deviceId, x.faults])).toEqual([['D1', ['cut']]]);
+    expect(l.lateAllowed[0]!.detail).toMatch(/50 min 0 s after its trigger during cut, within the allowance/);
+    expect(l.failures.find((x) => x.deviceId === 'D2')!.detail).toMatch(/during cut, SLA 4 min 0 s, and .* past the allowance/);
+    expect(l.perFault.cut).toMatchObject({ expected: 2, lateAllowed: 1, late: 1 });
+    // Latency under a fault is reported apart; the SLA judges the rest.
+    expect(l.latencyMs.exclusion_zone_entry).toMatchObject({ count: 1, max: 300_000 });
+    expect(l.latencyUnderFaultMs.exclusion_zone_entry).toMatchObject({ count: 2 });
+  });
+
+  it('an optional alarm seen is neither expected nor spurious', () => {
+    const e: Expectation = { deviceId: 'D1', kind: 'communication_loss', seq: 5, deviceTime: T0, triggerTime: T0 + 600_000 };
+    const o: Observation = { alarm: { type: 'alarm', cursor: 1, alarmId: 'X', deviceId: 'D1', kind: 'communication_loss', seq: 5, deviceTime: T0, raisedAt: T0 + 600_500 }, receivedAt: T0 + 601_000 };
+    const l = buildLedger({ expectations: [], optional: [e], observations: [o], window, slaMs: sla, offlineTimeoutMs: 600_000 });
+    expect(l.counts).toMatchObject({ expected: 0, spurious: 0, optionalSeen: 1 });
+    const without = buildLedger({ expectations: [], observations: [o], window, slaMs: sla, offlineTimeoutMs: 600_000 });
+    expect(without.counts.spurious).toBe(1);
   });
 });

@@ -18,7 +18,7 @@ export interface Observation {
   readonly receivedAt: number;
 }
 
-export type EntryStatus = 'on_time' | 'late' | 'dropped' | 'duplicate' | 'spurious';
+export type EntryStatus = 'on_time' | 'late' | 'late_allowed' | 'dropped' | 'duplicate' | 'spurious';
 
 export interface LedgerEntry {
   readonly status: EntryStatus;
@@ -32,6 +32,8 @@ export interface LedgerEntry {
   readonly alarmId?: string | undefined;
   readonly receivedAt?: number | undefined;
   readonly latencyMs?: number | undefined;
+  /** The fault windows the alarm overlapped (its device's link was faulted when it was due). */
+  readonly faults?: readonly string[] | undefined;
   /** A sentence for a person: what happened to this alarm. */
   readonly detail: string;
 }
@@ -49,11 +51,15 @@ export interface LedgerCounts {
   expected: number;
   onTime: number;
   late: number;
+  /** Late, but because its device's link was down: within the allowance after the link came back. */
+  lateAllowed: number;
   dropped: number;
   duplicates: number;
   spurious: number;
   /** Observed alarms whose trigger time lies outside the run window: neither expected nor spurious. */
   outOfWindow: number;
+  /** Observed alarms that were optional (an absence at the tolerance boundary). */
+  optionalSeen?: number;
 }
 
 export interface Ledger {
@@ -61,9 +67,23 @@ export interface Ledger {
   readonly perKind: Readonly<Record<string, LedgerCounts & { observed: number }>>;
   /** The same counts per device type (pse, psem, bar_perpetrator, bar_victim). */
   readonly perDeviceType: Readonly<Record<string, LedgerCounts & { observed: number }>>;
+  /** The same counts per fault window, for the expected alarms that overlapped it. */
+  readonly perFault: Readonly<Record<string, LedgerCounts & { observed: number }>>;
+  /** Per kind, alarms not due under a fault: judged against the SLA. */
   readonly latencyMs: Readonly<Record<string, LatencySummary>>;
+  /** Per kind, alarms due under a fault window (delayed by it; judged by the late allowance). */
+  readonly latencyUnderFaultMs: Readonly<Record<string, LatencySummary>>;
   /** Every alarm that was not on time or not expected, in trigger-time order. */
   readonly failures: readonly LedgerEntry[];
+  /** Alarms late because of a fault, within its allowance: not failures, but each named with its delay. */
+  readonly lateAllowed: readonly LedgerEntry[];
+}
+
+/** Why an alarm may be late: the fault windows it overlapped and until when lateness is accepted. */
+export interface LateExcuse {
+  readonly faults: readonly string[];
+  /** Virtual ms: the device's link came back, plus the scenario's allowance. */
+  readonly lateOkUntil: number;
 }
 
 export interface LedgerInput {
@@ -75,6 +95,10 @@ export interface LedgerInput {
   readonly offlineTimeoutMs: number;
   /** Device id → device type, for the per-type counts. */
   readonly deviceTypes?: ReadonlyMap<string, string>;
+  /** Alarms that may or may not come (an absence at the tolerance boundary): seen, they are neither expected nor spurious. */
+  readonly optional?: readonly Expectation[];
+  /** Fault windows an expected alarm overlapped, and the allowance for lateness they give. */
+  readonly excuse?: (e: Expectation) => LateExcuse | undefined;
 }
 
 /** RULES.md "Trigger time" of an alarm as the pipeline reported it. */
@@ -85,7 +109,7 @@ export function observedTriggerTime(a: FeedAlarm, offlineTimeoutMs: number): num
 const iso = (t: number): string => new Date(t).toISOString();
 
 function zeroCounts(): LedgerCounts {
-  return { expected: 0, onTime: 0, late: 0, dropped: 0, duplicates: 0, spurious: 0, outOfWindow: 0 };
+  return { expected: 0, onTime: 0, late: 0, lateAllowed: 0, dropped: 0, duplicates: 0, spurious: 0, outOfWindow: 0 };
 }
 
 export function buildLedger(input: LedgerInput): Ledger {
@@ -95,11 +119,15 @@ export function buildLedger(input: LedgerInput): Ledger {
   type Bucket = LedgerCounts & { observed: number };
   const perKind: Record<string, Bucket> = {};
   const perDeviceType: Record<string, Bucket> = {};
+  const perFault: Record<string, Bucket> = {};
   for (const k of ALARM_KINDS) perKind[k] = { ...zeroCounts(), observed: 0 };
-  /** Every bucket an alarm of (kind, device) counts in: the kind's and the device type's. */
-  const bucketsOf = (kind: string, deviceId: string): Bucket[] => {
+  /** Every bucket an alarm of (kind, device) counts in: the kind's, the device type's, and each fault window's it overlapped. */
+  const bucketsOf = (kind: string, deviceId: string, faults: readonly string[] = []): Bucket[] => {
     const type = input.deviceTypes?.get(deviceId) ?? 'unknown';
-    return [(perKind[kind] ??= { ...zeroCounts(), observed: 0 }), (perDeviceType[type] ??= { ...zeroCounts(), observed: 0 })];
+    return [
+      (perKind[kind] ??= { ...zeroCounts(), observed: 0 }), (perDeviceType[type] ??= { ...zeroCounts(), observed: 0 }),
+      ...faults.map((f) => (perFault[f] ??= { ...zeroCounts(), observed: 0 })),
+    ];
   };
   const bump = (buckets: Bucket[], field: keyof Bucket, n = 1): void => {
     for (const b of buckets) b[field] += n;
@@ -119,7 +147,10 @@ export function buildLedger(input: LedgerInput): Ledger {
   }
 
   const failures: LedgerEntry[] = [];
+  const lateAllowed: LedgerEntry[] = [];
   const latencies = new Map<string, number[]>();
+  /** Alarms due under a fault: their latency is the fault's, reported apart and judged by the allowance, not the SLA. */
+  const faultLatencies = new Map<string, number[]>();
   const expectedKeys = new Set<string>();
 
   for (const e of input.expectations) {
@@ -127,32 +158,40 @@ export function buildLedger(input: LedgerInput): Ledger {
     const key = alarmKey(e);
     if (expectedKeys.has(key)) continue;
     expectedKeys.add(key);
-    const kc = bucketsOf(e.kind, e.deviceId);
+    const excuse = input.excuse?.(e);
+    const kc = bucketsOf(e.kind, e.deviceId, excuse?.faults);
     counts.expected++;
     bump(kc, 'expected');
-    const base = { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId, pairId: e.pairId };
+    const base = { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId, pairId: e.pairId, faults: excuse?.faults };
+    const during = excuse ? ` during ${excuse.faults.join(', ')}` : '';
     const obs = seen.get(key);
     if (!obs || obs.length === 0) {
       counts.dropped++;
       bump(kc, 'dropped');
-      failures.push({ ...base, status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}) never reached the operator feed` });
+      failures.push({ ...base, status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}${during}) never reached the operator feed` });
       continue;
     }
     const first = obs[0] as Observation;
     const latency = first.receivedAt - e.triggerTime;
     bump(kc, 'observed', obs.length);
-    const list = latencies.get(e.kind) ?? [];
+    const into = excuse ? faultLatencies : latencies;
+    const list = into.get(e.kind) ?? [];
     list.push(Math.max(0, latency));
-    latencies.set(e.kind, list);
+    into.set(e.kind, list);
     const sla = slaMs[e.kind];
     const seenAt = { alarmId: first.alarm.alarmId, receivedAt: first.receivedAt, latencyMs: latency };
     if (latency <= sla) {
       counts.onTime++;
       bump(kc, 'onTime');
+    } else if (excuse && first.receivedAt <= excuse.lateOkUntil) {
+      counts.lateAllowed++;
+      bump(kc, 'lateAllowed');
+      lateAllowed.push({ ...base, ...seenAt, status: 'late_allowed', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during}, within the allowance after its link came back` });
     } else {
       counts.late++;
       bump(kc, 'late');
-      failures.push({ ...base, ...seenAt, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger, SLA ${fmtMs(sla)}` });
+      const beyond = excuse ? `, and ${fmtMs(first.receivedAt - excuse.lateOkUntil)} past the allowance after its link came back` : '';
+      failures.push({ ...base, ...seenAt, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during}, SLA ${fmtMs(sla)}${beyond}` });
     }
     for (const dup of obs.slice(1)) {
       counts.duplicates++;
@@ -164,8 +203,15 @@ export function buildLedger(input: LedgerInput): Ledger {
     }
   }
 
+  const optionalKeys = new Set((input.optional ?? []).map(alarmKey));
+  let optionalSeen = 0;
   for (const [key, obs] of seen) {
     if (expectedKeys.has(key)) continue;
+    if (optionalKeys.has(key)) {
+      optionalSeen += obs.length;
+      for (const o of obs) bump(bucketsOf(o.alarm.kind, o.alarm.deviceId), 'observed');
+      continue;
+    }
     for (const o of obs) {
       const a = o.alarm;
       const trigger = observedTriggerTime(a, input.offlineTimeoutMs);
@@ -189,7 +235,10 @@ export function buildLedger(input: LedgerInput): Ledger {
   failures.sort((a, b) => a.triggerTime - b.triggerTime || a.deviceId.localeCompare(b.deviceId));
   const latencyMs: Record<string, LatencySummary> = {};
   for (const k of ALARM_KINDS) latencyMs[k] = summarise(latencies.get(k) ?? [], slaMs[k]);
-  return { counts, perKind, perDeviceType, latencyMs, failures };
+  const latencyUnderFaultMs: Record<string, LatencySummary> = {};
+  for (const [k, list] of faultLatencies) latencyUnderFaultMs[k] = summarise(list, slaMs[k as AlarmKind]);
+  lateAllowed.sort((a, b) => a.triggerTime - b.triggerTime || a.deviceId.localeCompare(b.deviceId));
+  return { counts: { ...counts, optionalSeen }, perKind, perDeviceType, perFault, latencyMs, latencyUnderFaultMs, failures, lateAllowed };
 }
 
 /** Latency quantiles with HdrHistogram (3 significant digits), max exact. */

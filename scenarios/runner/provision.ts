@@ -8,11 +8,14 @@ import { VigilError } from '../../protocol/errors.ts';
 import { Provisioning, type ProvisioningInput } from '../../protocol/provisioning.ts';
 import { planFleet, type FleetPlan } from '../../sim/model/fleet-plan.ts';
 import type { Scenario } from '../schema.ts';
+import { assignOperators, planFaults, type PlannedFault } from '../faults.ts';
 
 export interface RunProvisioning {
   readonly plan: FleetPlan;
   /** Everything but runId and clock, validated. */
   readonly fleet: Pick<Provisioning, 'devices' | 'zones' | 'curfews' | 'barPairs' | 'timeZone' | 'offlineTimeoutMs' | 'massCommunicationLoss'>;
+  /** The scenario's faults against this fleet: devices hit and heal times. */
+  readonly faults: readonly PlannedFault[];
 }
 
 type Lists = Required<Pick<ProvisioningInput, 'devices' | 'zones' | 'curfews' | 'barPairs'>>;
@@ -41,8 +44,13 @@ function mergeChanges(lists: Lists, changes: NonNullable<Scenario['provisioning'
 
 export function provisionRun(scenario: Scenario, file: string): RunProvisioning {
   const plan = planFleet({ seed: scenario.seed, mix: scenario.mix, cities: scenario.cities, behaviour: scenario.rates, start: scenario.start });
-  const lists = scenario.provisioning ? mergeChanges(plan.provisioning, scenario.provisioning, file) : plan.provisioning;
-  const input = { runId: 'validation', clock: { startVirtual: scenario.start, startReal: 0, speed: scenario.speed }, offlineTimeoutMs: scenario.offlineTimeout, ...lists };
+  const operators = assignOperators(plan.provisioning.devices.map((d) => d.deviceId), scenario.network.operators, scenario.seed);
+  const withOperators = { ...plan.provisioning, devices: plan.provisioning.devices.map((d) => ({ ...d, operator: operators.get(d.deviceId) })) };
+  const lists = scenario.provisioning ? mergeChanges(withOperators, scenario.provisioning, file) : withOperators;
+  const input = {
+    runId: 'validation', clock: { startVirtual: scenario.start, startReal: 0, speed: scenario.speed }, offlineTimeoutMs: scenario.offlineTimeout,
+    massCommunicationLoss: scenario.network.massCommunicationLoss, ...lists,
+  };
   const r = Provisioning.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0] as (typeof r.error.issues)[number];
@@ -59,5 +67,6 @@ export function provisionRun(scenario: Scenario, file: string): RunProvisioning 
     throw new VigilError('VIGIL_PROVISIONING_INVALID', `scenario ${file}: provisioning ${where}: ${issue.message}; got ${JSON.stringify(value) ?? 'nothing'}${more}`, 'fix that entry under provisioning in the scenario');
   }
   const { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss } = r.data;
-  return { plan, fleet: { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss } };
+  const faults = planFaults(scenario.faults, devices, scenario.seed, scenario.start + scenario.duration, file);
+  return { plan, fleet: { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss }, faults };
 }

@@ -9,7 +9,7 @@ import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
 import type { Provisioning } from '../../protocol/provisioning.ts';
 import { startEmbeddedBroker } from '../../sim/broker.ts';
-import { Fleet } from '../../sim/fleet.ts';
+import { Fleet, type DeliveryMode } from '../../sim/fleet.ts';
 import { startPipelineChild } from '../../sim/pipeline-process.ts';
 import { createFirmware } from '../../sim/model/fleet-plan.ts';
 import { deviceConfigForSpeed } from '../../sim/model/defaults.ts';
@@ -19,6 +19,10 @@ import { Journal } from '../../verify/journal.ts';
 import { buildLedger, type Observation } from '../../verify/ledger.ts';
 import { checkCompleteness } from '../../verify/completeness.ts';
 import { decide } from '../../verify/verdict.ts';
+import { SilenceTracker } from '../../verify/absence.ts';
+import { faultReports, prepareNetwork, type FaultReport, type Prepared } from '../../verify/network.ts';
+import { RunNetwork } from './network.ts';
+import type { Scenario } from '../schema.ts';
 import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
 import { junitXml } from '../../reports/junit.ts';
 import type { LoadedScenario } from '../load.ts';
@@ -49,6 +53,30 @@ export interface RunOutcome {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Each device's firmware variant: the scenario's one mode, or its mode for the device's type. */
+function firmwareModes(scenario: Scenario, types: readonly string[]): DeliveryMode[] {
+  const f = scenario.firmware;
+  if (typeof f === 'string') return types.map(() => f);
+  return types.map((t) => (t === 'pse' ? f.pse : t === 'psem' ? f.psem : f.bar) ?? f.default);
+}
+
+/**
+ * Virtual ms within which the pipeline may see a record later than the proxy forwarded it (broker
+ * hop, group commit, watchdog sweep): an absence at its boundary by less is neither required nor
+ * spurious. A minute, or two real seconds at high speed.
+ */
+export function absenceTolerance(speed: number): number {
+  return Math.max(60_000, 2000 * speed);
+}
+
+/**
+ * The late allowance a run applies: the scenario's, but never less than 5 real seconds — after a
+ * heal a device reconnects after the harness's reconnect period (1–2 s real) whatever the speed.
+ */
+export function lateAllowance(scenario: Pick<Scenario, 'lateAllowance' | 'speed'>): number {
+  return Math.max(scenario.lateAllowance, 5000 * scenario.speed);
+}
+
 export function newRunId(name: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `${stamp}-${name}-${randomBytes(3).toString('hex')}`;
@@ -74,8 +102,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // The fleet and what it provisions, validated before anything starts.
     const start = scenario.start;
     const end = start + scenario.duration;
-    const { plan, fleet: provisioned } = provisionRun(scenario, basename(opts.loaded.file));
+    const { plan, fleet: provisioned, faults: plannedFaults } = provisionRun(scenario, basename(opts.loaded.file));
     const deviceTypes = new Map(provisioned.devices.map((d) => [d.deviceId, d.type]));
+    const operatorOf = new Map(provisioned.devices.map((d) => [d.deviceId, d.operator]));
+    const partnerOf = new Map(provisioned.barPairs.flatMap((p) => [[p.perpetratorId, p.victimId], [p.victimId, p.perpetratorId]] as const));
+    const modes = firmwareModes(scenario, plan.devices.map((d) => d.type));
 
     // Provision: broker, pipeline.
     let brokerUrl = opts.brokerUrl;
@@ -120,7 +151,32 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       fw.stopRecordingAfter(end);
       return fw;
     });
-    const fleet = new Fleet({ brokerUrl, firmwares, seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord });
+    const slotOf = new Map(firmwares.map((fw, i) => [fw.deviceId, i]));
+
+    // The operator network: proxies per operator when a fault needs them (or the scenario asks).
+    const tracker = new SilenceTracker({ offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed), end });
+    let network: RunNetwork | undefined;
+    if (plannedFaults.length > 0 || scenario.network.proxy) {
+      network = new RunNetwork({
+        brokerUrl, operators: scenario.network.operators.map((o) => o.id), faults: plannedFaults, operatorOf, speed: scenario.speed, seed: scenario.seed,
+        virtualNow, tracker, madeSeq: (id) => (firmwares[slotOf.get(id) ?? -1]?.lastSeq ?? 0),
+        journal: (entry) => journal.append(entry),
+      });
+      const net = network;
+      teardowns.add('operator network', async () => {
+        net.healAll(virtualNow());
+        await net.close();
+      });
+      await network.start();
+    }
+    const endpointOf = (slot: number): string => {
+      if (!network) return brokerUrl as string;
+      return network.endpointOf(operatorOf.get((firmwares[slot] as (typeof firmwares)[number]).deviceId) as string);
+    };
+    // With faults, devices notice a dead path as a real device would: a keepalive of ~5 virtual
+    // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
+    const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
+    const fleet = new Fleet({ endpointOf, firmwares, modes, keepaliveS, seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
 
@@ -154,6 +210,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await feed.start();
     teardowns.add('feed consumer', () => feed.stop());
     fleet.run(timelineClock);
+    const net = network;
+    const faultTimer = net && setInterval(() => net.tick(timelineClock.now()), 50);
+    if (faultTimer) teardowns.add('fault timeline', () => clearInterval(faultTimer));
     let lastProgress = Date.now();
     while (timelineClock.now() < end && !opts.signal?.aborted) {
       await sleep(200);
@@ -167,6 +226,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // the run (BAR watermarks, devices silent since before the end — docs/RULES.md).
     while (timelineClock.now() < end + timelineClock.triple.speed * 100 && !opts.signal?.aborted) await sleep(20);
     expect(oracle.finish(end));
+    if (faultTimer) clearInterval(faultTimer);
+    network?.healAll(timelineClock.now());
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
@@ -183,11 +244,24 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // Final read.
     const summary = await pipelineApi.summary(pipelineUrl, token);
     const devices = fleet.progress();
+    const finalAt = timelineClock.now();
     phase('final read');
 
-    const ledger = buildLedger({ expectations, observations, window: { start, end }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout, deviceTypes });
+    // Under faults, what the network forwarded decides the absence checks (verify/network.ts).
+    const netInput = {
+      faults: plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })),
+      watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d),
+      operatorOf, partnerOf, expectations, observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
+      lateAllowanceMs: lateAllowance(scenario), window: { start, end }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
+    };
+    const prepared: Prepared = prepareNetwork(netInput);
+    const ledger = buildLedger({
+      expectations: prepared.expectations, observations: prepared.observations, optional: prepared.optional, excuse: prepared.excuse,
+      window: { start, end }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout, deviceTypes,
+    });
+    const faults: FaultReport[] = faultReports(netInput, prepared, ledger);
     const completeness = checkCompleteness(devices, summary);
-    const { verdict, checks } = decide(ledger, completeness);
+    const { verdict, checks } = decide(ledger, completeness, { faults, mass: prepared.mass, spuriousMass: prepared.spuriousMass });
     phase('verdict');
     journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict });
 
@@ -210,9 +284,23 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       perKind: ledger.perKind,
       perDeviceType: ledger.perDeviceType,
       latencyMs: ledger.latencyMs,
+      latencyUnderFaultMs: ledger.latencyUnderFaultMs,
       completeness,
       checks,
       failures: ledger.failures,
+      lateAllowed: ledger.lateAllowed,
+      faults,
+      absence: {
+        toleranceMs: absenceTolerance(scenario.speed),
+        lateAllowanceMs: lateAllowance(scenario),
+        devicesWatched: tracker.watched.size,
+        episodes: prepared.episodes.length,
+        required: prepared.episodes.filter((e) => e.required).length,
+        mass: prepared.mass,
+        spuriousMass: prepared.spuriousMass.map((o) => o.alarm),
+      },
+      firmware: scenario.firmware,
+      network: network ? { operators: scenario.network.operators, proxies: network.stats, events: network.events } : null,
       fleet: { ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending },
       feed: { ...feed.stats },
     };

@@ -13,8 +13,11 @@ export interface LinkEvents {
 
 export interface DeviceLink {
   readonly connected: boolean;
-  /** Publishes one uplink payload (QoS 1). Only called while connected. */
-  publish(payload: Uint8Array): void;
+  /**
+   * Publishes one uplink payload. Only called while connected. `onSent` runs when the broker's
+   * PUBACK arrives (QoS 1), or once the packet is written to the socket (QoS 0).
+   */
+  publish(payload: Uint8Array, qos: 0 | 1, onSent?: () => void): void;
   close(): Promise<void>;
 }
 

@@ -53,8 +53,10 @@ export function mqttLink(url: string, deviceId: string, events: LinkEvents, opts
     get connected() {
       return up && client.connected;
     },
-    publish(payload) {
-      client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 1 });
+    publish(payload, qos, onSent) {
+      client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos }, onSent && ((err) => {
+        if (!err) onSent();
+      }));
     },
     close: () => new Promise<void>((resolve) => client.end(true, {}, () => resolve())),
   };

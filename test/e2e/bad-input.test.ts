@@ -68,3 +68,35 @@ describe('bad provisioning in a scenario is rejected before the run starts', () 
     expect(oneLine(r.stderr)).toMatch(/VIGIL_(SCENARIO|PROVISIONING)_INVALID/);
   });
 });
+
+describe('bad faults in a scenario are rejected before anything starts (issue 4)', () => {
+  const window = { from: '+1h', until: '+2h' };
+  const cases: [string, Record<string, unknown>[], RegExp][] = [
+    ['an unknown fault kind', [{ kind: 'blackhole', ...window }],
+      /faults\.0\.kind: unknown fault kind: expected one of black-hole, ack-then-lose, .*, mtu, got "blackhole"/],
+    ['a window that starts outside the run', [{ kind: 'black-hole', from: '2021-10-26T10:00:00+02:00', until: '2021-10-26T11:00:00+02:00' }],
+      /faults\.0\.from: is 2021-10-26T08:00:00\.000Z, outside the run \(2021-10-25T12:00:00\.000Z → 2021-10-25T15:00:00\.000Z\): move it inside/],
+    ['a window that ends after the run', [{ kind: 'black-hole', from: '+1h', until: '+5h' }],
+      /faults\.0\.until: is 2021-10-25T17:00:00\.000Z, after the end of the run/],
+    ['a target that matches no device', [{ kind: 'black-hole', ...window, target: { deviceType: 'bar' } }],
+      /faults\.0\.target: \{"deviceType":"bar"\} matches no device of this fleet — widen the target/],
+    ['a target naming devices not in the fleet', [{ kind: 'mtu', maxBytes: 500, ...window, target: { devices: ['PSEM-00001', 'PSEM-09999'] } }],
+      /faults\.0\.target\.devices: PSEM-09999 is not in the fleet/],
+    ['a fault missing its parameter', [{ kind: 'latency', ...window }],
+      /faults\.0\.delay: .*expected string, received undefined/],
+  ];
+  it.each(cases)('%s', async (_name, faults, message) => {
+    const dir = tempDir();
+    const file = writeScenario(dir, 'bad-fault', { name: 'bad-fault', duration: '3h', fleet: { psem: 4 }, faults });
+    const r = await vigil(['run', file, '--out', dir]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(message);
+    expect(r.stdout).not.toMatch(/^run /m); // stopped before the fleet or any broker started
+  });
+
+  it('an unknown --firmware', async () => {
+    const r = await vigil(['run', 'scenarios/fr-2021-10-25.scenario.ts', '--firmware', 'yolo', '--out', tempDir()]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/--firmware must be one of store-and-forward, broker-ack, fire-and-forget, got "yolo"/);
+  });
+});

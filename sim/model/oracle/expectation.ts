@@ -14,6 +14,11 @@ export interface Expectation {
   readonly zoneId?: string;
   /** BAR distance alarms (bar_pre_alert, bar_alert). */
   readonly pairId?: string;
+  /**
+   * communication_loss: device time of the record that ended the silence (the alarm is open until
+   * then); absent while the device is still silent. Mass communication loss counts open alarms.
+   */
+  readonly silentUntil?: number;
 }
 
 /** RULES.md "Evaluation order": unless a rule says otherwise, the triggering record's seq and device time. */

@@ -111,7 +111,7 @@ describe('device events (RULES.md: one alarm per event; "Not alarms")', () => {
     for (let t = T0; t <= T0 + 60 * MIN; t += MIN) out.push(...o.observe(other.hb(t)));
     out.push(...o.observe(r.ev(T0 + 25 * MIN, 'strap_tamper')), ...o.observe(r.hb(T0 + 26 * MIN)));
     expect(out).toEqual([
-      { deviceId: 'PSEM', kind: 'communication_loss', seq: 2, deviceTime: T0 + MIN, triggerTime: T0 + 11 * MIN },
+      { deviceId: 'PSEM', kind: 'communication_loss', seq: 2, deviceTime: T0 + MIN, triggerTime: T0 + 11 * MIN, silentUntil: T0 + 25 * MIN },
       { deviceId: 'PSEM', kind: 'strap_tamper', seq: 3, deviceTime: T0 + 25 * MIN, triggerTime: T0 + 25 * MIN },
     ]);
   });

@@ -14,18 +14,20 @@ export interface LastHeard {
 }
 
 /** The alarm for the silence after the last record: seq and deviceTime of L, trigger at L + timeout. */
-function lossAfter(deviceId: string, h: LastHeard, offlineTimeoutMs: number): Expectation {
-  return { deviceId, kind: 'communication_loss', seq: h.lastSeq, deviceTime: h.lastTime, triggerTime: h.lastTime + offlineTimeoutMs };
+function lossAfter(deviceId: string, h: LastHeard, offlineTimeoutMs: number, silentUntil: number | undefined): Expectation {
+  const e = { deviceId, kind: 'communication_loss' as const, seq: h.lastSeq, deviceTime: h.lastTime, triggerTime: h.lastTime + offlineTimeoutMs };
+  return silentUntil === undefined ? e : { ...e, silentUntil };
 }
 
 /** A new record after `h`: a silence longer than the timeout before it was a communication loss. */
 export function silenceBefore(deviceId: string, h: LastHeard, time: number, offlineTimeoutMs: number): Expectation | undefined {
   // Scope starts at the first record: a device never heard from is not watched.
   if (h.lastSeq === 0 || time - h.lastTime <= offlineTimeoutMs) return undefined;
-  return lossAfter(deviceId, h, offlineTimeoutMs);
+  return lossAfter(deviceId, h, offlineTimeoutMs, time);
 }
 
 /** The end of the timeline: a device silent for more than the timeout before `end`. */
 export function silenceAtEnd(deviceId: string, h: LastHeard, end: number, offlineTimeoutMs: number): Expectation | undefined {
-  return silenceBefore(deviceId, h, end, offlineTimeoutMs);
+  if (h.lastSeq === 0 || end - h.lastTime <= offlineTimeoutMs) return undefined;
+  return lossAfter(deviceId, h, offlineTimeoutMs, undefined);
 }

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { deviceAbsences, massEpisodes, massThreshold, SilenceTracker, type Forwarded } from './absence.ts';
+
+const MIN = 60_000;
+const T = 10 * MIN;
+const TOL = MIN;
+const opts = { offlineTimeoutMs: T, toleranceMs: TOL, end: 600 * MIN, finalAt: 610 * MIN };
+/** A run that ends with the stream: the last records' silence is due after the end, not judged. */
+const short = { ...opts, end: 125 * MIN, finalAt: 130 * MIN };
+
+/** One record a minute, forwarded as made, except while the path is cut in [cutFrom, cutUntil). */
+function stream(minutes: number, cut?: [number, number]): Forwarded[] {
+  const out: Forwarded[] = [];
+  let seq = 0;
+  const backlog: number[] = [];
+  for (let m = 0; m < minutes; m++) {
+    seq++;
+    backlog.push(seq);
+    if (cut && m >= cut[0] && m < cut[1]) continue;
+    // Everything held goes out now, the last record of the batch decides.
+    out.push({ at: m * MIN, seq: backlog.at(-1) as number, time: (backlog.at(-1) as number - 1) * MIN });
+    backlog.length = 0;
+  }
+  return out;
+}
+
+describe('communication_loss from what the network forwarded', () => {
+  it('a healthy device has no absence', () => {
+    expect(deviceAbsences('D', stream(120), short)).toEqual([]);
+  });
+
+  it('a 30-minute cut requires one alarm naming the last record forwarded before it, due 10 minutes after it', () => {
+    const eps = deviceAbsences('D', stream(120, [30, 60]), short);
+    expect(eps).toEqual([{ deviceId: 'D', seq: 30, deviceTime: 29 * MIN, triggerTime: 39 * MIN, required: true, until: 60 * MIN }]);
+  });
+
+  it('the backlog draining after the cut does not re-raise: the rule re-armed when it arrived', () => {
+    // The backlog arrives in batches of old records, minutes apart in arrival but old in device time.
+    const f: Forwarded[] = [{ at: 0, seq: 1, time: 0 }, { at: 40 * MIN, seq: 10, time: 9 * MIN }, { at: 41 * MIN, seq: 20, time: 19 * MIN }, { at: 42 * MIN, seq: 42, time: 41 * MIN }];
+    const eps = deviceAbsences('D', f, { ...opts, end: 50 * MIN, finalAt: 52 * MIN });
+    expect(eps.map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('a silence ending within the tolerance of the deadline is optional, not required', () => {
+    const f: Forwarded[] = [{ at: 0, seq: 1, time: 0 }, { at: T + 30_000, seq: 2, time: T + 30_000 }];
+    const o = { ...opts, end: T + MIN, finalAt: T + 2 * MIN };
+    expect(deviceAbsences('D', f, o)).toEqual([{ deviceId: 'D', seq: 1, deviceTime: 0, triggerTime: T, required: false, until: T + 30_000 }]);
+    const g: Forwarded[] = [{ at: 0, seq: 1, time: 0 }, { at: T - 2 * TOL, seq: 2, time: T - 2 * TOL }];
+    expect(deviceAbsences('D', g, o)).toEqual([]);
+  });
+
+  it('a device still silent at the final read owes an alarm; one due after the end of the timeline is not judged', () => {
+    const f: Forwarded[] = [{ at: 0, seq: 1, time: 0 }];
+    expect(deviceAbsences('D', f, opts)).toEqual([{ deviceId: 'D', seq: 1, deviceTime: 0, triggerTime: T, required: true, until: Infinity }]);
+    const late: Forwarded[] = [{ at: 595 * MIN, seq: 1, time: 595 * MIN }];
+    expect(deviceAbsences('D', late, opts)).toEqual([]);
+  });
+
+  it('the tracker gives the same episodes, and when the link came back and the backlog drained', () => {
+    const tr = new SilenceTracker(short);
+    const w = tr.expectHeal('cut', 'D', 60 * MIN);
+    const f = stream(120, [30, 60]);
+    for (const x of f) {
+      if (x.at === 60 * MIN) w.need = 60; // the device had made 60 records at its heal
+      tr.forwarded('D', x);
+    }
+    expect(tr.finish(short.finalAt)).toEqual(deviceAbsences('D', f, short));
+    expect(tr.finish(short.finalAt)).toHaveLength(1);
+    expect(w.linkBackAt).toBe(60 * MIN);
+    expect(w.drainedAt).toBe(60 * MIN);
+    expect(tr.isWatched('D')).toBe(true);
+    expect(tr.isWatched('E')).toBe(false);
+  });
+});
+
+describe('mass communication loss bounds (docs/RULES.md)', () => {
+  const o = { share: 0.1, minDevices: 5, slaMs: 4 * MIN, end: 600 * MIN };
+
+  it('K is max(minDevices, ⌈share × N⌉), and never when K > N', () => {
+    expect(massThreshold(40, 0.1, 5)).toBe(5);
+    expect(massThreshold(15_000, 0.1, 5)).toBe(1500);
+    expect(massThreshold(4, 0.1, 5)).toBe(Infinity);
+  });
+
+  it('required when K devices are surely silent; recovery due when the upper bound falls to ⌊K/2⌋', () => {
+    const ivs = Array.from({ length: 6 }, (_, i) => ({ from: (10 + i) * MIN, until: (100 + i) * MIN, required: true }));
+    const [ep, ...more] = massEpisodes('op', 40, ivs, o);
+    expect(more).toEqual([]);
+    expect(ep).toMatchObject({ required: true, mayFrom: 14 * MIN, trigger: 14 * MIN, recoveryTrigger: 103 * MIN, threshold: 5, peakSilent: 6 });
+  });
+
+  it('with optional devices the alarm may come earlier but is required only when the sure ones reach K', () => {
+    const ivs = [
+      ...Array.from({ length: 3 }, (_, i) => ({ from: (10 + i) * MIN, until: 100 * MIN, required: true })),
+      ...Array.from({ length: 2 }, () => ({ from: 5 * MIN, until: 100 * MIN, required: false })),
+    ];
+    const [ep] = massEpisodes('op', 40, ivs, o);
+    expect(ep).toMatchObject({ required: false, mayFrom: 12 * MIN, trigger: undefined });
+    const more = [...ivs, { from: 20 * MIN, until: 100 * MIN, required: true }, { from: 30 * MIN, until: 100 * MIN, required: true }];
+    expect(massEpisodes('op', 40, more, o)[0]).toMatchObject({ required: true, mayFrom: 12 * MIN, trigger: 30 * MIN });
+  });
+
+  it('hysteresis: one outage while the share hovers above ⌊K/2⌋; a second outage later is a second episode', () => {
+    const wave = (at: number, n: number, until: number) => Array.from({ length: n }, () => ({ from: at, until, required: true }));
+    const ivs = [...wave(10 * MIN, 3, 50 * MIN), ...wave(10 * MIN, 2, 30 * MIN), ...wave(200 * MIN, 5, 220 * MIN)];
+    const eps = massEpisodes('op', 40, ivs, o);
+    expect(eps.map((e) => [e.trigger, e.recoveryTrigger])).toEqual([[10 * MIN, 50 * MIN], [200 * MIN, 220 * MIN]]);
+  });
+
+  it('no episode below the threshold, none for a fleet smaller than K', () => {
+    expect(massEpisodes('op', 40, [{ from: 0, until: MIN, required: true }], o)).toEqual([]);
+    expect(massEpisodes('op', 3, Array.from({ length: 3 }, () => ({ from: 0, until: MIN, required: true })), o)).toEqual([]);
+  });
+});
