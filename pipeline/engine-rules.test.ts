@@ -133,6 +133,65 @@ describe('low_battery and silence', () => {
   });
 });
 
+describe('communication_loss re-arm through the engine', () => {
+  /** gps talks every minute of 0..2 min, then is cut off for 5 h; its outbox holds a record a minute of the outage. */
+  const OUTAGE = 300 * MIN;
+  const backlog = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => hb('gps', from + i, T0 + (from + i - 1) * MIN));
+
+  it('a backlog draining in batches after an outage raises no second alarm, across a restart; a new silence does', () => {
+    const file = tempFile();
+    const a = open(file);
+    a.put(...backlog(1, 3));
+    a.clock.real = 2 * MIN + TIMEOUT;
+    a.engine.checkSilence();
+    expect(a.alarms()).toEqual([['gps', 'communication_loss', 3, T0 + 2 * MIN, null]]);
+    // Back at 5 h: the outbox drains oldest first, 60 records every 2 minutes (seq 4..301), within the
+    // timeout of the re-arm (a drain longer than that would raise at R + timeout: RULES.md).
+    let next = 4;
+    const drainBatch = (e: ReturnType<typeof open>) => {
+      e.engine.checkSilence();
+      const last = Math.min(next + 59, 301);
+      e.put(...backlog(next, last));
+      next = last + 1;
+      e.engine.checkSilence();
+      e.clock.real += 2 * MIN;
+    };
+    a.clock.real = OUTAGE;
+    for (let k = 0; k < 3; k++) drainBatch(a);
+    a.close(); // the re-arm time R survives a kill -9
+
+    const b = open(file, false);
+    b.clock.real = OUTAGE + 6 * MIN;
+    while (next <= 301) drainBatch(b);
+    expect(b.alarms()).toHaveLength(1);
+    // The device's newest record is from the moment it came back (seq 301 at 5 h); then it goes silent.
+    b.clock.real = OUTAGE + TIMEOUT - 1;
+    b.engine.checkSilence();
+    expect(b.alarms()).toHaveLength(1);
+    b.clock.real = OUTAGE + TIMEOUT;
+    b.engine.checkSilence();
+    expect(b.alarms()).toEqual([
+      ['gps', 'communication_loss', 3, T0 + 2 * MIN, null],
+      ['gps', 'communication_loss', 301, T0 + OUTAGE, null],
+    ]);
+  });
+
+  it('a drain whose newest record is old raises at R + timeout, naming the highest seq received', () => {
+    const e = open();
+    e.put(...backlog(1, 3));
+    e.clock.real = 2 * MIN + TIMEOUT;
+    e.engine.checkSilence();
+    e.clock.real = OUTAGE;
+    e.put(...backlog(4, 10)); // device times 3..9 min: L + timeout is long past
+    e.clock.real = OUTAGE + TIMEOUT - 1;
+    e.engine.checkSilence();
+    expect(e.alarms()).toHaveLength(1);
+    e.clock.real = OUTAGE + TIMEOUT;
+    e.engine.checkSilence();
+    expect(e.alarms().at(-1)).toEqual(['gps', 'communication_loss', 10, T0 + 9 * MIN, null]);
+  });
+});
+
 describe('curfew through the engine', () => {
   it('presence and the open curfew alarm survive restarts', () => {
     const file = tempFile();

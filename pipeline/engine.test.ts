@@ -148,10 +148,17 @@ describe('engine', () => {
     e.put('d1', hb('d1', 2));
     e.engine.checkSilence();
     expect(e.alarms()).toHaveLength(1);
+    // seq 4 (device time T0 + 4 s) arrives at virtual T0 + 600 s and re-arms: R = T0 + 600 s, so the
+    // next silence is due at max(L, R) + timeout, not at L + timeout (long past).
+    e.clock.real = 600_000;
     e.put('d1', hb('d1', 4));
-    e.clock.real = 4000 + 60_000 + 1e6;
-    e.engine.checkSilence(); // commits 4 first, then finds it silent again
-    expect(e.alarms().map((a) => a.seq)).toEqual([3, 4]);
+    e.engine.checkSilence(); // commits 4 first
+    e.clock.real = 660_000 - 1;
+    e.engine.checkSilence();
+    expect(e.alarms()).toHaveLength(1);
+    e.clock.real = 660_000;
+    e.engine.checkSilence();
+    expect(e.alarms().map((a) => [a.seq, a.deviceTime, a.raisedAt])).toEqual([[3, T0 + 3000, T0 + 63_000], [4, T0 + 4000, T0 + 660_000]]);
   });
 
   it('a new run forgets records and state but keeps the cursor increasing', () => {

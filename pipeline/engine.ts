@@ -2,7 +2,8 @@
  * The run's state and the group commit: records wait in memory until the next commit tick, which
  * runs ONE transaction that stores them (deduped by (device, seq)), advances each device's
  * contiguous prefix, evaluates the newly contiguous records in seq order through the rules, then
- * each BAR pair whose watermark may have moved, and stores rule state and alarms with them
+ * each BAR pair whose watermark may have moved, then each mobile operator whose count of silent
+ * devices moved (mass_communication_loss), and stores rule state and alarms with them
  * (docs/RULES.md "Evaluation order"), so a kill -9 loses nothing. Rule state lives in memory and is
  * mirrored to the store in that transaction: the hot path reads nothing back. Only after the commit
  * does `afterCommit` publish acks and wake the feed (DESIGN.md "Uplink": ack after durably stored).
@@ -19,6 +20,7 @@ import { eventAlarm } from './rules/event-alarms.ts';
 import { evaluatePosition, type Zone, type ZoneStates } from './rules/exclusion-zone.ts';
 import { evaluateInclusion, type InclusionStates, type InclusionZone } from './rules/inclusion-zone.ts';
 import { evaluateBattery, type BatteryState } from './rules/low-battery.ts';
+import { evaluateMass, newMassState, type MassState } from './rules/mass-communication-loss.ts';
 import { Schedules, type Schedule } from './rules/windows.ts';
 import type { EvalRow, Store } from './store.ts';
 
@@ -31,10 +33,21 @@ interface PairRt {
   readonly state: BarState;
 }
 
+/**
+ * A mobile operator's mass_communication_loss state. Not stored as such: S is the count of its
+ * devices with an open communication_loss (stored per device), and open/ordinal follow from the mass
+ * alarms of the current epoch, all written in the transactions that changed them.
+ */
+interface OperatorRt extends MassState {
+  readonly operator: string;
+}
+
 /** Per-device ingest progress and rule state, in memory; mirrored to the store in each commit. */
 interface DeviceRt extends SilenceState, BatteryState {
   readonly device: string;
   readonly type: DeviceType;
+  /** The device's mobile operator (mass_communication_loss scope). */
+  readonly op: OperatorRt;
   contiguousSeq: number;
   /** Device time of the record at contiguousSeq: this unit's share of a BAR watermark. */
   contiguousTime: number;
@@ -88,6 +101,7 @@ export class Engine {
   /** Increments per new run; alarm identity is per epoch (see store.ts). */
   private epoch = 0;
   private devices = new Map<string, DeviceRt>();
+  private operators = new Map<string, OperatorRt>();
   private pending: { dev: DeviceRt; records: readonly UplinkRecord[] }[] = [];
   private pendingCount = 0;
 
@@ -135,6 +149,8 @@ export class Engine {
     this.pendingCount = 0;
     const now = this.now();
     const touched = new Set<DeviceRt>();
+    // Operators with a device re-armed in this tick: their S fell.
+    const rearmed = new Set<OperatorRt>();
     let alarms = 0;
     try {
       this.store.transaction(() => {
@@ -150,7 +166,10 @@ export class Engine {
             }
             dev.stored++;
             if (r.seq > dev.maxSeq) dev.maxSeq = r.seq;
-            noteReceived(dev, r.seq, r.time);
+            if (noteReceived(dev, r.seq, r.time, now)) {
+              dev.op.silent--;
+              rearmed.add(dev.op);
+            }
             let m = fresh.get(dev);
             if (!m) fresh.set(dev, (m = new Map()));
             m.set(r.seq, r);
@@ -165,6 +184,7 @@ export class Engine {
           if (dev.contiguousSeq !== before) for (const { pair } of dev.pairs) pairs.add(pair);
         }
         for (const pair of pairs) alarms += this.evaluatePair(pair, now);
+        for (const op of rearmed) alarms += this.evaluateMass(op, now);
       });
     } catch (err) {
       // Rolled back: memory may be ahead of the DB, so reload it. Nothing is acked; devices resend.
@@ -189,7 +209,10 @@ export class Engine {
     }
   }
 
-  /** Watchdog sweep (RULES.md communication_loss). Commits pending records first so L is current. */
+  /**
+   * Watchdog sweep (RULES.md communication_loss), then every operator's mass_communication_loss in
+   * the same transaction (S only grows here). Commits pending records first so L and R are current.
+   */
   checkSilence(): number {
     const prov = this.prov;
     if (!prov) return 0;
@@ -202,8 +225,12 @@ export class Engine {
           const a = checkSilence(dev, now, prov.offlineTimeoutMs);
           if (!a) continue;
           alarms += this.raise(dev.device, 'communication_loss', a.seq, a.deviceTime, now);
+          dev.op.silent++;
           this.saveDevice(dev);
         }
+        // All operators, not only those whose S grew: cheap (a handful), and a re-provisioned
+        // threshold takes effect at the next sweep.
+        for (const op of this.operators.values()) alarms += this.evaluateMass(op, now);
       });
     } catch (err) {
       this.stats.commitErrors++;
@@ -331,6 +358,14 @@ export class Engine {
     return alarms;
   }
 
+  /** RULES.md mass_communication_loss: the operator id as deviceId, the outage ordinal as seq, virtual now as deviceTime. */
+  private evaluateMass(op: OperatorRt, now: number): number {
+    const a = evaluateMass(op);
+    if (!a) return 0;
+    this.opts.log(`${a.kind} ${op.operator} #${a.seq}: ${op.silent} of ${op.devices} devices silent (threshold ${op.threshold})`);
+    return this.raise(op.operator, a.kind, a.seq, now, now);
+  }
+
   private raise(deviceId: string, kind: AlarmKind, seq: number, deviceTime: number, raisedAt: number,
     zoneId: string | null = null, pairId: string | null = null): number {
     const cursor = this.store.insertAlarm({ epoch: this.epoch, deviceId, kind, seq, deviceTime, raisedAt, zoneId, pairId });
@@ -344,7 +379,7 @@ export class Engine {
   private saveDevice(dev: DeviceRt): void {
     this.store.saveDevice({
       device: dev.device, contiguousSeq: dev.contiguousSeq, contiguousTime: dev.contiguousTime, maxSeq: dev.maxSeq, stored: dev.stored,
-      lastSeq: dev.lastSeq, lastTime: dev.lastTime, openLossSeq: dev.openSeq, batteryLow: dev.batteryLow,
+      lastSeq: dev.lastSeq, lastTime: dev.lastTime, openLossSeq: dev.openSeq, lossRearmedAt: dev.rearmedAt, batteryLow: dev.batteryLow,
       absent: dev.presence.absent, absentSince: dev.presence.absentSince, curfewAlarmPeriod: dev.presence.curfewAlarmPeriod,
     });
   }
@@ -356,15 +391,25 @@ export class Engine {
     this.epoch = Number(this.store.getMeta(META_EPOCH) ?? '0');
     this.clock = this.prov ? virtualClock(this.prov.clock, this.opts.realNow) : null;
     this.devices = new Map();
+    this.operators = new Map();
     this.pending = [];
     this.pendingCount = 0;
     if (!this.prov) return;
     const schedules = new Schedules(this.prov.timeZone);
+    const perOperator = new Map<string, number>();
+    for (const d of this.prov.devices) perOperator.set(d.operator, (perOperator.get(d.operator) ?? 0) + 1);
+    for (const [operator, n] of perOperator) {
+      // Open and ordinal from the mass alarms this run raised (stored with the S they followed from).
+      const lost = this.store.maxAlarmSeq(this.epoch, operator, 'mass_communication_loss');
+      const recovered = this.store.maxAlarmSeq(this.epoch, operator, 'mass_communication_recovery');
+      const state = { ...newMassState(n, this.prov.massCommunicationLoss), open: lost > recovered, ordinal: lost };
+      this.operators.set(operator, { operator, ...state });
+    }
     for (const d of this.prov.devices) {
       this.devices.set(d.deviceId, {
-        device: d.deviceId, type: d.type, contiguousSeq: 0, contiguousTime: 0, maxSeq: 0, stored: 0, lastSeq: 0, lastTime: 0, openSeq: null,
-        batteryLow: false, exclusion: [], zoneStates: new Map(), inclusion: [], inclusionStates: new Map(),
-        curfew: null, presence: newCurfewState(), pairs: [],
+        device: d.deviceId, type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: 0, contiguousTime: 0, maxSeq: 0, stored: 0,
+        lastSeq: 0, lastTime: 0, openSeq: null, rearmedAt: null, batteryLow: false, exclusion: [], zoneStates: new Map(), inclusion: [],
+        inclusionStates: new Map(), curfew: null, presence: newCurfewState(), pairs: [],
       });
     }
     for (const z of this.prov.zones) {
@@ -388,6 +433,8 @@ export class Engine {
       dev.lastSeq = row.lastSeq;
       dev.lastTime = row.lastTime;
       dev.openSeq = row.openLossSeq;
+      dev.rearmedAt = row.lossRearmedAt;
+      if (dev.openSeq !== null) dev.op.silent++;
       dev.batteryLow = row.batteryLow;
       dev.presence = { absent: row.absent, absentSince: row.absentSince, curfewAlarmPeriod: row.curfewAlarmPeriod };
     }

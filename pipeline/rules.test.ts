@@ -59,8 +59,8 @@ describe('communication_loss', () => {
 
   it('fires once at L + timeout, naming the last record', () => {
     const s = newSilenceState();
-    noteReceived(s, 1, 1000);
-    noteReceived(s, 2, 5000);
+    noteReceived(s, 1, 1000, 1000);
+    noteReceived(s, 2, 5000, 5000);
     expect(checkSilence(s, 5000 + T - 1, T)).toBeNull();
     expect(checkSilence(s, 5000 + T, T)).toEqual({ seq: 2, deviceTime: 5000 });
     expect(checkSilence(s, 5000 + 10 * T, T)).toBeNull();
@@ -68,21 +68,56 @@ describe('communication_loss', () => {
 
   it('L is the highest seq received, not the latest to arrive', () => {
     const s = newSilenceState();
-    noteReceived(s, 5, 50_000);
-    noteReceived(s, 3, 30_000); // a gap filled later
+    noteReceived(s, 5, 50_000, 50_000);
+    noteReceived(s, 3, 30_000, 51_000); // a gap filled later
     expect(checkSilence(s, 50_000 + T, T)).toEqual({ seq: 5, deviceTime: 50_000 });
   });
 
-  it('re-arms only on a higher seq than the open alarm names', () => {
+  it('re-arms only on a higher seq than the open alarm names; R unset before any alarm', () => {
     const s = newSilenceState();
-    noteReceived(s, 10, 100_000);
-    noteReceived(s, 11, 110_000);
+    expect(noteReceived(s, 10, 100_000, 100_000)).toBe(false);
+    expect(noteReceived(s, 11, 110_000, 110_000)).toBe(false);
+    expect(s.rearmedAt).toBeNull();
     expect(checkSilence(s, 110_000 + T, T)?.seq).toBe(11);
-    noteReceived(s, 9, 90_000); // an old resend: still open
+    expect(noteReceived(s, 9, 90_000, 110_000 + 2 * T)).toBe(false); // an old resend: still open
     expect(checkSilence(s, 110_000 + 5 * T, T)).toBeNull();
-    noteReceived(s, 12, 120_000);
-    expect(checkSilence(s, 120_000 + T - 1, T)).toBeNull();
-    expect(checkSilence(s, 120_000 + T, T)).toEqual({ seq: 12, deviceTime: 120_000 });
+    // A live record arriving at once: R = now = its time.
+    expect(noteReceived(s, 12, 120_000 + 5 * T, 120_000 + 5 * T)).toBe(true);
+    expect(s.rearmedAt).toBe(120_000 + 5 * T);
+    expect(checkSilence(s, 120_000 + 6 * T - 1, T)).toBeNull();
+    expect(checkSilence(s, 120_000 + 6 * T, T)).toEqual({ seq: 12, deviceTime: 120_000 + 5 * T });
+  });
+
+  it('a backlog draining after an outage raises no second alarm: the re-arm time R holds it off', () => {
+    const s = newSilenceState();
+    noteReceived(s, 1, 0, 0);
+    expect(checkSilence(s, T, T)).toEqual({ seq: 1, deviceTime: 0 });
+    // Back after 5 h. The outbox holds a record every 200 s of the outage (seq 2..91, device times
+    // 200 s..5 h) and drains oldest first, 10 records a minute: each batch's L is hours old.
+    const back = 5 * 3_600_000;
+    const timeOf = (seq: number) => (seq - 1) * 200_000;
+    for (let k = 0; k < 9; k++) {
+      const now = back + k * 60_000;
+      expect(checkSilence(s, now, T)).toBeNull();
+      for (let seq = 2 + k * 10; seq < 12 + k * 10; seq++) noteReceived(s, seq, timeOf(seq), now);
+      if (k < 8) expect(s.lastTime + T).toBeLessThanOrEqual(now); // L + T is past: without R this would raise
+      expect(checkSilence(s, now, T)).toBeNull();
+    }
+    expect(s.rearmedAt).toBe(back);
+    expect(s.lastTime).toBe(back);
+    // Then nothing more: a genuinely new silence, raised at max(L, R) + T.
+    expect(checkSilence(s, back + T - 1, T)).toBeNull();
+    expect(checkSilence(s, back + T, T)).toEqual({ seq: 91, deviceTime: back });
+  });
+
+  it('a new silence after a re-arm is timed from L once the device is live again (L > R)', () => {
+    const s = newSilenceState();
+    noteReceived(s, 1, 0, 0);
+    checkSilence(s, T, T);
+    noteReceived(s, 2, 3 * T, 3 * T); // re-arm: R = 3T
+    noteReceived(s, 3, 3 * T + 60_000, 3 * T + 60_000);
+    expect(checkSilence(s, 4 * T + 59_999, T)).toBeNull();
+    expect(checkSilence(s, 4 * T + 60_000, T)).toEqual({ seq: 3, deviceTime: 3 * T + 60_000 });
   });
 
   it('watchdog period: ~1 s real, at most 5 virtual s', () => {

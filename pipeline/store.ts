@@ -8,8 +8,11 @@ import Database from 'better-sqlite3';
 import type { AlarmKind } from '../protocol/alarms.ts';
 import type { RecordType, UplinkRecord } from '../protocol/uplink.ts';
 
-/** 2: every rule of docs/RULES.md (battery, curfew, inclusion zones, BAR pairs); alarms carry a pair. */
-const SCHEMA_VERSION = 2;
+/**
+ * 2: every rule of docs/RULES.md (battery, curfew, inclusion zones, BAR pairs); alarms carry a pair.
+ * 3: devices keep communication_loss's re-arm time R (loss_rearmed_at); mass alarms (deviceId = operator).
+ */
+const SCHEMA_VERSION = 3;
 
 /** A device's ingest progress and record-driven rule state (pair state is per pair: BarRow). */
 export interface DeviceRow {
@@ -22,6 +25,8 @@ export interface DeviceRow {
   readonly lastSeq: number;
   readonly lastTime: number;
   readonly openLossSeq: number | null;
+  /** Virtual time communication_loss was last re-armed (R), null before any. */
+  readonly lossRearmedAt: number | null;
   readonly batteryLow: boolean;
   readonly absent: boolean;
   readonly absentSince: number;
@@ -84,7 +89,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS devices (
   device TEXT PRIMARY KEY, contiguous_seq INTEGER NOT NULL, contiguous_time INTEGER NOT NULL,
   max_seq INTEGER NOT NULL, stored INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_time INTEGER NOT NULL,
-  open_loss_seq INTEGER, battery_low INTEGER NOT NULL, absent INTEGER NOT NULL, absent_since INTEGER NOT NULL,
+  open_loss_seq INTEGER, loss_rearmed_at INTEGER, battery_low INTEGER NOT NULL, absent INTEGER NOT NULL, absent_since INTEGER NOT NULL,
   curfew_alarm_period INTEGER) WITHOUT ROWID;
 -- active: inside (exclusion zone) or violating (inclusion zone); zone ids are unique per device.
 CREATE TABLE IF NOT EXISTS zone_state (
@@ -133,12 +138,12 @@ export class Store {
       positionsBetween: db.prepare<[string, number, number], PositionRow>(
         "SELECT seq, time, lat, lon FROM records WHERE device = ? AND seq > ? AND seq <= ? AND type = 'position' ORDER BY seq"),
       seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM records WHERE device = ? AND seq > ? ORDER BY seq').pluck(),
-      saveDevice: db.prepare<[string, number, number, number, number, number, number, number | null, number, number, number, number | null]>(
+      saveDevice: db.prepare<[string, number, number, number, number, number, number, number | null, number | null, number, number, number, number | null]>(
         `INSERT OR REPLACE INTO devices (device, contiguous_seq, contiguous_time, max_seq, stored, last_seq, last_time,
-         open_loss_seq, battery_low, absent, absent_since, curfew_alarm_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+         open_loss_seq, loss_rearmed_at, battery_low, absent, absent_since, curfew_alarm_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       loadDevices: db.prepare<[], Omit<DeviceRow, 'batteryLow' | 'absent'> & { batteryLow: number; absent: number }>(
         `SELECT device, contiguous_seq AS contiguousSeq, contiguous_time AS contiguousTime, max_seq AS maxSeq, stored,
-         last_seq AS lastSeq, last_time AS lastTime, open_loss_seq AS openLossSeq, battery_low AS batteryLow,
+         last_seq AS lastSeq, last_time AS lastTime, open_loss_seq AS openLossSeq, loss_rearmed_at AS lossRearmedAt, battery_low AS batteryLow,
          absent, absent_since AS absentSince, curfew_alarm_period AS curfewAlarmPeriod FROM devices`),
       saveZone: db.prepare<[string, string, number]>('INSERT OR REPLACE INTO zone_state (device, zone_id, active) VALUES (?, ?, ?)'),
       loadZones: db.prepare<[], { device: string; zoneId: string; active: number }>(
@@ -153,6 +158,9 @@ export class Store {
       alarmsAfter: db.prepare<[number, number], AlarmRow>(
         `SELECT cursor, alarm_id AS alarmId, device AS deviceId, kind, seq, device_time AS deviceTime,
          raised_at AS raisedAt, zone_id AS zoneId, pair_id AS pairId FROM alarms WHERE cursor > ? ORDER BY cursor LIMIT ?`),
+      // The alarms_identity index's prefix (epoch, device, kind): one index probe.
+      maxAlarmSeq: db.prepare<[number, string, string], number>(
+        'SELECT coalesce(max(seq), 0) FROM alarms WHERE epoch = ? AND device = ? AND kind = ?').pluck(),
       head: db.prepare<[], number>('SELECT coalesce(max(cursor), 0) FROM alarms').pluck(),
       clearRecords: db.prepare('DELETE FROM records'),
       clearDevices: db.prepare('DELETE FROM devices'),
@@ -199,7 +207,7 @@ export class Store {
 
   saveDevice(d: DeviceRow): void {
     this.st.saveDevice.run(d.device, d.contiguousSeq, d.contiguousTime, d.maxSeq, d.stored, d.lastSeq, d.lastTime, d.openLossSeq,
-      d.batteryLow ? 1 : 0, d.absent ? 1 : 0, d.absentSince, d.curfewAlarmPeriod);
+      d.lossRearmedAt, d.batteryLow ? 1 : 0, d.absent ? 1 : 0, d.absentSince, d.curfewAlarmPeriod);
   }
 
   loadDevices(): DeviceRow[] {
@@ -231,6 +239,11 @@ export class Store {
 
   alarmsAfter(cursor: number, limit: number): AlarmRow[] {
     return this.st.alarmsAfter.all(cursor, limit);
+  }
+
+  /** The highest seq of `kind` raised for `deviceId` in `epoch`, 0 when none (mass alarms: the operator's last ordinal). */
+  maxAlarmSeq(epoch: number, deviceId: string, kind: AlarmKind): number {
+    return this.st.maxAlarmSeq.get(epoch, deviceId, kind) ?? 0;
   }
 
   /** The highest cursor raised so far, 0 when none. */

@@ -18,9 +18,12 @@ export const FeedAlarm = z.object({
   alarmId: z.string().min(1),
   deviceId: z.string().min(1),
   kind: z.enum(ALARM_KINDS),
-  /** Seq of the record that triggered it (communication_loss: the last record heard). */
+  /**
+   * Seq of the record that triggered it (communication_loss: the last record heard; the fleet kinds
+   * mass_communication_*: the outage's ordinal for the operator, and deviceId is the operator id).
+   */
   seq: z.number().int().nonnegative(),
-  /** Device (virtual) time of that record, ms since epoch. */
+  /** Device (virtual) time of that record, ms since epoch (fleet kinds: the pipeline's virtual now at the threshold). */
   deviceTime: z.number(),
   /** Pipeline (virtual) time when the alarm was raised, ms since epoch. */
   raisedAt: z.number(),

@@ -40,6 +40,8 @@ export interface FleetStats {
   publishes: number;
   acks: number;
   linkErrors: number;
+  /** Connections a device dropped after its ack retries ran out. */
+  reconnects: number;
 }
 
 export interface DeviceProgress {
@@ -57,7 +59,7 @@ export class Fleet {
   private readonly queue = new WakeQueue();
   private timer: NodeJS.Timeout | undefined;
   private readonly connectTimers: NodeJS.Timeout[] = [];
-  readonly stats: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0 };
+  readonly stats: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0 };
 
   constructor(private readonly opts: FleetOptions) {}
 
@@ -137,6 +139,10 @@ export class Fleet {
         };
         (link as DeviceLink).publish(encodeBatch(batch), mode === 'fire-and-forget' ? 0 : 1, forget);
         this.stats.publishes++;
+      }
+      if (fw.takeReconnect()) {
+        this.stats.reconnects++;
+        link?.reconnect();
       }
       // Never at or before `now`: a device is woken at most once per tick.
       this.queue.schedule(slot, Math.max(fw.nextWakeAt(), now + 1));

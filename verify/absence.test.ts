@@ -80,6 +80,7 @@ describe('mass communication loss bounds (docs/RULES.md)', () => {
     expect(massThreshold(40, 0.1, 5)).toBe(5);
     expect(massThreshold(15_000, 0.1, 5)).toBe(1500);
     expect(massThreshold(4, 0.1, 5)).toBe(Infinity);
+    expect(massThreshold(100, 0.07, 1)).toBe(7);
   });
 
   it('required when K devices are surely silent; recovery due when the upper bound falls to ⌊K/2⌋', () => {

@@ -189,7 +189,8 @@ interface Interval {
 
 /** K for an operator of `n` devices (docs/RULES.md). Infinity when the rule never fires. */
 export function massThreshold(n: number, share: number, minDevices: number): number {
-  const k = Math.max(minDevices, Math.ceil(share * n));
+  // RULES.md: share × N rounded to 6 decimals before the ceiling (0.07 × 100 is 7.000000000000001).
+  const k = Math.max(minDevices, Math.ceil(Number((share * n).toFixed(6))));
   return k > n ? Infinity : k;
 }
 

@@ -1,8 +1,10 @@
 /**
  * communication_loss, exactly as docs/RULES.md states it. `L` is the device time of the highest-seq
  * record RECEIVED (stored, even above a gap: silence is about hearing the device, not about the
- * contiguous prefix). When virtual now ≥ L + offlineTimeoutMs and no alarm is open, raise one naming
- * that record; a record with a higher seq than the open alarm's re-arms the rule.
+ * contiguous prefix). `R` is the virtual time the rule was last re-armed: a record with a higher seq
+ * than the open alarm's arrived. When virtual now ≥ max(L, R) + offlineTimeoutMs and no alarm is
+ * open, raise one naming the highest-seq record received. R keeps a backlog draining after an outage
+ * (old records, old L) from raising a new alarm between its batches while the device is talking.
  * Written from RULES.md, independently of the oracle in sim/model.
  */
 
@@ -13,19 +15,27 @@ export interface SilenceState {
   lastTime: number;
   /** Seq named by the open communication_loss alarm, or null when armed. */
   openSeq: number | null;
+  /** Virtual time of the last re-arm (R), or null before any. */
+  rearmedAt: number | null;
 }
 
 export function newSilenceState(): SilenceState {
-  return { lastSeq: 0, lastTime: 0, openSeq: null };
+  return { lastSeq: 0, lastTime: 0, openSeq: null, rearmedAt: null };
 }
 
-/** A newly stored record of the device (not a duplicate). */
-export function noteReceived(s: SilenceState, seq: number, time: number): void {
+/**
+ * A newly stored record of the device (not a duplicate), at virtual `now`. True when it re-armed the
+ * rule (closed the open alarm): the device no longer counts as silent.
+ */
+export function noteReceived(s: SilenceState, seq: number, time: number, now: number): boolean {
   if (seq > s.lastSeq) {
     s.lastSeq = seq;
     s.lastTime = time;
   }
-  if (s.openSeq !== null && seq > s.openSeq) s.openSeq = null;
+  if (s.openSeq === null || seq <= s.openSeq) return false;
+  s.openSeq = null;
+  s.rearmedAt = now;
+  return true;
 }
 
 export interface SilenceAlarm {
@@ -36,7 +46,9 @@ export interface SilenceAlarm {
 
 /** Raises (and opens) the alarm when it is due at virtual `now`; null otherwise. */
 export function checkSilence(s: SilenceState, now: number, offlineTimeoutMs: number): SilenceAlarm | null {
-  if (s.lastSeq === 0 || s.openSeq !== null || now < s.lastTime + offlineTimeoutMs) return null;
+  if (s.lastSeq === 0 || s.openSeq !== null) return null;
+  const since = s.rearmedAt === null ? s.lastTime : Math.max(s.lastTime, s.rearmedAt);
+  if (now < since + offlineTimeoutMs) return null;
   s.openSeq = s.lastSeq;
   return { seq: s.lastSeq, deviceTime: s.lastTime };
 }

@@ -26,6 +26,8 @@ export const DEVICE_DEFAULTS = {
   barHeartbeatMs: 30 * SECOND,
   /** DOMAIN.md: server response timeout 5 s (GT06 practice); we back off from there, see firmware.ts. */
   ackTimeoutMs: 5 * SECOND,
+  /** DOMAIN.md: retries 3 (GT06 practice): after 3 ack timeouts in a row the device reconnects. */
+  maxRetries: 3,
   /** Cap of the resend backoff, so a long outage does not turn into a resend storm. */
   maxAckTimeoutMs: 5 * MINUTE,
   /** DOMAIN.md: device record buffer ≥ 2,000 records; DESIGN.md: bounded outbox, default 2,000. */

@@ -54,6 +54,35 @@ describe('firmware (store-and-forward)', () => {
     expect(batches.every((b) => b.length <= DEVICE_DEFAULTS.maxBatch)).toBe(true);
   });
 
+  it('a path that acks nothing is noticed although the device keeps reporting, and after 3 timeouts it redials', () => {
+    // A moving device reports every 60 s, faster than its 120 s ack timeout: new records must not
+    // push the timeout back (DOMAIN.md: response timeout 5 s, 3 retries).
+    const { fw, made } = device({ ackTimeoutMs: 120_000, maxAckTimeoutMs: 600_000 });
+    let resent = 0;
+    let redials = 0;
+    for (let t = T0; t <= T0 + 30 * 60_000; t += 1_000) {
+      for (const b of fw.wake(t, true, (r) => made.push(r))) resent += b.filter((r) => r.seq <= fw.counters.sent && b.length > 1).length;
+      if (fw.takeReconnect()) redials++;
+    }
+    expect(fw.counters.resent).toBeGreaterThan(0);
+    // Timeouts at +2, +6 and +14 min (backing off 2, 4, 8 min): one redial by +30 min.
+    expect(redials).toBe(1);
+    expect(fw.takeReconnect()).toBe(false);
+    expect(resent).toBeGreaterThan(0);
+  });
+
+  it('an ack resets the retry count: no redial on a path that answers late but answers', () => {
+    const { fw, made } = device({ ackTimeoutMs: 120_000, maxAckTimeoutMs: 600_000 });
+    let redials = 0;
+    for (let t = T0; t <= T0 + 60 * 60_000; t += 1_000) {
+      fw.wake(t, true, (r) => made.push(r));
+      // The pipeline acks everything made so far every 10 minutes.
+      if ((t - T0) % 600_000 === 0 && fw.lastSeq > 0) fw.onAck(fw.lastSeq);
+      if (fw.takeReconnect()) redials++;
+    }
+    expect(redials).toBe(0);
+  });
+
   it('resends everything unacked after the ack timeout, backing off', () => {
     const { fw, made } = device();
     const first = fw.wake(T0, true, (r) => made.push(r)).flat();

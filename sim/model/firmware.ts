@@ -49,6 +49,9 @@ export class Firmware {
   private resendAt = Infinity;
   private ackTimeout: number;
   private recordingUntil = Infinity;
+  /** Ack timeouts in a row without any ack. */
+  private timeouts = 0;
+  private reconnectWanted = false;
   readonly counters: FirmwareCounters = { created: 0, sent: 0, resent: 0, evicted: 0 };
 
   constructor(readonly deviceId: string, private readonly cfg: FirmwareConfig, private readonly source: RecordSource) {
@@ -86,11 +89,18 @@ export class Firmware {
       return [];
     }
     const batches: UplinkRecord[][] = [];
-    if (now >= this.resendAt && this.outbox.length > 0) {
+    const timedOut = now >= this.resendAt && this.outbox.length > 0;
+    if (timedOut) {
       // Ack timeout: resend everything unacked, and back off (5 s, 10 s, … capped) so a dead path
-      // does not become a resend storm.
+      // does not become a resend storm. After `maxRetries` timeouts in a row the device also drops
+      // its connection and dials again (DOMAIN.md "server response timeout / retries: 5 s / 3"):
+      // a session that swallows everything (a black hole, a half-open TCP) is only noticed so.
       this.sentUpTo = 0;
       this.ackTimeout = Math.min(this.ackTimeout * 2, this.cfg.maxAckTimeoutMs);
+      if (++this.timeouts >= this.cfg.maxRetries) {
+        this.timeouts = 0;
+        this.reconnectWanted = true;
+      }
     }
     const unsent = this.outbox.slice(this.firstUnsent());
     for (let i = 0; i < unsent.length; i += this.cfg.maxBatch) {
@@ -102,7 +112,9 @@ export class Firmware {
     }
     if (unsent.length > 0) {
       this.sentUpTo = (unsent[unsent.length - 1] as UplinkRecord).seq;
-      this.resendAt = now + this.ackTimeout;
+      // The timeout runs from the oldest unacked send: new records must not push it back, or a
+      // device reporting faster than its ack timeout would never notice a path that acks nothing.
+      if (timedOut || this.resendAt === Infinity) this.resendAt = now + this.ackTimeout;
     }
     if (this.outbox.length === 0) this.resendAt = Infinity;
     return batches;
@@ -116,7 +128,15 @@ export class Firmware {
     while (n < this.outbox.length && (this.outbox[n] as UplinkRecord).seq <= this.acked) n++;
     this.outbox.splice(0, n);
     this.ackTimeout = this.cfg.ackTimeoutMs;
+    this.timeouts = 0;
     if (this.outbox.length === 0) this.resendAt = Infinity;
+  }
+
+  /** True once after `maxRetries` ack timeouts in a row: the device wants a fresh connection. */
+  takeReconnect(): boolean {
+    const r = this.reconnectWanted;
+    this.reconnectWanted = false;
+    return r;
   }
 
   /** A new link session: everything unacked goes out again at the next wake. */

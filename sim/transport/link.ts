@@ -18,6 +18,8 @@ export interface DeviceLink {
    * PUBACK arrives (QoS 1), or once the packet is written to the socket (QoS 0).
    */
   publish(payload: Uint8Array, qos: 0 | 1, onSent?: () => void): void;
+  /** Drops the connection as a device gives up on it; the link dials again by itself. */
+  reconnect(): void;
   close(): Promise<void>;
 }
 

@@ -58,6 +58,10 @@ export function mqttLink(url: string, deviceId: string, events: LinkEvents, opts
         if (!err) onSent();
       }));
     },
+    reconnect() {
+      // Like a device dropping its TCP session: mqtt.js sees the close and reconnects after its period.
+      client.stream?.destroy();
+    },
     close: () => new Promise<void>((resolve) => client.end(true, {}, () => resolve())),
   };
 }

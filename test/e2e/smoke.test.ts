@@ -13,7 +13,7 @@ import { tempDir, vigil, type CliResult } from '../support/cli.ts';
 function expectSmokePass(r: CliResult): void {
   expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
   const run = r.run!;
-  expect(run.schemaVersion).toBe(2);
+  expect(run.schemaVersion).toBe(3);
   expect(run.verdict).toBe('PASS');
   expect(run.scenario).toMatchObject({ name: 'smoke', devices: 1000, seed: 2021 });
   expect(run.ledger.expected).toBeGreaterThanOrEqual(50);
