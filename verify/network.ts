@@ -5,8 +5,9 @@
  * - Devices a fault touched get their communication_loss expectations from verify/absence.ts (what
  *   the network forwarded), in place of the oracle's (what the devices made).
  * - An expected alarm overlaps a fault window when it became due while its device (or, for a BAR
- *   distance alarm, either unit of its pair) was under the fault; it may then be late until the
- *   device's link came back plus the scenario's allowance.
+ *   distance alarm, either unit of its pair) was under the fault, or after the heal while the
+ *   backlog made before it was still going through; it may then be late until the device's link
+ *   came back plus the scenario's allowance (or its SLA after the backlog was through, if later).
  * - Mass communication loss is judged per operator outage (verify/absence.ts "Mass").
  */
 import { isFleetAlarmKind, type AlarmKind } from '../protocol/alarms.ts';
@@ -93,10 +94,15 @@ export function prepareNetwork(n: NetworkInput): Prepared {
     for (const f of n.faults) {
       for (const u of units) {
         const heal = f.healAt.get(u);
-        if (heal === undefined || e.triggerTime < f.from - n.slaMs[e.kind] || e.triggerTime > heal) continue;
+        if (heal === undefined) continue;
+        // Until the backlog made before the heal is through, a new record waits behind it: an
+        // alarm due then is the fault's too.
+        const w = n.heal(f.name, u);
+        const back = Math.max(heal, w?.drainedAt ?? w?.linkBackAt ?? heal);
+        if (e.triggerTime < f.from - n.slaMs[e.kind] || e.triggerTime > back) continue;
         names ??= [];
         if (!names.includes(f.name)) names.push(f.name);
-        if (excusable) okUntil = Math.max(okUntil, linkBack(f.name, u, heal) + n.lateAllowanceMs);
+        if (excusable) okUntil = Math.max(okUntil, linkBack(f.name, u, heal) + n.lateAllowanceMs, back + n.slaMs[e.kind]);
       }
     }
     return names ? { faults: names, lateOkUntil: okUntil } : undefined;
