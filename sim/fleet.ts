@@ -17,7 +17,7 @@ import { rng } from './model/random.ts';
 export type DeliveryMode = 'store-and-forward' | 'broker-ack' | 'fire-and-forget';
 
 export interface FleetOptions {
-  /** The broker URL a device connects to: the broker, or its operator's proxy in front of it. */
+  /** The broker URL a device dials (asked again at every dial): the broker, or its operator's proxy in front of it. */
   readonly endpointOf: (slot: number) => string;
   readonly firmwares: readonly Firmware[];
   /** Per device (same order as firmwares); default store-and-forward. */
@@ -121,7 +121,7 @@ export class Fleet {
         this.opts.onLinkError?.(fw.deviceId, err);
       },
     };
-    this.links[slot] = mqttLink(this.opts.endpointOf(slot), fw.deviceId, events, { reconnectMs: 1000 + (slot % 1000), keepaliveS: this.opts.keepaliveS ?? 60 });
+    this.links[slot] = mqttLink(() => this.opts.endpointOf(slot), fw.deviceId, events, { reconnectMs: 1000 + (slot % 1000), keepaliveS: this.opts.keepaliveS ?? 60 });
   }
 
   private tick(clock: Clock): void {

@@ -10,11 +10,17 @@ import mqtt from 'mqtt';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 
-export function mqttLink(url: string, deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
+/**
+ * `endpoint` is asked again before every reconnect, as a device resolves its broker's name again
+ * when it dials: an endpoint move (the name now points elsewhere) is followed from the next dial.
+ */
+export function mqttLink(endpoint: string | (() => string), deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
   const topic = upTopic(deviceId);
   const acks = ackTopic(deviceId);
+  const resolve = typeof endpoint === 'string' ? () => endpoint : endpoint;
+  let dialled = resolve();
   let up = false;
-  const client = mqtt.connect(url, {
+  const client = mqtt.connect(dialled, {
     clientId: deviceId,
     clean: true,
     protocolVersion: 4,
@@ -46,7 +52,16 @@ export function mqttLink(url: string, deviceId: string, events: LinkEvents, opts
     up = false;
     events.onDown();
   };
-  client.on('close', down);
+  client.on('close', () => {
+    down();
+    // mqtt.js dials client.options again on reconnect (the same object its stream builder reads).
+    const next = resolve();
+    if (next !== dialled) {
+      dialled = next;
+      const u = new URL(next);
+      Object.assign(client.options, { host: u.hostname, hostname: u.hostname, port: Number(u.port || 1883) });
+    }
+  });
   client.on('offline', down);
   client.on('error', (err) => events.onError(err));
   return {
