@@ -70,7 +70,7 @@ function open(file = ':memory:', provision = true) {
   };
   const sweep = (realMs: number): void => {
     at(realMs);
-    engine.checkSilence();
+    engine.sweep();
   };
   const all = () => store.alarmsAfter(0, 100_000);
   const mass = (operator?: string) => all().filter((a) => a.kind.startsWith('mass_') && (operator === undefined || a.deviceId === operator)).map((a) => [a.deviceId, a.kind, a.seq, a.deviceTime - T0]);

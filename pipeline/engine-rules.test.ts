@@ -92,7 +92,7 @@ describe('event rules', () => {
     const e = open();
     e.put(pos('gps', 1, T0, { lat: 48.05, lon: 2.05 }), hb('gps', 2, T0 + MIN), hb('gps', 3, T0 + 2 * MIN));
     e.clock.real = 2 * MIN + TIMEOUT;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms()).toEqual([['gps', 'communication_loss', 3, T0 + 2 * MIN, null]]);
     // Back online 30 min later: the newest records arrive first, the offline ones (tamper at +5 min) last.
     e.clock.real = 40 * MIN;
@@ -113,11 +113,11 @@ describe('low_battery and silence', () => {
     const levels = [40, 20, 15, 12, 8, 3];
     e.put(...levels.map((b, i) => pos('gps', i + 1, T0 + i * MIN, OUT, b)));
     e.clock.real = 5 * MIN + TIMEOUT - 1;
-    e.engine.checkSilence();
+    e.engine.sweep();
     e.clock.real = 5 * MIN + TIMEOUT;
-    e.engine.checkSilence();
+    e.engine.sweep();
     e.clock.real = 5 * MIN + 10 * TIMEOUT;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms()).toEqual([
       ['gps', 'inclusion_zone_exit', 1, T0, 'stay'],
       ['gps', 'low_battery', 3, T0 + 2 * MIN, null],
@@ -143,17 +143,17 @@ describe('communication_loss re-arm through the engine', () => {
     const a = open(file);
     a.put(...backlog(1, 3));
     a.clock.real = 2 * MIN + TIMEOUT;
-    a.engine.checkSilence();
+    a.engine.sweep();
     expect(a.alarms()).toEqual([['gps', 'communication_loss', 3, T0 + 2 * MIN, null]]);
     // Back at 5 h: the outbox drains oldest first, 60 records every 2 minutes (seq 4..301), within the
     // timeout of the re-arm (a drain longer than that would raise at R + timeout: RULES.md).
     let next = 4;
     const drainBatch = (e: ReturnType<typeof open>) => {
-      e.engine.checkSilence();
+      e.engine.sweep();
       const last = Math.min(next + 59, 301);
       e.put(...backlog(next, last));
       next = last + 1;
-      e.engine.checkSilence();
+      e.engine.sweep();
       e.clock.real += 2 * MIN;
     };
     a.clock.real = OUTAGE;
@@ -166,10 +166,10 @@ describe('communication_loss re-arm through the engine', () => {
     expect(b.alarms()).toHaveLength(1);
     // The device's newest record is from the moment it came back (seq 301 at 5 h); then it goes silent.
     b.clock.real = OUTAGE + TIMEOUT - 1;
-    b.engine.checkSilence();
+    b.engine.sweep();
     expect(b.alarms()).toHaveLength(1);
     b.clock.real = OUTAGE + TIMEOUT;
-    b.engine.checkSilence();
+    b.engine.sweep();
     expect(b.alarms()).toEqual([
       ['gps', 'communication_loss', 3, T0 + 2 * MIN, null],
       ['gps', 'communication_loss', 301, T0 + OUTAGE, null],
@@ -180,14 +180,14 @@ describe('communication_loss re-arm through the engine', () => {
     const e = open();
     e.put(...backlog(1, 3));
     e.clock.real = 2 * MIN + TIMEOUT;
-    e.engine.checkSilence();
+    e.engine.sweep();
     e.clock.real = OUTAGE;
     e.put(...backlog(4, 10)); // device times 3..9 min: L + timeout is long past
     e.clock.real = OUTAGE + TIMEOUT - 1;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms()).toHaveLength(1);
     e.clock.real = OUTAGE + TIMEOUT;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms().at(-1)).toEqual(['gps', 'communication_loss', 10, T0 + 9 * MIN, null]);
   });
 });

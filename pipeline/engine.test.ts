@@ -129,35 +129,35 @@ describe('engine', () => {
     const e = open();
     e.engine.provision(prov('run-1', 60_000));
     e.clock.real = 5000; // virtual T0 + 5 s
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms()).toEqual([]); // never heard from: not watched
     // seq 3 arrives above a gap: it is "received", so L = its time.
     e.put('d1', hb('d1', 1), hb('d1', 3));
     e.engine.flush();
     e.clock.real = 3000 + 60_000 - 1;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms()).toEqual([]);
     e.clock.real = 3000 + 60_000;
-    e.engine.checkSilence();
+    e.engine.sweep();
     e.clock.real = 500_000;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms().map((a) => [a.kind, a.deviceId, a.seq, a.deviceTime, a.raisedAt])).toEqual([
       ['communication_loss', 'd1', 3, T0 + 3000, T0 + 63_000],
     ]);
     // Filling the gap (seq 2 < 3) does not re-arm; seq 4 does.
     e.put('d1', hb('d1', 2));
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms()).toHaveLength(1);
     // seq 4 (device time T0 + 4 s) arrives at virtual T0 + 600 s and re-arms: R = T0 + 600 s, so the
     // next silence is due at max(L, R) + timeout, not at L + timeout (long past).
     e.clock.real = 600_000;
     e.put('d1', hb('d1', 4));
-    e.engine.checkSilence(); // commits 4 first
+    e.engine.sweep(); // commits 4 first
     e.clock.real = 660_000 - 1;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms()).toHaveLength(1);
     e.clock.real = 660_000;
-    e.engine.checkSilence();
+    e.engine.sweep();
     expect(e.alarms().map((a) => [a.seq, a.deviceTime, a.raisedAt])).toEqual([[3, T0 + 3000, T0 + 63_000], [4, T0 + 4000, T0 + 660_000]]);
   });
 
@@ -193,7 +193,7 @@ describe('engine', () => {
     a.put('d1', pos('d1', 1, IN), pos('d1', 3, OUT));
     a.engine.flush();
     a.clock.real = 1e6;
-    a.engine.checkSilence();
+    a.engine.sweep();
     expect(a.alarms().map((x) => x.kind)).toEqual(['exclusion_zone_entry', 'communication_loss']);
     a.close();
 
@@ -201,7 +201,7 @@ describe('engine', () => {
     expect(b.engine.runId).toBe('run-1');
     expect(b.engine.summary().devices.d1).toEqual({ contiguousSeq: 1, maxSeq: 3, stored: 2, gaps: [[2, 2]] });
     b.clock.real = 2e6;
-    b.engine.checkSilence(); // still open: no second communication_loss
+    b.engine.sweep(); // still open: no second communication_loss
     // Still inside z1 after the restart: seq 2 inside raises nothing; 3 (stored before) exits; 4 re-enters.
     b.put('d1', pos('d1', 2, IN));
     b.put('d1', pos('d1', 4, IN));

@@ -1,7 +1,9 @@
 /**
  * The run's state and the group commit: records wait in memory until the next commit tick, which
  * runs ONE transaction that stores them (deduped by (device, seq)), advances each device's
- * contiguous prefix, evaluates the newly contiguous records in seq order through the rules, then
+ * contiguous prefix (the ack), evaluates the newly evaluable records in seq order through the rules
+ * (the contiguous run after the evaluated prefix, and past a gap once it is older than the gap
+ * timeout: RULES.md "Evaluation order"), then
  * each BAR pair whose watermark may have moved, then each mobile operator whose count of silent
  * devices moved (mass_communication_loss), and stores rule state and alarms with them
  * (docs/RULES.md "Evaluation order"), so a kill -9 loses nothing. Rule state lives in memory and is
@@ -10,6 +12,7 @@
  */
 import type { AlarmKind, DeviceType } from '../protocol/alarms.ts';
 import { virtualClock, type Clock } from '../protocol/clock.ts';
+import type { PipelineFaultKind, PipelineFaultResult } from '../protocol/pipeline-admin.ts';
 import type { DeviceIngest, IngestSummary, Provisioning, ProvisioningResult } from '../protocol/provisioning.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import { compileRing } from './geometry.ts';
@@ -22,6 +25,7 @@ import { evaluateInclusion, type InclusionStates, type InclusionZone } from './r
 import { evaluateBattery, type BatteryState } from './rules/low-battery.ts';
 import { evaluateMass, newMassState, type MassState } from './rules/mass-communication-loss.ts';
 import { Schedules, type Schedule } from './rules/windows.ts';
+import { limitedLog } from './log.ts';
 import type { EvalRow, Store } from './store.ts';
 
 /** A BAR pair at run time: its units (index: Side) and its stream state. */
@@ -48,9 +52,20 @@ interface DeviceRt extends SilenceState, BatteryState {
   readonly type: DeviceType;
   /** The device's mobile operator (mass_communication_loss scope). */
   readonly op: OperatorRt;
+  /** Highest seq such that 1..contiguousSeq are all stored: the ack, and the summary's contiguousSeq. */
   contiguousSeq: number;
-  /** Device time of the record at contiguousSeq: this unit's share of a BAR watermark. */
-  contiguousTime: number;
+  /**
+   * Highest seq the rules have evaluated (the evaluated prefix). Equal to contiguousSeq until a gap is
+   * abandoned; then above it, and the abandoned seqs are never evaluated.
+   */
+  evalSeq: number;
+  /** Device time of the record at evalSeq: this unit's share of a BAR watermark. */
+  evalTime: number;
+  /**
+   * Virtual time the first record above the gap at evalSeq + 1 was stored (the gap's age starts
+   * there); null exactly when no record waits above the evaluated prefix.
+   */
+  gapSince: number | null;
   maxSeq: number;
   stored: number;
   readonly exclusion: Zone[];
@@ -79,7 +94,16 @@ export interface EngineStats {
   invalid: number;
   commits: number;
   commitErrors: number;
+  /** Alarms raised (stored, on the feed). */
   alarms: number;
+  /** Gaps the rules moved past after gapTimeoutMs (RULES.md "Evaluation order"). */
+  gapsAbandoned: number;
+  /** Seqs in those gaps (missing when abandoned). */
+  seqsAbandoned: number;
+  /** Records of an abandoned seq that arrived later: stored, never evaluated. */
+  lateRecords: number;
+  /** Alarms the rules raised while the alarm-id-overflow fault was on: lost, never stored. */
+  alarmsLost: number;
 }
 
 export interface EngineOptions {
@@ -87,15 +111,35 @@ export interface EngineOptions {
   log: (line: string) => void;
   /** Wall clock for the virtual clock (tests inject a fake). */
   realNow?: () => number;
+  /**
+   * Virtual ms a device's lowest missing seq may hold evaluation back, counted from when the first
+   * record above it was stored; then the rules move past it (RULES.md "Evaluation order").
+   * Default DEFAULT_GAP_TIMEOUT_MS.
+   */
+  gapTimeoutMs?: number;
 }
+
+/** 10 virtual minutes: the offline timeout's default (DOMAIN.md: no data for 600 s is offline). */
+export const DEFAULT_GAP_TIMEOUT_MS = 600_000;
 
 const META_PROVISIONING = 'provisioning';
 const META_EPOCH = 'epoch';
+/** Present ('1') while the alarm-id-overflow fault is on; a new run deletes it. */
+const META_FAULT_ALARM_ID_OVERFLOW = 'fault.alarm-id-overflow';
 /** Records read back per query when a filled gap releases records stored in earlier ticks. */
 const CATCH_UP_CHUNK = 1000;
 
 export class Engine {
-  readonly stats: EngineStats = { batches: 0, records: 0, duplicates: 0, unknownDevice: 0, invalid: 0, commits: 0, commitErrors: 0, alarms: 0 };
+  readonly stats: EngineStats = {
+    batches: 0, records: 0, duplicates: 0, unknownDevice: 0, invalid: 0, commits: 0, commitErrors: 0, alarms: 0,
+    gapsAbandoned: 0, seqsAbandoned: 0, lateRecords: 0, alarmsLost: 0,
+  };
+  readonly gapTimeoutMs: number;
+  /** The alarm-id-overflow fault (protocol/pipeline-admin.ts): every alarm raised is lost while on. */
+  private alarmIdOverflow = false;
+  /** stats.alarmsLost when the fault last went on (for its "off" log line). */
+  private lostAtFaultOn = 0;
+  private readonly gapLog: (line: string) => void;
   private prov: Provisioning | null = null;
   private clock: Clock | null = null;
   /** Increments per new run; alarm identity is per epoch (see store.ts). */
@@ -106,7 +150,16 @@ export class Engine {
   private pendingCount = 0;
 
   constructor(private readonly store: Store, private readonly opts: EngineOptions) {
+    const gap = opts.gapTimeoutMs ?? DEFAULT_GAP_TIMEOUT_MS;
+    if (!(gap > 0)) throw new Error(`gapTimeoutMs ${gap}: give a number of virtual ms > 0`);
+    this.gapTimeoutMs = gap;
+    this.gapLog = limitedLog(opts.log);
     this.loadFromStore();
+  }
+
+  /** Whether the alarm-id-overflow fault is on. */
+  get alarmIdOverflowOn(): boolean {
+    return this.alarmIdOverflow;
   }
 
   get runId(): string | null {
@@ -160,10 +213,17 @@ export class Engine {
           for (const r of records) {
             this.stats.records++;
             // Below the contiguous prefix it is a resend: skip the index probe.
-            if (r.seq <= dev.contiguousSeq || !this.store.insertRecord(r)) {
+            if (r.seq <= dev.contiguousSeq) {
               this.stats.duplicates++;
               continue;
             }
+            // At or below the evaluated prefix (and new): its seq was abandoned. Stored, never evaluated.
+            const late = r.seq <= dev.evalSeq;
+            if (!this.store.insertRecord(r, now, late)) {
+              this.stats.duplicates++;
+              continue;
+            }
+            if (late) this.stats.lateRecords++;
             dev.stored++;
             if (r.seq > dev.maxSeq) dev.maxSeq = r.seq;
             if (noteReceived(dev, r.seq, r.time, now)) {
@@ -175,13 +235,11 @@ export class Engine {
             m.set(r.seq, r);
           }
         }
-        // BAR pairs with a unit whose contiguous prefix advanced: their watermark may have moved.
+        // BAR pairs with a unit whose evaluated prefix advanced: their watermark may have moved.
         const pairs = new Set<PairRt>();
         for (const [dev, recs] of fresh) {
-          const before = dev.contiguousSeq;
-          alarms += this.advance(dev, recs, now);
-          this.saveDevice(dev);
-          if (dev.contiguousSeq !== before) for (const { pair } of dev.pairs) pairs.add(pair);
+          this.advanceContiguous(dev, recs);
+          alarms += this.advanceDevice(dev, recs, now, pairs);
         }
         for (const pair of pairs) alarms += this.evaluatePair(pair, now);
         for (const op of rearmed) alarms += this.evaluateMass(op, now);
@@ -210,10 +268,12 @@ export class Engine {
   }
 
   /**
-   * Watchdog sweep (RULES.md communication_loss), then every operator's mass_communication_loss in
-   * the same transaction (S only grows here). Commits pending records first so L and R are current.
+   * The watchdog sweep, in one transaction: gaps that aged past gapTimeoutMs while their device sent
+   * nothing are abandoned and the records above them evaluated (RULES.md "Evaluation order"), then
+   * communication_loss for every device, then every operator's mass_communication_loss (S only grows
+   * here). Commits pending records first so L and R are current.
    */
-  checkSilence(): number {
+  sweep(): number {
     const prov = this.prov;
     if (!prov) return 0;
     this.flush();
@@ -221,6 +281,11 @@ export class Engine {
     let alarms = 0;
     try {
       this.store.transaction(() => {
+        const pairs = new Set<PairRt>();
+        for (const dev of this.devices.values()) {
+          if (dev.gapSince !== null && now >= dev.gapSince + this.gapTimeoutMs) alarms += this.advanceDevice(dev, null, now, pairs);
+        }
+        for (const pair of pairs) alarms += this.evaluatePair(pair, now);
         for (const dev of this.devices.values()) {
           const a = checkSilence(dev, now, prov.offlineTimeoutMs);
           if (!a) continue;
@@ -249,17 +314,43 @@ export class Engine {
   provision(p: Provisioning): ProvisioningResult {
     this.flush();
     const json = JSON.stringify(p);
+    const newRun = p.runId !== this.prov?.runId;
     this.store.transaction(() => {
-      if (p.runId !== this.prov?.runId) {
+      if (newRun) {
         this.store.clearRun();
         this.store.setMeta(META_EPOCH, String(this.epoch + 1));
+        this.store.deleteMeta(META_FAULT_ALARM_ID_OVERFLOW);
       }
       this.store.setMeta(META_PROVISIONING, json);
     });
+    if (newRun && this.alarmIdOverflow) this.opts.log(`fault alarm-id-overflow off: a new run (${p.runId}) starts without it`);
     this.loadFromStore();
     this.opts.log(`provisioned run ${p.runId}: ${p.devices.length} devices, ${p.zones.length} zones, ${p.curfews.length} curfews, ` +
       `${p.barPairs.length} BAR pairs, speed ${p.clock.speed}`);
     return { ok: true, feedCursor: this.store.head() };
+  }
+
+  /**
+   * Turns a pipeline-side fault on or off (protocol/pipeline-admin.ts), persisted in the store's meta
+   * so a restart keeps it. Pending records are committed first, under the mode they arrived in.
+   */
+  setFault(kind: PipelineFaultKind, active: boolean): PipelineFaultResult {
+    this.flush();
+    const changed = active !== this.alarmIdOverflow;
+    if (changed) {
+      this.store.transaction(() => {
+        if (active) this.store.setMeta(META_FAULT_ALARM_ID_OVERFLOW, '1');
+        else this.store.deleteMeta(META_FAULT_ALARM_ID_OVERFLOW);
+      });
+      this.alarmIdOverflow = active;
+      if (active) {
+        this.lostAtFaultOn = this.stats.alarmsLost;
+        this.opts.log(`fault ${kind} on: every alarm raised from now on is lost (records are still stored, acked and evaluated)`);
+      } else {
+        this.opts.log(`fault ${kind} off: alarms are raised again; ${this.stats.alarmsLost - this.lostAtFaultOn} lost while it was on (never raised)`);
+      }
+    }
+    return { ok: true, kind, active, changed };
   }
 
   summary(): IngestSummary {
@@ -284,29 +375,79 @@ export class Engine {
   }
 
   /**
-   * Evaluates, in seq order, the records that just became contiguous. Returns alarms raised.
-   * Invariant between ticks: contiguousSeq + 1 is not stored, so progress starts with a fresh record;
-   * once it does, records stored above the former gap in earlier ticks follow from the DB.
+   * Moves the ack (contiguousSeq) over the fresh records, then over records stored in earlier ticks
+   * above the former gap. Independent of evaluation: an abandoned gap is never acked, and a late
+   * record that fills it moves the ack without being evaluated.
    */
-  private advance(dev: DeviceRt, fresh: Map<number, UplinkRecord>, now: number): number {
-    const start = dev.contiguousSeq;
-    let alarms = 0;
-    for (let r = fresh.get(start + 1); r; r = fresh.get(dev.contiguousSeq + 1)) alarms += this.evaluate(dev, evalRow(r), now);
-    if (dev.contiguousSeq === start) return alarms;
+  private advanceContiguous(dev: DeviceRt, fresh: ReadonlyMap<number, UplinkRecord>): void {
+    if (!fresh.has(dev.contiguousSeq + 1)) return;
+    while (fresh.has(dev.contiguousSeq + 1)) dev.contiguousSeq++;
     while (dev.contiguousSeq < dev.maxSeq) {
-      const rows = this.store.recordsFrom(dev.device, dev.contiguousSeq + 1, CATCH_UP_CHUNK);
+      const seqs = this.store.seqsFrom(dev.device, dev.contiguousSeq + 1, CATCH_UP_CHUNK);
+      for (const seq of seqs) {
+        if (seq !== dev.contiguousSeq + 1) return;
+        dev.contiguousSeq = seq;
+      }
+      if (seqs.length < CATCH_UP_CHUNK) return;
+    }
+  }
+
+  /** advance, then the device row; pairs of the device are added to `pairs` when its evaluated prefix moved. */
+  private advanceDevice(dev: DeviceRt, fresh: ReadonlyMap<number, UplinkRecord> | null, now: number, pairs: Set<PairRt>): number {
+    const before = dev.evalSeq;
+    const alarms = this.advance(dev, fresh, now);
+    this.saveDevice(dev);
+    if (dev.evalSeq !== before) for (const { pair } of dev.pairs) pairs.add(pair);
+    return alarms;
+  }
+
+  /**
+   * Evaluates, in seq order, the records that just became evaluable (RULES.md "Evaluation order"):
+   * the run that follows the evaluated prefix, and past a gap once gapTimeoutMs of virtual time have
+   * passed since the first record above it was stored (the gap is abandoned: its seqs are skipped for
+   * good). Returns alarms raised. Invariant between ticks: evalSeq + 1 is not stored, and gapSince is
+   * set exactly when records wait above it; so progress starts with a fresh record or an old gap, and
+   * records stored above it in earlier ticks follow from the DB.
+   */
+  private advance(dev: DeviceRt, fresh: ReadonlyMap<number, UplinkRecord> | null, now: number): number {
+    const start = dev.evalSeq;
+    let alarms = 0;
+    if (fresh) for (let r = fresh.get(start + 1); r; r = fresh.get(dev.evalSeq + 1)) alarms += this.evaluate(dev, evalRow(r), now);
+    if (dev.evalSeq >= dev.maxSeq) {
+      dev.gapSince = null;
+      return alarms;
+    }
+    if (dev.evalSeq === start) {
+      // The gap of the last tick, or (gapSince null) a new one whose first records above came now.
+      dev.gapSince ??= now;
+      if (now < dev.gapSince + this.gapTimeoutMs) return alarms;
+    }
+    for (;;) {
+      const rows = this.store.recordsFrom(dev.device, dev.evalSeq + 1, CATCH_UP_CHUNK);
       for (const row of rows) {
-        if (row.seq !== dev.contiguousSeq + 1) return alarms;
+        if (row.seq !== dev.evalSeq + 1) {
+          // A gap: its age runs from the first record above it that was stored.
+          const since = this.store.firstStoredAbove(dev.device, dev.evalSeq) ?? now;
+          if (now < since + this.gapTimeoutMs) {
+            dev.gapSince = since;
+            return alarms;
+          }
+          this.stats.gapsAbandoned++;
+          this.stats.seqsAbandoned += row.seq - dev.evalSeq - 1;
+          this.gapLog(`${dev.device}: seq ${dev.evalSeq + 1}–${row.seq - 1} missing for ${now - since} virtual ms: gap abandoned, ` +
+            `rules go on at seq ${row.seq} (ack stays at ${dev.contiguousSeq})`);
+        }
         alarms += this.evaluate(dev, row, now);
       }
       if (rows.length < CATCH_UP_CHUNK) break;
     }
+    dev.gapSince = null;
     return alarms;
   }
 
   /**
    * One record through the record-driven rules, exactly once (RULES.md "Evaluation order"), then
-   * the contiguous prefix moves past it. BAR positions only join their pairs' queues here: the pair's
+   * the evaluated prefix moves past it. BAR positions only join their pairs' queues here: the pair's
    * stream is evaluated after every device of the commit has advanced (evaluatePair).
    */
   private evaluate(dev: DeviceRt, r: EvalRow, now: number): number {
@@ -334,19 +475,19 @@ export class Engine {
       const kind = evaluateCurfew(dev.presence, dev.curfew, r.time, r.type === 'event' ? r.event : null);
       if (kind) alarms += this.raise(dev.device, kind, r.seq, r.time, now);
     }
-    dev.contiguousSeq = r.seq;
-    dev.contiguousTime = r.time;
+    dev.evalSeq = r.seq;
+    dev.evalTime = r.time;
     return alarms;
   }
 
   /**
-   * The pair's stream up to its watermark: the smaller of the two units' latest contiguously-stored
-   * record times (RULES.md "bar_pre_alert and bar_alert"); nothing before both units have one.
+   * The pair's stream up to its watermark: the smaller of the two units' latest evaluated record
+   * times (RULES.md "bar_pre_alert and bar_alert"); nothing before both units have one.
    */
   private evaluatePair(pair: PairRt, now: number): number {
     const [p, v] = pair.units;
-    if (p.contiguousSeq === 0 || v.contiguousSeq === 0) return 0;
-    const found = evaluatePair(pair.state, pair.alertM, Math.min(p.contiguousTime, v.contiguousTime));
+    if (p.evalSeq === 0 || v.evalSeq === 0) return 0;
+    const found = evaluatePair(pair.state, pair.alertM, Math.min(p.evalTime, v.evalTime));
     let alarms = 0;
     for (const a of found) alarms += this.raise(pair.units[a.side].device, a.kind, a.seq, a.time, now, null, pair.pairId);
     const s = pair.state;
@@ -362,12 +503,22 @@ export class Engine {
   private evaluateMass(op: OperatorRt, now: number): number {
     const a = evaluateMass(op);
     if (!a) return 0;
+    this.store.saveOperator({ operator: op.operator, open: op.open, ordinal: op.ordinal });
     this.opts.log(`${a.kind} ${op.operator} #${a.seq}: ${op.silent} of ${op.devices} devices silent (threshold ${op.threshold})`);
     return this.raise(op.operator, a.kind, a.seq, now, now);
   }
 
+  /**
+   * Stores one alarm (the feed sends it from the store); 1 when stored. While the alarm-id-overflow
+   * fault is on the alarm is lost instead: not stored, no cursor, never raised later; the rule state
+   * that raised it has moved on all the same.
+   */
   private raise(deviceId: string, kind: AlarmKind, seq: number, deviceTime: number, raisedAt: number,
     zoneId: string | null = null, pairId: string | null = null): number {
+    if (this.alarmIdOverflow) {
+      this.stats.alarmsLost++;
+      return 0;
+    }
     const cursor = this.store.insertAlarm({ epoch: this.epoch, deviceId, kind, seq, deviceTime, raisedAt, zoneId, pairId });
     if (cursor === undefined) {
       this.opts.log(`duplicate alarm suppressed: ${deviceId} ${kind} seq ${seq}${zoneId ? ` zone ${zoneId}` : ''}${pairId ? ` pair ${pairId}` : ''}`);
@@ -378,7 +529,8 @@ export class Engine {
 
   private saveDevice(dev: DeviceRt): void {
     this.store.saveDevice({
-      device: dev.device, contiguousSeq: dev.contiguousSeq, contiguousTime: dev.contiguousTime, maxSeq: dev.maxSeq, stored: dev.stored,
+      device: dev.device, contiguousSeq: dev.contiguousSeq, evalSeq: dev.evalSeq, evalTime: dev.evalTime, gapSince: dev.gapSince,
+      maxSeq: dev.maxSeq, stored: dev.stored,
       lastSeq: dev.lastSeq, lastTime: dev.lastTime, openLossSeq: dev.openSeq, lossRearmedAt: dev.rearmedAt, batteryLow: dev.batteryLow,
       absent: dev.presence.absent, absentSince: dev.presence.absentSince, curfewAlarmPeriod: dev.presence.curfewAlarmPeriod,
     });
@@ -389,6 +541,7 @@ export class Engine {
     const json = this.store.getMeta(META_PROVISIONING);
     this.prov = json === undefined ? null : (JSON.parse(json) as Provisioning);
     this.epoch = Number(this.store.getMeta(META_EPOCH) ?? '0');
+    this.alarmIdOverflow = this.store.getMeta(META_FAULT_ALARM_ID_OVERFLOW) === '1';
     this.clock = this.prov ? virtualClock(this.prov.clock, this.opts.realNow) : null;
     this.devices = new Map();
     this.operators = new Map();
@@ -398,16 +551,17 @@ export class Engine {
     const schedules = new Schedules(this.prov.timeZone);
     const perOperator = new Map<string, number>();
     for (const d of this.prov.devices) perOperator.set(d.operator, (perOperator.get(d.operator) ?? 0) + 1);
+    // Open and ordinal as stored with the S they followed from (a lost alarm moved them too).
+    const massRows = new Map(this.store.loadOperators().map((o) => [o.operator, o]));
     for (const [operator, n] of perOperator) {
-      // Open and ordinal from the mass alarms this run raised (stored with the S they followed from).
-      const lost = this.store.maxAlarmSeq(this.epoch, operator, 'mass_communication_loss');
-      const recovered = this.store.maxAlarmSeq(this.epoch, operator, 'mass_communication_recovery');
-      const state = { ...newMassState(n, this.prov.massCommunicationLoss), open: lost > recovered, ordinal: lost };
+      const row = massRows.get(operator);
+      const state = { ...newMassState(n, this.prov.massCommunicationLoss), open: row?.open ?? false, ordinal: row?.ordinal ?? 0 };
       this.operators.set(operator, { operator, ...state });
     }
     for (const d of this.prov.devices) {
       this.devices.set(d.deviceId, {
-        device: d.deviceId, type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: 0, contiguousTime: 0, maxSeq: 0, stored: 0,
+        device: d.deviceId, type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: 0, evalSeq: 0, evalTime: 0, gapSince: null,
+        maxSeq: 0, stored: 0,
         lastSeq: 0, lastTime: 0, openSeq: null, rearmedAt: null, batteryLow: false, exclusion: [], zoneStates: new Map(), inclusion: [],
         inclusionStates: new Map(), curfew: null, presence: newCurfewState(), pairs: [],
       });
@@ -427,7 +581,9 @@ export class Engine {
       const dev = this.devices.get(row.device);
       if (!dev) continue;
       dev.contiguousSeq = row.contiguousSeq;
-      dev.contiguousTime = row.contiguousTime;
+      dev.evalSeq = row.evalSeq;
+      dev.evalTime = row.evalTime;
+      dev.gapSince = row.gapSince;
       dev.maxSeq = row.maxSeq;
       dev.stored = row.stored;
       dev.lastSeq = row.lastSeq;
@@ -450,7 +606,8 @@ export class Engine {
   /**
    * BAR pairs with their stored state; each unit's queue is read back from the records it had
    * evaluated but the pair's stream had not yet taken (above the pair's consumed seq, up to the
-   * unit's contiguous prefix), so a restart resumes the stream exactly where the last commit left it.
+   * unit's evaluated prefix, late records left out), so a restart resumes the stream exactly where
+   * the last commit left it.
    */
   private loadPairs(prov: Provisioning): void {
     const stored = new Map(this.store.loadBarStates().map((b) => [b.pairId, b]));
@@ -470,7 +627,7 @@ export class Engine {
       const pair: PairRt = { pairId: b.pairId, alertM: b.alertKm * 1000, units: [p, v], state };
       for (const side of [PERPETRATOR, VICTIM] as const) {
         const unit = pair.units[side];
-        state.queues[side].push(...this.store.positionsBetween(unit.device, state.consumedSeq[side], unit.contiguousSeq));
+        state.queues[side].push(...this.store.positionsBetween(unit.device, state.consumedSeq[side], unit.evalSeq));
         unit.pairs.push({ pair, side });
       }
     }

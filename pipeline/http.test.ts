@@ -1,10 +1,11 @@
 /**
- * Provisioning through the HTTP handler (no broker needed): bad provisioning is answered 400 with
- * `{ error: first problem, problems: [every problem] }`, each naming its field.
+ * Provisioning and the admin fault switch through the HTTP handler (no broker needed): a bad body is
+ * answered 400 with `{ error: first problem, problems: [every problem] }`, each naming its field.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_FAULT_PATH } from '../protocol/pipeline-admin.ts';
 import { PROVISION_PATH, type ProvisioningInput } from '../protocol/provisioning.ts';
 import { Engine } from './engine.ts';
 import { httpHandler } from './http.ts';
@@ -30,11 +31,12 @@ const valid = (): ProvisioningInput => ({
 
 let server: http.Server;
 let store: Store;
+let engine: Engine;
 let base: string;
 
 beforeAll(async () => {
   store = new Store(':memory:');
-  const engine = new Engine(store, { afterCommit: () => {}, log: () => {} });
+  engine = new Engine(store, { afterCommit: () => {}, log: () => {} });
   server = http.createServer(httpHandler({ engine, token: TOKEN, healthy: () => true, log: () => {} }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -45,11 +47,11 @@ afterAll(async () => {
   store.close();
 });
 
-async function post(body: unknown): Promise<{ status: number; body: { error?: string; problems?: string[]; ok?: boolean } }> {
-  const res = await fetch(new URL(PROVISION_PATH, base), {
-    method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+async function post(body: unknown, path = PROVISION_PATH, token: string | null = TOKEN, method = 'POST'):
+  Promise<{ status: number; body: { error?: string; problems?: string[]; ok?: boolean } }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(new URL(path, base), { method, headers, body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as { error?: string; problems?: string[] } };
 }
 
@@ -89,5 +91,37 @@ describe('POST provisioning', () => {
 
   it('a body that is not JSON is a 400 too', async () => {
     expect(await post('{nope')).toEqual({ status: 400, body: { error: 'body: not JSON', problems: ['body: not JSON'] } });
+  });
+});
+
+describe('POST admin fault (reference pipeline only)', () => {
+  const fault = (body: unknown, token: string | null = TOKEN, method = 'POST') => post(body, ADMIN_FAULT_PATH, token, method);
+
+  it('needs the bearer token', async () => {
+    expect(await fault({ kind: 'alarm-id-overflow', active: true }, null)).toEqual({ status: 401, body: { error: 'missing or wrong bearer token' } });
+    expect((await fault({ kind: 'alarm-id-overflow', active: true }, 'wrong')).status).toBe(401);
+    expect(engine.alarmIdOverflowOn).toBe(false);
+  });
+
+  it.each<[string, unknown, string[]]>([
+    ['an unknown kind', { kind: 'disk-full', active: true }, ['kind: expected one of "alarm-id-overflow"']],
+    ['no active', { kind: 'alarm-id-overflow' }, ['active: expected true (start the fault) or false (end it)']],
+    ['active as a string', { kind: 'alarm-id-overflow', active: 'true' }, ['active: expected true (start the fault) or false (end it)']],
+    ['an unknown field', { kind: 'alarm-id-overflow', active: true, until: 5 }, ['until: not a field of a pipeline fault (kind, active)']],
+    ['an empty body', {}, ['kind: expected one of "alarm-id-overflow"', 'active: expected true (start the fault) or false (end it)']],
+    ['an array', [], ['(body): Invalid input: expected object, received array']],
+    ['not JSON', '{nope', ['body: not JSON']],
+  ])('rejects %s with 400 naming the field', async (_name, body, problems) => {
+    expect(await fault(body)).toEqual({ status: 400, body: { error: problems[0], problems } });
+    expect(engine.alarmIdOverflowOn).toBe(false);
+  });
+
+  it('turns the fault on and off (200, idempotent); other methods are 405', async () => {
+    expect(await fault({ kind: 'alarm-id-overflow', active: true })).toEqual({ status: 200, body: { ok: true, kind: 'alarm-id-overflow', active: true, changed: true } });
+    expect(engine.alarmIdOverflowOn).toBe(true);
+    expect(await fault({ kind: 'alarm-id-overflow', active: true })).toEqual({ status: 200, body: { ok: true, kind: 'alarm-id-overflow', active: true, changed: false } });
+    expect(await fault({ kind: 'alarm-id-overflow', active: false })).toEqual({ status: 200, body: { ok: true, kind: 'alarm-id-overflow', active: false, changed: true } });
+    expect(engine.alarmIdOverflowOn).toBe(false);
+    expect((await fault(undefined, TOKEN, 'GET')).status).toBe(405);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The HTTP API (protocol/provisioning.ts): provisioning and ingest summary behind the bearer token,
- * health without it. node:http, no framework: three routes.
+ * health without it; and the reference pipeline's admin fault switch (protocol/pipeline-admin.ts),
+ * behind the token too. node:http, no framework: four routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEALTH_PATH, PROVISION_PATH, Provisioning, SUMMARY_PATH, provisioningProblems, type Health } from '../protocol/provisioning.ts';
 import { FEED_PATH } from '../protocol/feed.ts';
+import { ADMIN_FAULT_PATH, PipelineFault, pipelineFaultProblems } from '../protocol/pipeline-admin.ts';
 import { bearerOk } from './auth.ts';
 import type { Engine } from './engine.ts';
 
@@ -66,6 +68,19 @@ export function parseProvisioning(text: string): Provisioning {
   return r.data;
 }
 
+/** A pipeline fault switch; every problem names its field. */
+export function parsePipelineFault(text: string): PipelineFault {
+  let x: unknown;
+  try {
+    x = JSON.parse(text);
+  } catch {
+    throw invalid(['body: not JSON']);
+  }
+  const r = PipelineFault.safeParse(x);
+  if (!r.success) throw invalid(pipelineFaultProblems(x));
+  return r.data;
+}
+
 export function httpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -92,6 +107,12 @@ export function httpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerR
         only('GET');
         authed();
         return send(res, 200, deps.engine.summary());
+      case ADMIN_FAULT_PATH: {
+        only('POST');
+        authed();
+        const f = parsePipelineFault(await readBody(req));
+        return send(res, 200, deps.engine.setFault(f.kind, f.active));
+      }
       case FEED_PATH:
         throw new HttpError(426, 'the feed is a WebSocket');
       default:

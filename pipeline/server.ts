@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Engine, type EngineStats } from './engine.ts';
+import { DEFAULT_GAP_TIMEOUT_MS, Engine, type EngineStats } from './engine.ts';
 import { Feed } from './feed.ts';
 import { SERVER_NAME, httpHandler } from './http.ts';
 import { Ingest } from './ingest.ts';
@@ -32,6 +32,25 @@ export interface PipelineOptions {
   clientId?: string;
   /** Real ms to wait for the first MQTT subscription before giving up. Default 15,000. */
   connectTimeoutMs?: number;
+  /**
+   * Virtual ms before the rules move past a device's missing seq (RULES.md "Evaluation order").
+   * Default: the environment's VIGIL_GAP_TIMEOUT_MS, else DEFAULT_GAP_TIMEOUT_MS (10 virtual minutes).
+   */
+  gapTimeoutMs?: number;
+}
+
+/** The environment variable that sets the gap timeout of a pipeline started without `gapTimeoutMs`. */
+export const GAP_TIMEOUT_ENV = 'VIGIL_GAP_TIMEOUT_MS';
+
+/** The gap timeout from the environment: a whole number of virtual ms > 0; unset or empty is the default. */
+export function gapTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[GAP_TIMEOUT_ENV]?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_GAP_TIMEOUT_MS;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) {
+    throw new Error(`${GAP_TIMEOUT_ENV}=${raw}: give a whole number of virtual milliseconds > 0 (default ${DEFAULT_GAP_TIMEOUT_MS})`);
+  }
+  return ms;
 }
 
 export interface RunningPipeline {
@@ -50,11 +69,13 @@ function defaultClientId(dbFile: string | undefined): string {
 export async function startPipeline(opts: PipelineOptions): Promise<RunningPipeline> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`[pipeline] ${line}\n`));
   const host = opts.host ?? '127.0.0.1';
+  const gapTimeoutMs = opts.gapTimeoutMs ?? gapTimeoutFromEnv();
   const store = new Store(opts.dbFile ?? ':memory:');
   // The commit hook acks through ingest and wakes the feed, both built below; no commit can happen
   // before they exist (commits follow messages or requests, which need a later event-loop turn).
   const engine = new Engine(store, {
     log,
+    gapTimeoutMs,
     afterCommit: (r) => {
       ingest.publishAcks(r.acks);
       if (r.alarms > 0) feed.notify();
@@ -102,6 +123,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<RunningPipel
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log(`listening on ${url}${opts.dbFile ? `, store ${opts.dbFile}` : ''}${engine.runId ? `, run ${engine.runId}` : ''}`);
+  log(`listening on ${url}${opts.dbFile ? `, store ${opts.dbFile}` : ''}${engine.runId ? `, run ${engine.runId}` : ''}, gap timeout ${gapTimeoutMs} virtual ms` +
+    `${engine.alarmIdOverflowOn ? ', fault alarm-id-overflow ON (alarms are lost)' : ''}`);
   return { url, stats: () => ({ ...engine.stats }), close };
 }

@@ -11,15 +11,25 @@ import type { RecordType, UplinkRecord } from '../protocol/uplink.ts';
 /**
  * 2: every rule of docs/RULES.md (battery, curfew, inclusion zones, BAR pairs); alarms carry a pair.
  * 3: devices keep communication_loss's re-arm time R (loss_rearmed_at); mass alarms (deviceId = operator).
+ * 4: the gap timeout (RULES.md "Evaluation order"): records keep the virtual time they were stored
+ *    (stored_at) and whether they arrived after their seq was abandoned (late); devices keep the
+ *    evaluated prefix (eval_seq, eval_time) apart from the acknowledged contiguous prefix, and the age
+ *    of the gap evaluation waits at (gap_since); operators keep their mass state (operator_state),
+ *    since a lost alarm (the alarm-id-overflow fault) cannot be derived from the stored ones.
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** A device's ingest progress and record-driven rule state (pair state is per pair: BarRow). */
 export interface DeviceRow {
   readonly device: string;
+  /** Highest seq such that 1..contiguousSeq are all stored: the ack. */
   readonly contiguousSeq: number;
-  /** Device time of the record at contiguousSeq (the BAR watermark), 0 before any. */
-  readonly contiguousTime: number;
+  /** Highest seq evaluated by the rules: ≥ contiguousSeq, above it once a gap was abandoned. */
+  readonly evalSeq: number;
+  /** Device time of the record at evalSeq (the unit's share of a BAR watermark), 0 before any. */
+  readonly evalTime: number;
+  /** Virtual time the first record above the gap at evalSeq + 1 was stored; null when none waits above it. */
+  readonly gapSince: number | null;
   readonly maxSeq: number;
   readonly stored: number;
   readonly lastSeq: number;
@@ -75,6 +85,13 @@ export interface NewAlarm {
   readonly pairId: string | null;
 }
 
+/** A mobile operator's mass_communication_loss state (RULES.md): a loss open, and the last outage ordinal. */
+export interface OperatorRow {
+  readonly operator: string;
+  readonly open: boolean;
+  readonly ordinal: number;
+}
+
 export interface AlarmRow extends Omit<NewAlarm, 'epoch'> {
   readonly cursor: number;
   readonly alarmId: string;
@@ -85,10 +102,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS records (
   device TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, type TEXT NOT NULL,
   battery REAL NOT NULL, lat REAL, lon REAL, accuracy REAL, event TEXT,
+  -- stored_at: virtual time of the commit that stored it (a gap's age). late: stored after its seq was
+  -- abandoned (RULES.md "Evaluation order"): kept for the summary, never evaluated.
+  stored_at INTEGER NOT NULL, late INTEGER NOT NULL,
   PRIMARY KEY (device, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS devices (
-  device TEXT PRIMARY KEY, contiguous_seq INTEGER NOT NULL, contiguous_time INTEGER NOT NULL,
-  max_seq INTEGER NOT NULL, stored INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_time INTEGER NOT NULL,
+  device TEXT PRIMARY KEY, contiguous_seq INTEGER NOT NULL, eval_seq INTEGER NOT NULL, eval_time INTEGER NOT NULL,
+  gap_since INTEGER, max_seq INTEGER NOT NULL, stored INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_time INTEGER NOT NULL,
   open_loss_seq INTEGER, loss_rearmed_at INTEGER, battery_low INTEGER NOT NULL, absent INTEGER NOT NULL, absent_since INTEGER NOT NULL,
   curfew_alarm_period INTEGER) WITHOUT ROWID;
 -- active: inside (exclusion zone) or violating (inclusion zone); zone ids are unique per device.
@@ -98,6 +118,8 @@ CREATE TABLE IF NOT EXISTS zone_state (
 CREATE TABLE IF NOT EXISTS bar_state (
   pair_id TEXT PRIMARY KEY, level INTEGER NOT NULL, p_lat REAL, p_lon REAL, v_lat REAL, v_lon REAL,
   p_seq INTEGER NOT NULL, v_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS operator_state (
+  operator TEXT PRIMARY KEY, open INTEGER NOT NULL, ordinal INTEGER NOT NULL) WITHOUT ROWID;
 -- AUTOINCREMENT: a cursor is never reused, even across runs (the feed's "no gap, ever").
 CREATE TABLE IF NOT EXISTS alarms (
   cursor INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -131,18 +153,21 @@ export class Store {
     this.st = {
       getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-      insertRecord: db.prepare<[string, number, number, string, number, number | null, number | null, number | null, string | null]>(
-        'INSERT OR IGNORE INTO records (device, seq, time, type, battery, lat, lon, accuracy, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertRecord: db.prepare<[string, number, number, string, number, number | null, number | null, number | null, string | null, number, number]>(
+        `INSERT OR IGNORE INTO records (device, seq, time, type, battery, lat, lon, accuracy, event, stored_at, late)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       recordsFrom: db.prepare<[string, number, number], EvalRow>(
         'SELECT seq, time, type, battery, lat, lon, event FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?'),
       positionsBetween: db.prepare<[string, number, number], PositionRow>(
-        "SELECT seq, time, lat, lon FROM records WHERE device = ? AND seq > ? AND seq <= ? AND type = 'position' ORDER BY seq"),
+        "SELECT seq, time, lat, lon FROM records WHERE device = ? AND seq > ? AND seq <= ? AND type = 'position' AND late = 0 ORDER BY seq"),
       seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM records WHERE device = ? AND seq > ? ORDER BY seq').pluck(),
-      saveDevice: db.prepare<[string, number, number, number, number, number, number, number | null, number | null, number, number, number, number | null]>(
-        `INSERT OR REPLACE INTO devices (device, contiguous_seq, contiguous_time, max_seq, stored, last_seq, last_time,
-         open_loss_seq, loss_rearmed_at, battery_low, absent, absent_since, curfew_alarm_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      seqsFrom: db.prepare<[string, number, number], number>('SELECT seq FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck(),
+      firstStoredAbove: db.prepare<[string, number], number | null>('SELECT min(stored_at) FROM records WHERE device = ? AND seq > ?').pluck(),
+      saveDevice: db.prepare<[string, number, number, number, number | null, number, number, number, number, number | null, number | null, number, number, number, number | null]>(
+        `INSERT OR REPLACE INTO devices (device, contiguous_seq, eval_seq, eval_time, gap_since, max_seq, stored, last_seq, last_time,
+         open_loss_seq, loss_rearmed_at, battery_low, absent, absent_since, curfew_alarm_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       loadDevices: db.prepare<[], Omit<DeviceRow, 'batteryLow' | 'absent'> & { batteryLow: number; absent: number }>(
-        `SELECT device, contiguous_seq AS contiguousSeq, contiguous_time AS contiguousTime, max_seq AS maxSeq, stored,
+        `SELECT device, contiguous_seq AS contiguousSeq, eval_seq AS evalSeq, eval_time AS evalTime, gap_since AS gapSince, max_seq AS maxSeq, stored,
          last_seq AS lastSeq, last_time AS lastTime, open_loss_seq AS openLossSeq, loss_rearmed_at AS lossRearmedAt, battery_low AS batteryLow,
          absent, absent_since AS absentSince, curfew_alarm_period AS curfewAlarmPeriod FROM devices`),
       saveZone: db.prepare<[string, string, number]>('INSERT OR REPLACE INTO zone_state (device, zone_id, active) VALUES (?, ?, ?)'),
@@ -153,19 +178,20 @@ export class Store {
       loadBars: db.prepare<[], BarRow>(
         `SELECT pair_id AS pairId, level, p_lat AS pLat, p_lon AS pLon, v_lat AS vLat, v_lon AS vLon, p_seq AS pSeq,
          v_seq AS vSeq FROM bar_state`),
+      saveOperator: db.prepare<[string, number, number]>('INSERT OR REPLACE INTO operator_state (operator, open, ordinal) VALUES (?, ?, ?)'),
+      loadOperators: db.prepare<[], { operator: string; open: number; ordinal: number }>('SELECT operator, open, ordinal FROM operator_state'),
       insertAlarm: db.prepare<[number, string, string, number, number, number, string | null, string | null]>(
         'INSERT OR IGNORE INTO alarms (epoch, device, kind, seq, device_time, raised_at, zone_id, pair_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       alarmsAfter: db.prepare<[number, number], AlarmRow>(
         `SELECT cursor, alarm_id AS alarmId, device AS deviceId, kind, seq, device_time AS deviceTime,
          raised_at AS raisedAt, zone_id AS zoneId, pair_id AS pairId FROM alarms WHERE cursor > ? ORDER BY cursor LIMIT ?`),
-      // The alarms_identity index's prefix (epoch, device, kind): one index probe.
-      maxAlarmSeq: db.prepare<[number, string, string], number>(
-        'SELECT coalesce(max(seq), 0) FROM alarms WHERE epoch = ? AND device = ? AND kind = ?').pluck(),
       head: db.prepare<[], number>('SELECT coalesce(max(cursor), 0) FROM alarms').pluck(),
       clearRecords: db.prepare('DELETE FROM records'),
       clearDevices: db.prepare('DELETE FROM devices'),
       clearZones: db.prepare('DELETE FROM zone_state'),
       clearBars: db.prepare('DELETE FROM bar_state'),
+      clearOperators: db.prepare('DELETE FROM operator_state'),
+      deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
     };
   }
 
@@ -181,13 +207,20 @@ export class Store {
     this.st.setMeta.run(key, value);
   }
 
-  /** True when the record is new; false for a duplicate (device, seq), which is ignored. */
-  insertRecord(r: UplinkRecord): boolean {
+  deleteMeta(key: string): void {
+    this.st.deleteMeta.run(key);
+  }
+
+  /**
+   * True when the record is new; false for a duplicate (device, seq), which is ignored. `storedAt`:
+   * virtual now of the commit; `late`: its seq was abandoned before it arrived (never evaluated).
+   */
+  insertRecord(r: UplinkRecord, storedAt: number, late: boolean): boolean {
     const pos = r.type === 'position';
     return this.st.insertRecord.run(
       r.device, r.seq, r.time, r.type, r.battery,
       pos ? r.lat : null, pos ? r.lon : null, pos ? r.accuracy : null,
-      r.type === 'event' ? r.event : null,
+      r.type === 'event' ? r.event : null, storedAt, late ? 1 : 0,
     ).changes === 1;
   }
 
@@ -196,7 +229,7 @@ export class Store {
     return this.st.recordsFrom.all(device, fromSeq, limit);
   }
 
-  /** Stored position records of `device` with afterSeq < seq ≤ toSeq, in seq order. */
+  /** Stored position records of `device` with afterSeq < seq ≤ toSeq, in seq order; late ones (never evaluated) left out. */
   positionsBetween(device: string, afterSeq: number, toSeq: number): PositionRow[] {
     return this.st.positionsBetween.all(device, afterSeq, toSeq);
   }
@@ -205,8 +238,18 @@ export class Store {
     return this.st.seqsAbove.all(device, seq);
   }
 
+  /** Stored seqs of `device` ≥ `fromSeq`, in order, at most `limit`. */
+  seqsFrom(device: string, fromSeq: number, limit: number): number[] {
+    return this.st.seqsFrom.all(device, fromSeq, limit);
+  }
+
+  /** The earliest virtual time a record of `device` with seq > `seq` was stored; null when none is. */
+  firstStoredAbove(device: string, seq: number): number | null {
+    return this.st.firstStoredAbove.get(device, seq) ?? null;
+  }
+
   saveDevice(d: DeviceRow): void {
-    this.st.saveDevice.run(d.device, d.contiguousSeq, d.contiguousTime, d.maxSeq, d.stored, d.lastSeq, d.lastTime, d.openLossSeq,
+    this.st.saveDevice.run(d.device, d.contiguousSeq, d.evalSeq, d.evalTime, d.gapSince, d.maxSeq, d.stored, d.lastSeq, d.lastTime, d.openLossSeq,
       d.lossRearmedAt, d.batteryLow ? 1 : 0, d.absent ? 1 : 0, d.absentSince, d.curfewAlarmPeriod);
   }
 
@@ -231,6 +274,14 @@ export class Store {
     return this.st.loadBars.all();
   }
 
+  saveOperator(o: OperatorRow): void {
+    this.st.saveOperator.run(o.operator, o.open ? 1 : 0, o.ordinal);
+  }
+
+  loadOperators(): OperatorRow[] {
+    return this.st.loadOperators.all().map((o) => ({ operator: o.operator, open: o.open === 1, ordinal: o.ordinal }));
+  }
+
   /** The new alarm's cursor, or undefined when the same alarm (RULES.md identity) already exists. */
   insertAlarm(a: NewAlarm): number | undefined {
     const r = this.st.insertAlarm.run(a.epoch, a.deviceId, a.kind, a.seq, a.deviceTime, a.raisedAt, a.zoneId, a.pairId);
@@ -239,11 +290,6 @@ export class Store {
 
   alarmsAfter(cursor: number, limit: number): AlarmRow[] {
     return this.st.alarmsAfter.all(cursor, limit);
-  }
-
-  /** The highest seq of `kind` raised for `deviceId` in `epoch`, 0 when none (mass alarms: the operator's last ordinal). */
-  maxAlarmSeq(epoch: number, deviceId: string, kind: AlarmKind): number {
-    return this.st.maxAlarmSeq.get(epoch, deviceId, kind) ?? 0;
   }
 
   /** The highest cursor raised so far, 0 when none. */
@@ -257,6 +303,7 @@ export class Store {
     this.st.clearDevices.run();
     this.st.clearZones.run();
     this.st.clearBars.run();
+    this.st.clearOperators.run();
   }
 
   close(): void {

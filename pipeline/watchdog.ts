@@ -1,6 +1,7 @@
 /**
- * The communication_loss watchdog timer (docs/RULES.md): sweeps every device about once a second
- * real, and at most every 5 virtual seconds. The period follows the clock speed of the current run.
+ * The watchdog timer (docs/RULES.md): sweeps every device about once a second real, and at most every
+ * 5 virtual seconds, for gaps older than the gap timeout, communication_loss and the mass rule
+ * (Engine.sweep). The period follows the clock speed of the current run.
  */
 import { watchdogPeriodMs } from './rules/communication-loss.ts';
 import type { Engine } from './engine.ts';
@@ -21,7 +22,7 @@ export class Watchdog {
 
   private tick(): void {
     try {
-      this.engine.checkSilence();
+      this.engine.sweep();
     } catch (err) {
       this.log(`watchdog sweep failed: ${String(err)}`);
     }
