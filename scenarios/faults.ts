@@ -6,7 +6,7 @@
 import { VigilError } from '../protocol/errors.ts';
 import type { DeviceType } from '../protocol/alarms.ts';
 import { rng } from '../sim/model/random.ts';
-import type { TimedFault } from './schema.ts';
+import { isProcessFault, type TimedFault, type TimedNetworkFault } from './schema.ts';
 
 export interface FleetDevice {
   readonly deviceId: string;
@@ -15,7 +15,7 @@ export interface FleetDevice {
 }
 
 export interface PlannedFault {
-  readonly fault: TimedFault;
+  readonly fault: TimedNetworkFault;
   /** The devices it hits, in fleet order. */
   readonly devices: readonly string[];
   /** Device → virtual ms at which the fault is healed for it (until, or later with `recovery`), capped at the run's end. */
@@ -47,10 +47,15 @@ function matchesType(t: DeviceType, want: string | undefined): boolean {
   return t === want;
 }
 
+/**
+ * The network faults against the fleet. Process faults (broker or pipeline restart) hit no device
+ * and are left out: scenarios/runner/process-faults.ts drives them.
+ */
 export function planFaults(faults: readonly TimedFault[], fleet: readonly FleetDevice[], seed: number, end: number, file: string): PlannedFault[] {
   const known = new Set(fleet.map((d) => d.deviceId));
   const operators = new Set(fleet.map((d) => d.operator));
-  return faults.map((fault, i) => {
+  return faults.flatMap((fault, i): PlannedFault[] => {
+    if (isProcessFault(fault)) return [];
     const where = `scenario ${file}: faults.${i}.target`;
     const t = fault.target;
     if (t.operator !== undefined && !operators.has(t.operator)) {
@@ -74,6 +79,6 @@ export function planFaults(faults: readonly TimedFault[], fleet: readonly FleetD
     }
     const heal = rng(seed, 'fault-heal', fault.name);
     const healAt = new Map(hit.map((id) => [id, Math.min(end, fault.until + (fault.recovery ? Math.round(heal.next() * fault.recovery) : 0))]));
-    return { fault, devices: hit, healAt };
+    return [{ fault, devices: hit, healAt }];
   });
 }

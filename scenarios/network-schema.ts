@@ -86,7 +86,17 @@ const common = {
   recovery: duration.optional(),
 };
 
-/** The fault kinds the operator proxies inject (sim/network/proxy.ts). */
+/**
+ * Process faults (DESIGN.md "broker / pipeline kill and restart"): at `from` the process is killed,
+ * at `until` started again on the same port (the pipeline on the same data). They hit the whole
+ * system, not chosen devices: a target is rejected. scenarios/runner/process-faults.ts drives them.
+ */
+export const PROCESS_FAULT_KINDS = ['pipeline-restart', 'broker-restart'] as const;
+export type ProcessFaultKind = (typeof PROCESS_FAULT_KINDS)[number];
+const processFault = <K extends ProcessFaultKind>(kind: K) => z.strictObject({ kind: z.literal(kind), name: common.name, from: when, until: when, target: Target })
+  .refine((f) => Object.keys(f.target).length === 0, { path: ['target'], message: `a ${kind} fault hits the whole system, not chosen devices: remove target` });
+
+/** The fault kinds: the operator proxies inject the network ones (sim/network/proxy.ts). */
 export const Fault = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('black-hole'), ...common }),
   z.strictObject({ kind: z.literal('ack-then-lose'), ...common }),
@@ -98,6 +108,8 @@ export const Fault = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('bandwidth'), ...common, bytesPerSecond: z.number().int().min(100) }),
   z.strictObject({ kind: z.literal('nat-idle'), ...common, idle: duration }),
   z.strictObject({ kind: z.literal('mtu'), ...common, maxBytes: z.number().int().min(20).max(65_535) }),
+  processFault('pipeline-restart'),
+  processFault('broker-restart'),
 ]);
 export type Fault = z.output<typeof Fault>;
 export type FaultKind = Fault['kind'];

@@ -9,7 +9,7 @@ import { DEFAULT_SLA_MS, OFFLINE_TIMEOUT_MS } from '../sim/model/defaults.ts';
 import { DEFAULT_BEHAVIOUR, scaleBehaviour, type Behaviour } from '../sim/model/behaviour.ts';
 import { DEFAULT_FLEET_MIX, type FleetMix } from '../sim/model/fleet-plan.ts';
 import { BarPair, Curfew, Zone } from '../protocol/provisioning.ts';
-import { duration, Fault, FAULT_KINDS, Firmware, Network, type When } from './network-schema.ts';
+import { duration, Fault, FAULT_KINDS, Firmware, Network, PROCESS_FAULT_KINDS, type ProcessFaultKind, type When } from './network-schema.ts';
 
 const instant = z.string().transform((s, ctx) => {
   const ms = /[zZ]|[+-]\d\d:\d\d$/.test(s) ? Date.parse(s) : Number.NaN;
@@ -73,7 +73,7 @@ export const ScenarioSchema = z.strictObject({
   network: Network,
   /** Firmware variant, for all devices or per type; `--firmware` overrides. */
   firmware: Firmware,
-  /** Faults on the timeline (scenarios/network-schema.ts), injected by the operator proxies. */
+  /** Faults on the timeline (scenarios/network-schema.ts): injected by the operator proxies, or broker/pipeline kills. */
   faults: z.array(z.unknown().superRefine((f, ctx) => {
     // zod's discriminated union says only "invalid input" for an unknown kind: name the kinds.
     const kind = (f as { kind?: unknown } | null)?.kind;
@@ -92,6 +92,13 @@ export const ScenarioSchema = z.strictObject({
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 /** A fault with its window resolved to virtual ms. */
 export type TimedFault = Fault extends infer F ? (F extends Fault ? Omit<F, 'from' | 'until'> & { readonly name: string; readonly from: number; readonly until: number } : never) : never;
+/** A broker or pipeline kill and restart (scenarios/runner/process-faults.ts). */
+export type TimedProcessFault = Extract<TimedFault, { kind: ProcessFaultKind }>;
+/** A fault the operator proxies inject on chosen devices (scenarios/runner/network.ts). */
+export type TimedNetworkFault = Exclude<TimedFault, { kind: ProcessFaultKind }>;
+export function isProcessFault(f: TimedFault): f is TimedProcessFault {
+  return (PROCESS_FAULT_KINDS as readonly string[]).includes(f.kind);
+}
 
 export type Scenario = Omit<z.output<typeof ScenarioSchema>, 'faults'> & {
   readonly faults: readonly TimedFault[];

@@ -1,31 +1,102 @@
 /**
  * The embedded MQTT broker: aedes in this process, the no-install default when no --broker is given.
- * Listens on loopback only (load tests target 127.0.0.1).
+ * Listens on loopback only (load tests target 127.0.0.1). It can be killed and restarted on the same
+ * port, for the broker-restart process fault (scenarios/runner/process-faults.ts).
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 
 export interface RunningBroker {
   readonly url: string;
+  /** False between kill() and restart(). */
+  readonly running: boolean;
+  /**
+   * Abruptly, as a crash would: every client socket destroyed (no DISCONNECT, no will handling),
+   * the listener closed. Sessions and queued messages are gone (aedes keeps them in memory).
+   */
+  kill(): Promise<void>;
+  /** A fresh broker on the same port: no sessions, clients reconnect and subscribe again. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startEmbeddedBroker(port = 0): Promise<RunningBroker> {
+interface Instance {
+  readonly broker: Aedes;
+  readonly server: Server;
+  readonly sockets: Set<Socket>;
+}
+
+async function listen(port: number): Promise<Instance> {
   const broker = await Aedes.createBroker();
-  const server: Server = createServer(broker.handle);
-  server.maxConnections = 50_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    broker.handle(socket);
   });
-  const address = server.address();
+  server.maxConnections = 50_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw err;
+  }
+  return { broker, server, sockets };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function startEmbeddedBroker(port = 0): Promise<RunningBroker> {
+  let current: Instance | undefined = await listen(port);
+  const address = current.server.address();
   if (address === null || typeof address === 'string') throw new Error('embedded broker: no TCP address');
+  const boundPort = address.port;
+  let closed = false;
+
+  const kill = async (): Promise<void> => {
+    const inst = current;
+    if (!inst) return;
+    current = undefined;
+    const stopped = new Promise<void>((resolve) => inst.server.close(() => resolve()));
+    for (const s of inst.sockets) s.destroy();
+    await stopped;
+    await new Promise<void>((resolve) => inst.broker.close(() => resolve()));
+  };
+
   return {
-    url: `mqtt://127.0.0.1:${address.port}`,
+    url: `mqtt://127.0.0.1:${boundPort}`,
+    get running() {
+      return current !== undefined;
+    },
+    kill,
+    restart: async () => {
+      if (current || closed) return;
+      // The port is free again once the listener closed, but a client's outgoing connection may
+      // hold it as its ephemeral port for a moment: retry briefly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          current = await listen(boundPort);
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+          await sleep(100);
+        }
+      }
+    },
     close: async () => {
+      closed = true;
+      const inst = current;
+      if (!inst) return;
+      current = undefined;
       // Close client sockets with the broker, then the listener.
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => inst.broker.close(() => resolve()));
+      await new Promise<void>((resolve) => inst.server.close(() => resolve()));
     },
   };
 }

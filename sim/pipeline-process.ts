@@ -1,29 +1,51 @@
 /**
  * Runs the reference pipeline as a child process (`vigil pipeline …`), the default when the user
- * gives no --pipeline URL. The child prints the URL it serves on its first line of output.
+ * gives no --pipeline URL. The child prints the URL it serves on its first line of output, once it
+ * is subscribed to the broker. For the pipeline-restart process fault it can be killed (SIGKILL) and
+ * started again on the same port and the same db file (scenarios/runner/process-faults.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export interface PipelineChild {
   readonly url: string;
+  /** The current child's pid. */
   readonly pid: number;
-  /** Output lines the child printed, for the run's log. */
+  /** Output lines the children printed, for the run's log. */
   readonly output: string[];
+  /** False between kill() and restart(). */
+  readonly running: boolean;
+  /** SIGKILL, as a crash would; resolves once the child has exited. */
+  kill(): Promise<void>;
+  /** Starts it again with the same broker, token, db file and port; resolves once it serves. */
+  restart(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface PipelineChildOptions {
+  brokerUrl: string;
+  token: string;
+  dbFile: string;
+  timeoutMs?: number;
 }
 
 const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
 
-export async function startPipelineChild(opts: { brokerUrl: string; token: string; dbFile: string; timeoutMs?: number }): Promise<PipelineChild> {
-  const child: ChildProcess = spawn(process.execPath, [VIGIL_BIN, 'pipeline', '--broker', opts.brokerUrl, '--port', '0', '--db', opts.dbFile], {
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
+/** Spawns one child on `port` (0 = any); resolves with it and the URL it serves. */
+async function spawnChild(opts: PipelineChildOptions, port: number, output: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child: ChildProcess = spawn(process.execPath, [VIGIL_BIN, 'pipeline', '--broker', opts.brokerUrl, '--port', String(port), '--db', opts.dbFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // The token goes by environment, not argv, so it never shows in a process list.
     env: { ...process.env, VIGIL_TOKEN: opts.token },
   });
-  const output: string[] = [];
+  const timeoutMs = opts.timeoutMs ?? 20_000;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the reference pipeline did not start within ${opts.timeoutMs ?? 20_000} ms:\n${output.join('\n')}`)), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the reference pipeline did not start within ${timeoutMs} ms:\n${output.join('\n')}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         output.push(line);
@@ -36,21 +58,69 @@ export async function startPipelineChild(opts: { brokerUrl: string; token: strin
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`the reference pipeline exited with code ${String(code)}:\n${output.join('\n')}`));
+      reject(new Error(`the reference pipeline exited with ${signal ?? `code ${String(code)}`}:\n${output.join('\n')}`));
     });
   });
+  return { child, url };
+}
+
+export async function startPipelineChild(opts: PipelineChildOptions): Promise<PipelineChild> {
+  const output: string[] = [];
+  const first = await spawnChild(opts, 0, output);
+  let child: ChildProcess | undefined = first.child;
+  const url = first.url;
+  const port = Number(new URL(url).port);
+  let closed = false;
+
+  const kill = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c || exited(c)) return;
+    const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    c.kill('SIGKILL');
+    await gone;
+  };
+
   return {
     url,
-    pid: child.pid ?? -1,
+    get pid() {
+      return child?.pid ?? -1;
+    },
     output,
+    get running() {
+      return child !== undefined && !exited(child);
+    },
+    kill,
+    restart: async () => {
+      if (closed || (child && !exited(child))) return;
+      // The port is free once the child is gone, but an outgoing connection may hold it as its
+      // ephemeral port for a moment: retry briefly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const next = await spawnChild(opts, port, output);
+          if (next.url !== url) {
+            next.child.kill('SIGKILL');
+            throw new Error(`the restarted pipeline serves ${next.url}, not ${url}`);
+          }
+          child = next.child;
+          return;
+        } catch (err) {
+          if (!/EADDRINUSE/.test((err as Error).message) || attempt >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    },
     close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
+      closed = true;
+      const c = child;
+      child = undefined;
+      if (!c || exited(c)) return;
+      const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+      await gone;
       clearTimeout(t);
     },
   };

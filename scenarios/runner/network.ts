@@ -9,7 +9,7 @@ import { VigilError } from '../../protocol/errors.ts';
 import type { SilenceTracker } from '../../verify/absence.ts';
 import type { JournalEntry } from '../../verify/journal.ts';
 import type { PlannedFault } from '../faults.ts';
-import type { TimedFault } from '../schema.ts';
+import type { TimedNetworkFault } from '../schema.ts';
 
 export interface NetworkOptions {
   readonly brokerUrl: string;
@@ -25,7 +25,7 @@ export interface NetworkOptions {
   readonly journal: (entry: JournalEntry) => void;
 }
 
-export function effectOf(f: TimedFault): FaultEffect {
+export function effectOf(f: TimedNetworkFault): FaultEffect {
   switch (f.kind) {
     case 'latency': return { kind: 'latency', delayMs: f.delay, jitterMs: f.jitter ?? 0 };
     case 'loss': return { kind: 'loss', rate: f.rate, retransmitMs: f.retransmit };

@@ -8,9 +8,9 @@ import { basename, join } from 'node:path';
 import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
 import type { Provisioning } from '../../protocol/provisioning.ts';
-import { startEmbeddedBroker } from '../../sim/broker.ts';
+import { startEmbeddedBroker, type RunningBroker } from '../../sim/broker.ts';
 import { Fleet, type DeliveryMode } from '../../sim/fleet.ts';
-import { startPipelineChild } from '../../sim/pipeline-process.ts';
+import { startPipelineChild, type PipelineChild } from '../../sim/pipeline-process.ts';
 import { createFirmware } from '../../sim/model/fleet-plan.ts';
 import { deviceConfigForSpeed } from '../../sim/model/defaults.ts';
 import { Oracle, alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
@@ -22,6 +22,7 @@ import { decide } from '../../verify/verdict.ts';
 import { SilenceTracker } from '../../verify/absence.ts';
 import { faultReports, prepareNetwork, type FaultReport, type Prepared } from '../../verify/network.ts';
 import { RunNetwork } from './network.ts';
+import { checkProcessFaults, ProcessFaults } from './process-faults.ts';
 import type { Scenario } from '../schema.ts';
 import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
 import { junitXml } from '../../reports/junit.ts';
@@ -107,23 +108,26 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const operatorOf = new Map(provisioned.devices.map((d) => [d.deviceId, d.operator]));
     const partnerOf = new Map(provisioned.barPairs.flatMap((p) => [[p.perpetratorId, p.victimId], [p.victimId, p.perpetratorId]] as const));
     const modes = firmwareModes(scenario, plan.devices.map((d) => d.type));
+    checkProcessFaults(scenario.faults, opts, basename(opts.loaded.file));
 
     // Provision: broker, pipeline.
     let brokerUrl = opts.brokerUrl;
+    let embeddedBroker: RunningBroker | undefined;
     if (brokerUrl) {
       await probeBroker(brokerUrl);
     } else {
-      const broker = await startEmbeddedBroker();
+      const broker = embeddedBroker = await startEmbeddedBroker();
       teardowns.add('embedded broker', () => broker.close());
       brokerUrl = broker.url;
     }
     let pipelineUrl = opts.pipelineUrl;
     let token = opts.token ?? process.env.VIGIL_TOKEN ?? '';
+    let pipelineChild: PipelineChild | undefined;
     if (pipelineUrl) {
       await pipelineApi.health(pipelineUrl);
     } else {
       token = randomBytes(16).toString('hex');
-      const child = await startPipelineChild({ brokerUrl, token, dbFile: join(runDir, 'pipeline.db') });
+      const child = pipelineChild = await startPipelineChild({ brokerUrl, token, dbFile: join(runDir, 'pipeline.db') });
       teardowns.add('reference pipeline', () => child.close());
       pipelineUrl = child.url;
     }
@@ -169,6 +173,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       });
       await network.start();
     }
+    const processFaults = new ProcessFaults({ faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, devices: firmwares, virtualNow, journal: (entry) => journal.append(entry), log });
+    teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
     const endpointOf = (slot: number): string => {
       if (!network) return brokerUrl as string;
       return network.endpointOf(operatorOf.get((firmwares[slot] as (typeof firmwares)[number]).deviceId) as string);
@@ -211,7 +217,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     teardowns.add('feed consumer', () => feed.stop());
     fleet.run(timelineClock);
     const net = network;
-    const faultTimer = net && setInterval(() => net.tick(timelineClock.now()), 50);
+    const faultTimer = (net || processFaults.active) && setInterval(() => {
+      net?.tick(timelineClock.now());
+      processFaults.tick(timelineClock.now());
+    }, 50);
     if (faultTimer) teardowns.add('fault timeline', () => clearInterval(faultTimer));
     let lastProgress = Date.now();
     while (timelineClock.now() < end && !opts.signal?.aborted) {
@@ -228,6 +237,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     expect(oracle.finish(end));
     if (faultTimer) clearInterval(faultTimer);
     network?.healAll(timelineClock.now());
+    await processFaults.healAll(timelineClock.now());
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
@@ -249,8 +259,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
 
     // Under faults, what the network forwarded decides the absence checks (verify/network.ts).
     const netInput = {
-      faults: plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })),
-      watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d),
+      faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows(plan.devices.map((d) => d.deviceId))],
+      watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
       operatorOf, partnerOf, expectations, observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
       lateAllowanceMs: lateAllowance(scenario), window: { start, end }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
     };
