@@ -210,3 +210,27 @@ describe('mass_communication_loss through the engine', () => {
     expect(e.mass().map((m) => [m[1], m[2]])).toEqual([['mass_communication_loss', 1], ['mass_communication_loss', 1]]);
   });
 });
+
+describe('communication_loss after a pipeline restart (RULES.md "Watching since")', () => {
+  it('a restarted pipeline counts no silence it did not watch: the devices get one offline timeout from the restart', () => {
+    const file = tempFile();
+    const first = open(file);
+    first.say(...A, ...B, ...C);
+    first.close();
+    // Down for 8 virtual minutes after everyone's last record, then restarted from the same file.
+    const clock = { real: 8 * MIN };
+    const store = new Store(file);
+    cleanup.push(() => store.close());
+    const engine = new Engine(store, { afterCommit: () => {}, log: () => {}, realNow: () => clock.real });
+    const losses = (): number => store.alarmsAfter(0, 100_000).filter((a) => a.kind === 'communication_loss').length;
+    // L + 10 min has passed, but only 3 min since the restart: what the broker queued may still come.
+    clock.real = 11 * MIN;
+    engine.sweep();
+    expect(losses()).toBe(0);
+    // Still nothing 10 min after the restart: every device is silent, each raised then, naming its last record.
+    clock.real = 18 * MIN + 1;
+    engine.sweep();
+    expect(losses()).toBe(A.length + B.length + C.length);
+    expect(store.alarmsAfter(0, 100_000).find((a) => a.kind === 'communication_loss')).toMatchObject({ seq: 1, deviceTime: T0 });
+  });
+});

@@ -149,13 +149,19 @@ export class Engine {
   private pending: { dev: DeviceRt; records: readonly UplinkRecord[] }[] = [];
   private pendingCount = 0;
 
+  /** Virtual time this process started watching the current run's devices (-Infinity: from the run's start). */
+  private watchingSince = -Infinity;
+
   constructor(private readonly store: Store, private readonly opts: EngineOptions) {
     const gap = opts.gapTimeoutMs ?? DEFAULT_GAP_TIMEOUT_MS;
     if (!(gap > 0)) throw new Error(`gapTimeoutMs ${gap}: give a number of virtual ms > 0`);
     this.gapTimeoutMs = gap;
     this.gapLog = limitedLog(opts.log);
     this.loadFromStore();
+    // A restart in the middle of a run: silence is counted from now on (RULES.md communication_loss).
+    this.watchingSince = this.prov ? this.now() : -Infinity;
   }
+
 
   /** Whether the alarm-id-overflow fault is on. */
   get alarmIdOverflowOn(): boolean {
@@ -287,7 +293,7 @@ export class Engine {
         }
         for (const pair of pairs) alarms += this.evaluatePair(pair, now);
         for (const dev of this.devices.values()) {
-          const a = checkSilence(dev, now, prov.offlineTimeoutMs);
+          const a = checkSilence(dev, now, prov.offlineTimeoutMs, this.watchingSince);
           if (!a) continue;
           alarms += this.raise(dev.device, 'communication_loss', a.seq, a.deviceTime, now);
           dev.op.silent++;
@@ -323,6 +329,7 @@ export class Engine {
       }
       this.store.setMeta(META_PROVISIONING, json);
     });
+    if (newRun) this.watchingSince = -Infinity;
     if (newRun && this.alarmIdOverflow) this.opts.log(`fault alarm-id-overflow off: a new run (${p.runId}) starts without it`);
     this.loadFromStore();
     this.opts.log(`provisioned run ${p.runId}: ${p.devices.length} devices, ${p.zones.length} zones, ${p.curfews.length} curfews, ` +

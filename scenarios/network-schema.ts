@@ -88,10 +88,12 @@ const common = {
 
 /**
  * Process faults (DESIGN.md "broker / pipeline kill and restart"): at `from` the process is killed,
- * at `until` started again on the same port (the pipeline on the same data). They hit the whole
+ * at `until` started again on the same port (the pipeline on the same data); `alarm-id-overflow`
+ * puts the reference pipeline in the BI Inc. 2010 failure (DOMAIN.md: alarm ids hit their limit,
+ * notifications stopped while devices kept recording) from `from` to `until`. They hit the whole
  * system, not chosen devices: a target is rejected. scenarios/runner/process-faults.ts drives them.
  */
-export const PROCESS_FAULT_KINDS = ['pipeline-restart', 'broker-restart'] as const;
+export const PROCESS_FAULT_KINDS = ['pipeline-restart', 'broker-restart', 'alarm-id-overflow'] as const;
 export type ProcessFaultKind = (typeof PROCESS_FAULT_KINDS)[number];
 const processFault = <K extends ProcessFaultKind>(kind: K) => z.strictObject({ kind: z.literal(kind), name: common.name, from: when, until: when, target: Target })
   .refine((f) => Object.keys(f.target).length === 0, { path: ['target'], message: `a ${kind} fault hits the whole system, not chosen devices: remove target` });
@@ -110,6 +112,7 @@ export const Fault = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('mtu'), ...common, maxBytes: z.number().int().min(20).max(65_535) }),
   processFault('pipeline-restart'),
   processFault('broker-restart'),
+  processFault('alarm-id-overflow'),
 ]);
 export type Fault = z.output<typeof Fault>;
 export type FaultKind = Fault['kind'];

@@ -76,8 +76,29 @@ const iso = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString
 
 export function prepareNetwork(n: NetworkInput): Prepared {
   const { watched } = n;
-  const episodes = [...n.episodes];
 
+  // The pipeline may have heard a little less than the proxy forwarded: records in flight past the
+  // proxy when a broker died never arrive. An alarm naming an earlier record of the same device,
+  // made within the tolerance before the proxy's last, is the same silence seen from the pipeline.
+  const lossObs = new Map<string, Observation[]>();
+  for (const o of n.observations) {
+    if (o.alarm.kind !== 'communication_loss' || !watched.has(o.alarm.deviceId)) continue;
+    const list = lossObs.get(o.alarm.deviceId);
+    if (list) list.push(o);
+    else lossObs.set(o.alarm.deviceId, [o]);
+  }
+  // An alarm naming another episode's own record is that episode's, never a stand-in.
+  const episodeKeys = new Set(n.episodes.map((e) => `${e.deviceId}|${e.seq}`));
+  const claimed = new Set([...lossObs.values()].flat().filter((o) => episodeKeys.has(`${o.alarm.deviceId}|${o.alarm.seq}`)).map((o) => o.alarm.alarmId));
+  const seenAs = (e: AbsenceEpisode): AbsenceEpisode => {
+    const mine = lossObs.get(e.deviceId) ?? [];
+    if (mine.some((o) => o.alarm.seq === e.seq)) return e;
+    const near = mine.find((o) => !claimed.has(o.alarm.alarmId) && o.alarm.seq < e.seq && o.alarm.deviceTime >= e.deviceTime - n.toleranceMs);
+    if (!near) return e;
+    claimed.add(near.alarm.alarmId);
+    return { ...e, seq: near.alarm.seq, deviceTime: near.alarm.deviceTime, triggerTime: near.alarm.deviceTime + (e.triggerTime - e.deviceTime) };
+  };
+  const episodes = n.episodes.map(seenAs);
   const toExpectation = (e: AbsenceEpisode): Expectation => ({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime });
   const oracleKept = n.expectations.filter((e) => !(e.kind === 'communication_loss' && watched.has(e.deviceId)));
   const expectations = [...oracleKept, ...episodes.filter((e) => e.required).map(toExpectation)];

@@ -44,10 +44,14 @@ export interface SilenceAlarm {
   readonly deviceTime: number;
 }
 
-/** Raises (and opens) the alarm when it is due at virtual `now`; null otherwise. */
-export function checkSilence(s: SilenceState, now: number, offlineTimeoutMs: number): SilenceAlarm | null {
+/**
+ * Raises (and opens) the alarm when it is due at virtual `now`; null otherwise. `watchingSince`:
+ * the virtual time this pipeline process started watching (RULES.md: a restarted pipeline counts
+ * no silence it did not see — what the broker queued for it while it was down is still coming).
+ */
+export function checkSilence(s: SilenceState, now: number, offlineTimeoutMs: number, watchingSince = -Infinity): SilenceAlarm | null {
   if (s.lastSeq === 0 || s.openSeq !== null) return null;
-  const since = s.rearmedAt === null ? s.lastTime : Math.max(s.lastTime, s.rearmedAt);
+  const since = Math.max(s.lastTime, s.rearmedAt ?? -Infinity, watchingSince);
   if (now < since + offlineTimeoutMs) return null;
   s.openSeq = s.lastSeq;
   return { seq: s.lastSeq, deviceTime: s.lastTime };

@@ -5,6 +5,7 @@
 import mqtt from 'mqtt';
 import { VigilError } from '../../protocol/errors.ts';
 import { underBase } from '../../protocol/feed.ts';
+import { ADMIN_FAULT_PATH, type PipelineFault, type PipelineFaultResult } from '../../protocol/pipeline-admin.ts';
 import { HEALTH_PATH, PROVISION_PATH, SUMMARY_PATH, type Health, type IngestSummary, type Provisioning, type ProvisioningResult } from '../../protocol/provisioning.ts';
 
 export async function probeBroker(url: string, timeoutMs = 5000): Promise<void> {
@@ -50,4 +51,6 @@ export const pipelineApi = {
   health: (base: string) => call<Health>(base, HEALTH_PATH, ''),
   provision: (base: string, token: string, body: Provisioning) => call<ProvisioningResult>(base, PROVISION_PATH, token, { method: 'POST', body: JSON.stringify(body) }, 30_000),
   summary: (base: string, token: string) => call<IngestSummary>(base, SUMMARY_PATH, token, {}, 30_000),
+  /** The reference pipeline's admin fault switch (docs/PROTOCOL.md "Reference pipeline only"). */
+  fault: (base: string, token: string, body: PipelineFault) => call<PipelineFaultResult>(base, ADMIN_FAULT_PATH, token, { method: 'POST', body: JSON.stringify(body) }),
 };

@@ -28,6 +28,10 @@ export function checkProcessFaults(faults: readonly TimedFault[], external: { br
       throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: pipeline-restart kills and restarts the reference pipeline, but this run uses the pipeline at ${external.pipelineUrl}: Vigil cannot kill an external pipeline`,
         'drop --pipeline to run against the reference pipeline, or remove the fault');
     }
+    if (f.kind === 'alarm-id-overflow' && external.pipelineUrl) {
+      throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: alarm-id-overflow switches a fault mode of the reference pipeline, but this run uses the pipeline at ${external.pipelineUrl}`,
+        'drop --pipeline to run against the reference pipeline, or remove the fault');
+    }
     if (f.kind === 'broker-restart' && external.brokerUrl) {
       throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: broker-restart kills and restarts the embedded broker, but this run uses the broker at ${external.brokerUrl}: Vigil cannot kill an external broker`,
         'drop --broker to run on the embedded broker, or remove the fault');
@@ -51,6 +55,8 @@ export interface ProcessFaultsOptions {
   readonly broker: RunningBroker | undefined;
   /** The reference pipeline child; undefined with --pipeline. */
   readonly pipeline: PipelineChild | undefined;
+  /** Switches the reference pipeline's alarm-id-overflow mode on or off. */
+  readonly alarmIdOverflow?: (active: boolean) => Promise<void>;
   readonly devices: readonly DeviceSeqs[];
   readonly virtualNow: () => number;
   readonly journal: (entry: JournalEntry) => void;
@@ -88,6 +94,10 @@ export class ProcessFaults {
   }
 
   private processOf(f: TimedProcessFault): { kill(): Promise<void>; restart(): Promise<void> } | undefined {
+    if (f.kind === 'alarm-id-overflow') {
+      const set = this.o.alarmIdOverflow;
+      return set && { kill: () => set(true), restart: () => set(false) };
+    }
     return f.kind === 'broker-restart' ? this.o.broker : this.o.pipeline;
   }
 
@@ -102,7 +112,7 @@ export class ProcessFaults {
   private kill(p: Pending): void {
     const f = p.fault;
     p.state = 'down';
-    this.enqueue(`kill of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'} (${f.name})`, async () => {
+    this.enqueue(`${f.kind === 'alarm-id-overflow' ? 'start of the alarm id overflow' : `kill of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
       await this.processOf(f)?.kill();
       this.o.journal({ t: 'fault', event: 'start', at: this.o.virtualNow(), fault: f.name, kind: f.kind, scheduled: f.from });
     });
@@ -111,7 +121,7 @@ export class ProcessFaults {
   private restart(p: Pending): void {
     const f = p.fault;
     p.state = 'restarting';
-    this.enqueue(`restart of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'} (${f.name})`, async () => {
+    this.enqueue(`${f.kind === 'alarm-id-overflow' ? 'end of the alarm id overflow' : `restart of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
       await this.processOf(f)?.restart();
       const at = this.o.virtualNow();
       p.state = 'up';
@@ -148,7 +158,7 @@ export class ProcessFaults {
    */
   async healAll(now: number): Promise<void> {
     // The broker first: a restarting pipeline waits for its MQTT subscription.
-    const order = [...this.pending].sort((a, b) => Number(a.fault.kind === 'pipeline-restart') - Number(b.fault.kind === 'pipeline-restart'));
+    const order = [...this.pending].sort((a, b) => Number(a.fault.kind !== 'broker-restart') - Number(b.fault.kind !== 'broker-restart'));
     for (const p of order) {
       if (p.state === 'waiting') p.state = 'skipped';
       if (p.state === 'down') this.restart(p);

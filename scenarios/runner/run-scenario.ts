@@ -23,7 +23,7 @@ import { SilenceTracker } from '../../verify/absence.ts';
 import { faultReports, prepareNetwork, type FaultReport, type Prepared } from '../../verify/network.ts';
 import { RunNetwork } from './network.ts';
 import { checkProcessFaults, ProcessFaults } from './process-faults.ts';
-import type { Scenario } from '../schema.ts';
+import { isProcessFault, type Scenario } from '../schema.ts';
 import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
 import { junitXml } from '../../reports/junit.ts';
 import type { LoadedScenario } from '../load.ts';
@@ -160,7 +160,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // The operator network: proxies per operator when a fault needs them (or the scenario asks).
     const tracker = new SilenceTracker({ offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed), end });
     let network: RunNetwork | undefined;
-    if (plannedFaults.length > 0 || scenario.network.proxy) {
+    // A process fault silences every device as the pipeline sees it (a broker down): the proxies
+    // then watch them all, so the absence checks know what got through.
+    const processFaulted = scenario.faults.some(isProcessFault);
+    if (processFaulted) for (const d of plan.devices) tracker.watch(d.deviceId);
+    if (plannedFaults.length > 0 || scenario.network.proxy || processFaulted) {
       network = new RunNetwork({
         brokerUrl, operators: scenario.network.operators.map((o) => o.id), faults: plannedFaults, operatorOf, speed: scenario.speed, seed: scenario.seed,
         virtualNow, tracker, madeSeq: (id) => (firmwares[slotOf.get(id) ?? -1]?.lastSeq ?? 0),
@@ -173,7 +177,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       });
       await network.start();
     }
-    const processFaults = new ProcessFaults({ faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, devices: firmwares, virtualNow, journal: (entry) => journal.append(entry), log });
+    const admin = { url: pipelineUrl, token };
+    const processFaults = new ProcessFaults({
+      faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, devices: firmwares, virtualNow, journal: (entry) => journal.append(entry), log,
+      alarmIdOverflow: pipelineChild && (async (active) => void (await pipelineApi.fault(admin.url, admin.token, { kind: 'alarm-id-overflow', active }))),
+    });
     teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
     const endpointOf = (slot: number): string => {
       if (!network) return brokerUrl as string;
@@ -231,10 +239,15 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
         log(`  ${pct.toFixed(0)}%  virtual ${new Date(timelineClock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
       }
     }
+    // An abort (Ctrl-C) ends the timeline now: the devices stop recording, and only what was due
+    // by then is judged.
+    const judgedEnd = opts.signal?.aborted ? Math.min(end, timelineClock.now()) : end;
+    if (judgedEnd < end) for (const fw of firmwares) fw.stopRecordingAfter(judgedEnd);
     // Every record up to the end is made by the first fleet tick past it; then the oracle closes
     // the run (BAR watermarks, devices silent since before the end — docs/RULES.md).
-    while (timelineClock.now() < end + timelineClock.triple.speed * 100 && !opts.signal?.aborted) await sleep(20);
-    expect(oracle.finish(end));
+    const closeAt = judgedEnd + timelineClock.triple.speed * 100;
+    while (timelineClock.now() < closeAt) await sleep(20);
+    expect(oracle.finish(judgedEnd));
     if (faultTimer) clearInterval(faultTimer);
     network?.healAll(timelineClock.now());
     await processFaults.healAll(timelineClock.now());
@@ -242,7 +255,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
     const drainUntil = timelineClock.now() + scenario.drain;
-    const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= end);
+    const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= judgedEnd);
     while (timelineClock.now() < drainUntil && !opts.signal?.aborted) {
       if (fleet.pending === 0 && judged().every((e) => observedKeys.has(alarmKey(e)))) break;
       await sleep(100);
@@ -262,12 +275,12 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows(plan.devices.map((d) => d.deviceId))],
       watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
       operatorOf, partnerOf, expectations, observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
-      lateAllowanceMs: lateAllowance(scenario), window: { start, end }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
+      lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
     };
     const prepared: Prepared = prepareNetwork(netInput);
     const ledger = buildLedger({
       expectations: prepared.expectations, observations: prepared.observations, optional: prepared.optional, excuse: prepared.excuse,
-      window: { start, end }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout, deviceTypes,
+      window: { start, end: judgedEnd }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout, deviceTypes,
     });
     const faults: FaultReport[] = faultReports(netInput, prepared, ledger);
     const completeness = checkCompleteness(devices, summary);

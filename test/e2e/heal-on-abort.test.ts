@@ -35,7 +35,7 @@ describe('heal on abort', () => {
     }
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code, out).not.toBeNull();
+    expect([0, 1], out).toContain(code); // a verdict, not a crash
     expect(out).toMatch(/stopping — draining, reading and reporting/);
     const lines = journalOf().trim().split('\n').map((l) => JSON.parse(l) as { t: string; event?: string; fault?: string; devices?: unknown; at: number });
     const start = lines.find((l) => l.t === 'fault' && l.event === 'start')!;

@@ -14,12 +14,11 @@ const UNTIL = '+45m';
 
 async function runWith(kind: 'pipeline-restart' | 'broker-restart') {
   const dir = tempDir();
-  // 30 wearers with every rate × 30: about 15 alarms due in the 15-minute window. The offline
-  // timeout is longer than the outage, so no communication_loss is due: this is about losing nothing
-  // (absence under a process fault is not judged yet, see docs/SCENARIOS.md "Process faults").
+  // 30 wearers with every rate × 30: about 15 alarms due in the 15-minute window, which is longer
+  // than the 10-minute offline timeout.
   const file = writeScenario(dir, kind, {
     name: kind, seed: 4, speed: 120, duration: '90m', drain: '10m', fleet: { psem: 30 },
-    behaviour: { scale: 30 }, firmware: 'store-and-forward', offlineTimeout: '30m',
+    behaviour: { scale: 30 }, firmware: 'store-and-forward',
     faults: [{ kind, name: 'restart', from: FROM, until: UNTIL }],
   });
   const r = await vigil(['run', file, '--out', dir], { timeoutMs: 120_000 });
@@ -71,6 +70,10 @@ describe('process faults on the timeline', () => {
     expect(run.faults[0]!.alarms?.dropped).toBe(0);
     // The harness's feed connection went down with the pipeline and resumed from its cursor.
     expect(run.feed.disconnects).toBeGreaterThanOrEqual(1);
+    // The devices kept talking into the broker: a restarted pipeline raises no communication_loss
+    // for the silence it did not watch (RULES.md "Watching since"), and none is expected.
+    expect(run.faults[0]!.absence).toMatchObject({ required: 0, missing: 0 });
+    expect(run.perKind.communication_loss?.spurious ?? 0).toBe(0);
   }, 120_000);
 
   it('embedded broker killed and restarted on the same port: nothing lost, PASS', async () => {
@@ -86,5 +89,38 @@ describe('process faults on the timeline', () => {
     expect(run.faults[0]!.alarms?.dropped).toBe(0);
     // Every device lost its connection and came back.
     expect(run.fleet.disconnects).toBeGreaterThanOrEqual(30);
+    // A quarter of an hour without a broker: every device still reporting owes its communication_loss,
+    // and the operator its mass alarm, each within its SLA.
+    const abs = run.faults[0]!.absence;
+    expect(abs.required, out).toBeGreaterThanOrEqual(25);
+    expect(abs).toMatchObject({ onTime: abs.required, missing: 0, late: 0 });
+    expect(run.absence.mass.map((m) => [m.status, m.recovery])).toEqual([['on_time', 'on_time']]);
+  }, 120_000);
+
+  it('the pipeline loses every alarm for a while (BI 2010, alarm-id-overflow): FAIL, each missed alarm named', async () => {
+    const dir = tempDir();
+    const file = writeScenario(dir, 'overflow', {
+      name: 'overflow', seed: 4, speed: 120, duration: '60m', fleet: { psem: 20 }, behaviour: { scale: 30 },
+      faults: [{ kind: 'alarm-id-overflow', name: 'overflow', from: '+20m', until: '+40m' }],
+    });
+    const r = await vigil(['run', file, '--out', dir], { timeoutMs: 120_000 });
+    const run = r.run!;
+    expect(run, r.stdout + r.stderr).toBeDefined();
+    expect(r.code, r.stdout).toBe(1);
+    expect(run.verdict).toBe('FAIL');
+    const dropped = run.failures.filter((f) => f.status === 'dropped');
+    expect(dropped.length, r.stdout).toBeGreaterThan(0);
+    // Every missed alarm was due while the pipeline was losing them, and is named in the window.
+    const from = Date.parse('2021-10-25T14:20:00+02:00');
+    const until = Date.parse('2021-10-25T14:40:00+02:00');
+    for (const d of dropped) {
+      expect(d.triggerTime).toBeGreaterThanOrEqual(from - 5 * 60_000);
+      expect(d.triggerTime).toBeLessThanOrEqual(until);
+      expect(d.faults).toEqual(['overflow']);
+    }
+    expect(run.faults[0]).toMatchObject({ name: 'overflow', kind: 'alarm-id-overflow' });
+    expect(run.faults[0]!.alarms?.dropped).toBe(dropped.length);
+    // Nothing else was lost: the records are all stored.
+    expect(run.completeness.recordsMissing).toBe(0);
   }, 120_000);
 });

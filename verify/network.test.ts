@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SLA_MS } from '../sim/model/defaults.ts';
+import type { FeedAlarm } from '../protocol/feed.ts';
+import { prepareNetwork, type NetworkInput } from './network.ts';
+import type { AbsenceEpisode } from './absence.ts';
+import type { Observation } from './ledger.ts';
+
+const T0 = Date.parse('2021-10-25T14:00:00Z');
+const MIN = 60_000;
+const loss = (deviceId: string, seq: number, deviceTime: number, alarmId: string): Observation => ({
+  alarm: { type: 'alarm', cursor: 1, alarmId, deviceId, kind: 'communication_loss', seq, deviceTime, raisedAt: deviceTime + 10 * MIN } as FeedAlarm,
+  receivedAt: deviceTime + 10 * MIN + 1000,
+});
+const episode = (deviceId: string, seq: number, deviceTime: number): AbsenceEpisode => ({ deviceId, seq, deviceTime, triggerTime: deviceTime + 10 * MIN, required: true, until: Infinity });
+
+function input(episodes: AbsenceEpisode[], observations: Observation[]): NetworkInput {
+  return {
+    faults: [], watched: new Set(episodes.map((e) => e.deviceId)), episodes, heal: () => undefined, operatorOf: new Map([['D', 'op']]), partnerOf: new Map(),
+    expectations: [], observations, offlineTimeoutMs: 10 * MIN, toleranceMs: MIN, lateAllowanceMs: 10 * MIN,
+    window: { start: T0, end: T0 + 600 * MIN }, finalAt: T0 + 610 * MIN, mass: { share: 0.1, minDevices: 5 }, slaMs: DEFAULT_SLA_MS,
+  };
+}
+
+describe('absence expectations against what the pipeline heard', () => {
+  it('a record the proxy forwarded but the pipeline never got (in flight when a broker died): the alarm naming the one before stands in', () => {
+    const p = prepareNetwork(input([episode('D', 47, T0 + 30 * MIN)], [loss('D', 46, T0 + 29.5 * MIN, 'A1')]));
+    expect(p.expectations).toEqual([{ deviceId: 'D', kind: 'communication_loss', seq: 46, deviceTime: T0 + 29.5 * MIN, triggerTime: T0 + 39.5 * MIN }]);
+  });
+
+  it('but not an alarm from further back than the tolerance, nor one that is another episode\'s own', () => {
+    const far = prepareNetwork(input([episode('D', 47, T0 + 30 * MIN)], [loss('D', 40, T0 + 25 * MIN, 'A1')]));
+    expect(far.expectations.map((e) => e.seq)).toEqual([47]);
+    const other = prepareNetwork(input([episode('D', 46, T0 + 29.5 * MIN), episode('D', 47, T0 + 30 * MIN)], [loss('D', 46, T0 + 29.5 * MIN, 'A1')]));
+    expect(other.expectations.map((e) => e.seq)).toEqual([46, 47]);
+  });
+
+  it('an exact match is kept as it is', () => {
+    const p = prepareNetwork(input([episode('D', 47, T0 + 30 * MIN)], [loss('D', 47, T0 + 30 * MIN, 'A1'), loss('D', 46, T0 + 29.5 * MIN, 'A0')]));
+    expect(p.expectations.map((e) => e.seq)).toEqual([47]);
+  });
+});
