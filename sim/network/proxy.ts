@@ -87,7 +87,10 @@ export class OperatorProxy {
     this.host = {
       upstream: opts.upstream,
       stats,
-      speed: opts.clock.speed,
+      // Read at use: a clock whose speed is set later (the proxy pool's workers, ProxyPool.setClock).
+      get speed() {
+        return opts.clock.speed;
+      },
       onUplink:
         onUplink === undefined
           ? undefined
