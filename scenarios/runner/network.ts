@@ -1,10 +1,14 @@
 /**
- * The run's operator network: one proxy per mobile operator in front of the broker, the scenario's
- * faults applied and healed on the virtual timeline, and what the proxies forward for the devices
- * the faults touch streamed into the silence tracker (verify/absence.ts). Every fault start and heal
- * is journaled; `healAll` runs in the run's teardown, so Ctrl-C or a crash of the run still heals.
+ * The run's operator network: a proxy per mobile operator in front of the broker — run in worker
+ * processes (sim/network/proxy-pool.ts), sharded so none passes the open-file limit at 15,000
+ * devices — the scenario's faults applied and healed on the virtual timeline, and what the proxies
+ * forward for the devices the faults touch streamed into the silence tracker (verify/absence.ts).
+ * Every fault start and heal is journaled; `healAll` runs in the run's teardown, so Ctrl-C or a
+ * failure of the run still heals (and the workers exit with their parent if Vigil is killed).
  */
-import { OperatorProxy, type FaultEffect, type NetworkEvent, type ProxyStats } from '../../sim/network/proxy.ts';
+import type { ClockTriple } from '../../protocol/clock.ts';
+import type { FaultEffect, NetworkEvent, ProxyStats } from '../../sim/network/proxy.ts';
+import { ProxyPool } from '../../sim/network/proxy-pool.ts';
 import { VigilError } from '../../protocol/errors.ts';
 import type { SilenceTracker } from '../../verify/absence.ts';
 import type { JournalEntry } from '../../verify/journal.ts';
@@ -13,16 +17,15 @@ import type { TimedNetworkFault } from '../schema.ts';
 
 export interface NetworkOptions {
   readonly brokerUrl: string;
-  readonly operators: readonly string[];
   readonly faults: readonly PlannedFault[];
   readonly operatorOf: ReadonlyMap<string, string>;
-  readonly speed: number;
   readonly seed: number;
-  readonly virtualNow: () => number;
   readonly tracker: SilenceTracker;
   /** The highest seq a device has made so far (its backlog at a heal). */
   readonly madeSeq: (deviceId: string) => number;
   readonly journal: (entry: JournalEntry) => void;
+  /** A proxy worker died: the run goes on without that part of the network, and says so. */
+  readonly log: (line: string) => void;
 }
 
 export function effectOf(f: TimedNetworkFault): FaultEffect {
@@ -36,15 +39,10 @@ export function effectOf(f: TimedNetworkFault): FaultEffect {
   }
 }
 
-/** Only these proxy events go to the journal: the ones a fault causes (a 15,000-device fleet opens 15,000 connections). */
-const JOURNALED = new Set(['reset', 'black-holed', 'stall', 'nat-expired']);
-
 export class RunNetwork {
-  private readonly proxies = new Map<string, OperatorProxy>();
-  private readonly urls = new Map<string, string>();
+  private pool: ProxyPool | undefined;
   /** Per fault: started? and the devices not yet healed, by heal time. */
   private readonly pending: { planned: PlannedFault; started: boolean; toHeal: [string, number][] }[];
-  private readonly eventCounts = new Map<string, number>();
 
   constructor(private readonly o: NetworkOptions) {
     this.pending = o.faults.map((planned) => ({ planned, started: false, toHeal: [...planned.healAt].sort((a, b) => a[1] - b[1]) }));
@@ -56,38 +54,24 @@ export class RunNetwork {
     if (u.protocol !== 'mqtt:' && u.protocol !== 'tcp:') {
       throw new VigilError('VIGIL_USAGE', `the operator network proxies plain MQTT; the broker is ${this.o.brokerUrl}`, 'use an mqtt:// broker URL for a scenario with faults');
     }
-    const upstream = { host: u.hostname, port: Number(u.port || 1883) };
-    const clock = { now: this.o.virtualNow, speed: this.o.speed };
-    for (const operatorId of this.o.operators) {
-      const proxy = new OperatorProxy({
-        operatorId, upstream, clock, seed: this.o.seed,
-        onUplinkForwarded: (deviceId, payload) => this.forwarded(deviceId, payload),
-        onEvent: (e) => this.event(e),
-      });
-      const addr = await proxy.start();
-      this.proxies.set(operatorId, proxy);
-      this.urls.set(operatorId, `mqtt://${addr.host}:${addr.port}`);
-    }
+    this.pool = await ProxyPool.start({
+      upstream: { host: u.hostname, port: Number(u.port || 1883) },
+      devices: this.o.operatorOf, seed: this.o.seed, watched: this.o.tracker.watched,
+      // The pool journals only the events a fault causes (reset, black-holed, stall, nat-expired).
+      onForwarded: (deviceId, at, seq, time) => this.o.tracker.forwarded(deviceId, { at, seq, time }),
+      onEvent: (e: NetworkEvent) => this.o.journal({ t: 'network', ...e }),
+      onError: (err) => this.o.log(`operator network: ${err.message}`),
+    });
   }
 
-  endpointOf(operator: string): string {
-    const url = this.urls.get(operator);
-    if (!url) throw new Error(`no proxy for operator ${operator}`);
-    return url;
+  /** From the timeline's start, fault parameters and event times are in the run's virtual time. */
+  setClock(triple: ClockTriple): void {
+    this.pool?.setClock(triple);
   }
 
-  private forwarded(deviceId: string, payload: Buffer): void {
-    if (!this.o.tracker.isWatched(deviceId)) return;
-    // Only the last record of the batch matters (records in a batch are in seq order).
-    const body = JSON.parse(payload.toString('utf8')) as { records?: { seq?: unknown; time?: unknown }[] };
-    const last = body.records?.at(-1);
-    if (typeof last?.seq !== 'number' || typeof last.time !== 'number') return;
-    this.o.tracker.forwarded(deviceId, { at: this.o.virtualNow(), seq: last.seq, time: last.time });
-  }
-
-  private event(e: NetworkEvent): void {
-    this.eventCounts.set(e.type, (this.eventCounts.get(e.type) ?? 0) + 1);
-    if (JOURNALED.has(e.type)) this.o.journal({ t: 'network', ...e });
+  endpointOf(deviceId: string): string {
+    if (!this.pool) throw new Error('operator network not started');
+    return this.pool.endpointOf(deviceId);
   }
 
   /** Applies and heals what is due by virtual `now`. */
@@ -97,10 +81,7 @@ export class RunNetwork {
       if (!p.started && now >= f.from) {
         p.started = true;
         const effect = effectOf(f);
-        for (const [op, proxy] of this.proxies) {
-          const mine = p.planned.devices.filter((d) => this.o.operatorOf.get(d) === op);
-          if (mine.length > 0) proxy.apply(f.name, effect, mine);
-        }
+        this.pool?.apply(f.name, effect, p.planned.devices);
         this.o.journal({ t: 'fault', event: 'start', at: now, fault: f.name, kind: f.kind, devices: p.planned.devices.length, effect });
       }
       if (!p.started) continue;
@@ -113,10 +94,7 @@ export class RunNetwork {
   }
 
   private healDevices(fault: string, devices: readonly string[], now: number): void {
-    for (const [op, proxy] of this.proxies) {
-      const mine = devices.filter((d) => this.o.operatorOf.get(d) === op);
-      if (mine.length > 0) proxy.heal(fault, mine);
-    }
+    this.pool?.heal(fault, devices);
     for (const id of devices) {
       const w = this.o.tracker.heal(fault, id);
       if (w) w.need = this.o.madeSeq(id);
@@ -125,24 +103,22 @@ export class RunNetwork {
   }
 
   /** Heals every fault now: the end of the timeline, an abort, or a crash. Idempotent. */
-  healAll(now: number): void {
+  async healAll(now: number): Promise<void> {
     for (const p of this.pending) {
       if (p.started && p.toHeal.length > 0) this.healDevices(p.planned.fault.name, p.toHeal.splice(0).map(([id]) => id), now);
       p.started = true;
       p.toHeal.length = 0;
     }
-    for (const proxy of this.proxies.values()) proxy.healAll();
+    await this.pool?.healAll();
   }
 
-  get stats(): Record<string, ProxyStats> {
-    return Object.fromEntries([...this.proxies].map(([op, p]) => [op, p.stats]));
-  }
-
-  get events(): Record<string, number> {
-    return Object.fromEntries(this.eventCounts);
+  /** Per operator, summed over the shards; and every connection event type counted. */
+  async report(): Promise<{ proxies: Record<string, ProxyStats>; events: Record<string, number> }> {
+    if (!this.pool) return { proxies: {}, events: {} };
+    return { proxies: await this.pool.stats(), events: await this.pool.eventCounts() };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.proxies.values()].map((p) => p.close()));
+    await this.pool?.close();
   }
 }

@@ -166,13 +166,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (processFaulted) for (const d of plan.devices) tracker.watch(d.deviceId);
     if (plannedFaults.length > 0 || scenario.network.proxy || processFaulted) {
       network = new RunNetwork({
-        brokerUrl, operators: scenario.network.operators.map((o) => o.id), faults: plannedFaults, operatorOf, speed: scenario.speed, seed: scenario.seed,
-        virtualNow, tracker, madeSeq: (id) => (firmwares[slotOf.get(id) ?? -1]?.lastSeq ?? 0),
-        journal: (entry) => journal.append(entry),
+        brokerUrl, faults: plannedFaults, operatorOf, seed: scenario.seed,
+        tracker, madeSeq: (id) => (firmwares[slotOf.get(id) ?? -1]?.lastSeq ?? 0),
+        journal: (entry) => journal.append(entry), log,
       });
       const net = network;
       teardowns.add('operator network', async () => {
-        net.healAll(virtualNow());
+        await net.healAll(virtualNow());
         await net.close();
       });
       await network.start();
@@ -185,7 +185,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
     const endpointOf = (slot: number): string => {
       if (!network) return brokerUrl as string;
-      return network.endpointOf(operatorOf.get((firmwares[slot] as (typeof firmwares)[number]).deviceId) as string);
+      return network.endpointOf((firmwares[slot] as (typeof firmwares)[number]).deviceId);
     };
     // With faults, devices notice a dead path as a real device would: a keepalive of ~5 virtual
     // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
@@ -223,6 +223,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     });
     await feed.start();
     teardowns.add('feed consumer', () => feed.stop());
+    network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
     const net = network;
     const faultTimer = (net || processFaults.active) && setInterval(() => {
@@ -249,7 +250,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     while (timelineClock.now() < closeAt) await sleep(20);
     expect(oracle.finish(judgedEnd));
     if (faultTimer) clearInterval(faultTimer);
-    network?.healAll(timelineClock.now());
+    await network?.healAll(timelineClock.now());
     await processFaults.healAll(timelineClock.now());
     phase('timeline');
 
@@ -323,7 +324,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
         spuriousMass: prepared.spuriousMass.map((o) => o.alarm),
       },
       firmware: scenario.firmware,
-      network: network ? { operators: scenario.network.operators, proxies: network.stats, events: network.events } : null,
+      network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
       fleet: { ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending },
       feed: { ...feed.stats },
     };
