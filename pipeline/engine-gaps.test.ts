@@ -251,9 +251,9 @@ describe('gap timeout', () => {
 
 describe('gap timeout setting', () => {
   it('defaults to 10 virtual minutes; VIGIL_GAP_TIMEOUT_MS sets it; anything but a whole number > 0 is refused, naming the variable', () => {
-    expect(DEFAULT_GAP_TIMEOUT_MS).toBe(600_000);
-    expect(gapTimeoutFromEnv({})).toBe(600_000);
-    expect(gapTimeoutFromEnv({ [GAP_TIMEOUT_ENV]: '' })).toBe(600_000);
+    expect(DEFAULT_GAP_TIMEOUT_MS).toBe(1_800_000);
+    expect(gapTimeoutFromEnv({})).toBe(1_800_000);
+    expect(gapTimeoutFromEnv({ [GAP_TIMEOUT_ENV]: '' })).toBe(1_800_000);
     expect(gapTimeoutFromEnv({ [GAP_TIMEOUT_ENV]: '120000' })).toBe(120_000);
     for (const bad of ['0', '-5', '1e3', '10 min', '1.5']) {
       expect(() => gapTimeoutFromEnv({ [GAP_TIMEOUT_ENV]: bad })).toThrow(/VIGIL_GAP_TIMEOUT_MS=.*whole number of virtual milliseconds > 0/);

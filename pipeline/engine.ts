@@ -119,8 +119,17 @@ export interface EngineOptions {
   gapTimeoutMs?: number;
 }
 
-/** 10 virtual minutes: the offline timeout's default (DOMAIN.md: no data for 600 s is offline). */
-export const DEFAULT_GAP_TIMEOUT_MS = 600_000;
+/**
+ * 30 virtual minutes: well past a store-and-forward device's longest resend backoff (5 minutes,
+ * sim/model/defaults.ts) times its retries, so a gap a device will fill is not given up on.
+ */
+export const DEFAULT_GAP_TIMEOUT_MS = 1_800_000;
+
+/**
+ * Real ms the pipeline waits on a gap at least, whatever the clock speed: resends travel in real
+ * time (a device's ack timeout has the same kind of floor, sim/model/defaults.ts).
+ */
+export const GAP_TIMEOUT_REAL_FLOOR_MS = 15_000;
 
 const META_PROVISIONING = 'provisioning';
 const META_EPOCH = 'epoch';
@@ -162,6 +171,11 @@ export class Engine {
     this.watchingSince = this.prov ? this.now() : -Infinity;
   }
 
+
+  /** Virtual ms a gap holds evaluation back: gapTimeoutMs, and never less than the real-time floor. */
+  private gapWait(): number {
+    return Math.max(this.gapTimeoutMs, GAP_TIMEOUT_REAL_FLOOR_MS * (this.prov?.clock.speed ?? 1));
+  }
 
   /** Whether the alarm-id-overflow fault is on. */
   get alarmIdOverflowOn(): boolean {
@@ -289,7 +303,7 @@ export class Engine {
       this.store.transaction(() => {
         const pairs = new Set<PairRt>();
         for (const dev of this.devices.values()) {
-          if (dev.gapSince !== null && now >= dev.gapSince + this.gapTimeoutMs) alarms += this.advanceDevice(dev, null, now, pairs);
+          if (dev.gapSince !== null && now >= dev.gapSince + this.gapWait()) alarms += this.advanceDevice(dev, null, now, pairs);
         }
         for (const pair of pairs) alarms += this.evaluatePair(pair, now);
         for (const dev of this.devices.values()) {
@@ -427,7 +441,7 @@ export class Engine {
     if (dev.evalSeq === start) {
       // The gap of the last tick, or (gapSince null) a new one whose first records above came now.
       dev.gapSince ??= now;
-      if (now < dev.gapSince + this.gapTimeoutMs) return alarms;
+      if (now < dev.gapSince + this.gapWait()) return alarms;
     }
     for (;;) {
       const rows = this.store.recordsFrom(dev.device, dev.evalSeq + 1, CATCH_UP_CHUNK);
@@ -435,7 +449,7 @@ export class Engine {
         if (row.seq !== dev.evalSeq + 1) {
           // A gap: its age runs from the first record above it that was stored.
           const since = this.store.firstStoredAbove(dev.device, dev.evalSeq) ?? now;
-          if (now < since + this.gapTimeoutMs) {
+          if (now < since + this.gapWait()) {
             dev.gapSince = since;
             return alarms;
           }

@@ -33,11 +33,18 @@ let server: http.Server;
 let store: Store;
 let engine: Engine;
 let base: string;
+const slowCalls: boolean[] = [];
 
 beforeAll(async () => {
   store = new Store(':memory:');
   engine = new Engine(store, { afterCommit: () => {}, log: () => {} });
-  server = http.createServer(httpHandler({ engine, token: TOKEN, healthy: () => true, log: () => {} }));
+  server = http.createServer(httpHandler({
+    engine, token: TOKEN, healthy: () => true, log: () => {},
+    setSlowConsumer: (active) => {
+      slowCalls.push(active);
+      return { ok: true, kind: 'slow-consumer', active, changed: true };
+    },
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -104,15 +111,22 @@ describe('POST admin fault (reference pipeline only)', () => {
   });
 
   it.each<[string, unknown, string[]]>([
-    ['an unknown kind', { kind: 'disk-full', active: true }, ['kind: expected one of "alarm-id-overflow"']],
+    ['an unknown kind', { kind: 'disk-full', active: true }, ['kind: expected one of "alarm-id-overflow", "slow-consumer"']],
     ['no active', { kind: 'alarm-id-overflow' }, ['active: expected true (start the fault) or false (end it)']],
     ['active as a string', { kind: 'alarm-id-overflow', active: 'true' }, ['active: expected true (start the fault) or false (end it)']],
     ['an unknown field', { kind: 'alarm-id-overflow', active: true, until: 5 }, ['until: not a field of a pipeline fault (kind, active)']],
-    ['an empty body', {}, ['kind: expected one of "alarm-id-overflow"', 'active: expected true (start the fault) or false (end it)']],
+    ['an empty body', {}, ['kind: expected one of "alarm-id-overflow", "slow-consumer"', 'active: expected true (start the fault) or false (end it)']],
     ['an array', [], ['(body): Invalid input: expected object, received array']],
     ['not JSON', '{nope', ['body: not JSON']],
   ])('rejects %s with 400 naming the field', async (_name, body, problems) => {
     expect(await fault(body)).toEqual({ status: 400, body: { error: problems[0], problems } });
+    expect(engine.alarmIdOverflowOn).toBe(false);
+  });
+
+  it('routes slow-consumer to the ingest, not the engine', async () => {
+    expect(await fault({ kind: 'slow-consumer', active: true })).toEqual({ status: 200, body: { ok: true, kind: 'slow-consumer', active: true, changed: true } });
+    expect(await fault({ kind: 'slow-consumer', active: false })).toMatchObject({ status: 200 });
+    expect(slowCalls).toEqual([true, false]);
     expect(engine.alarmIdOverflowOn).toBe(false);
   });
 

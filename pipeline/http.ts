@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEALTH_PATH, PROVISION_PATH, Provisioning, SUMMARY_PATH, provisioningProblems, type Health } from '../protocol/provisioning.ts';
 import { FEED_PATH } from '../protocol/feed.ts';
-import { ADMIN_FAULT_PATH, PipelineFault, pipelineFaultProblems } from '../protocol/pipeline-admin.ts';
+import { ADMIN_FAULT_PATH, PipelineFault, pipelineFaultProblems, type PipelineFaultResult } from '../protocol/pipeline-admin.ts';
 import { bearerOk } from './auth.ts';
 import type { Engine } from './engine.ts';
 
@@ -20,6 +20,8 @@ export interface HttpDeps {
   token: string;
   /** Health is ok while the broker connection is up. */
   healthy: () => boolean;
+  /** The slow-consumer fault lives in the ingest, not the engine: not persisted. */
+  setSlowConsumer: (active: boolean) => PipelineFaultResult;
   log: (line: string) => void;
 }
 
@@ -111,6 +113,7 @@ export function httpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerR
         only('POST');
         authed();
         const f = parsePipelineFault(await readBody(req));
+        if (f.kind === 'slow-consumer') return send(res, 200, deps.setSlowConsumer(f.active));
         return send(res, 200, deps.engine.setFault(f.kind, f.active));
       }
       case FEED_PATH:

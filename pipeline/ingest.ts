@@ -74,6 +74,16 @@ export class Ingest {
     return this.client.connected;
   }
 
+  /**
+   * The slow-consumer fault (protocol/pipeline-admin.ts): mqtt.js sends the PUBACK of an inbound
+   * publish and reads the next one only when handleMessage calls back, so delaying that callback
+   * slows the whole session down and the broker queues for it.
+   */
+  setSlow(ms: number): void {
+    const original = Object.getPrototypeOf(this.client).handleMessage as MqttClient['handleMessage'];
+    this.client.handleMessage = ms > 0 ? (packet, callback) => void setTimeout(() => original.call(this.client, packet, callback), ms) : original;
+  }
+
   private onMessage(topic: string, payload: Buffer): void {
     if (this.closed) return;
     const device = deviceOfUpTopic(topic);

@@ -11,6 +11,7 @@ import { DEFAULT_GAP_TIMEOUT_MS, Engine, type EngineStats } from './engine.ts';
 import { Feed } from './feed.ts';
 import { SERVER_NAME, httpHandler } from './http.ts';
 import { Ingest } from './ingest.ts';
+import { SLOW_CONSUMER_MS, type PipelineFaultResult } from '../protocol/pipeline-admin.ts';
 import { Store } from './store.ts';
 import { Watchdog } from './watchdog.ts';
 
@@ -34,7 +35,7 @@ export interface PipelineOptions {
   connectTimeoutMs?: number;
   /**
    * Virtual ms before the rules move past a device's missing seq (RULES.md "Evaluation order").
-   * Default: the environment's VIGIL_GAP_TIMEOUT_MS, else DEFAULT_GAP_TIMEOUT_MS (10 virtual minutes).
+   * Default: the environment's VIGIL_GAP_TIMEOUT_MS, else DEFAULT_GAP_TIMEOUT_MS (30 virtual minutes).
    */
   gapTimeoutMs?: number;
 }
@@ -81,7 +82,15 @@ export async function startPipeline(opts: PipelineOptions): Promise<RunningPipel
       if (r.alarms > 0) feed.notify();
     },
   });
-  const server = http.createServer(httpHandler({ engine, token: opts.token, healthy: () => ingest.connected, log }));
+  let slow = false;
+  const setSlowConsumer = (active: boolean): PipelineFaultResult => {
+    const changed = active !== slow;
+    slow = active;
+    ingest.setSlow(active ? SLOW_CONSUMER_MS : 0);
+    if (changed) log(`fault slow-consumer ${active ? `on: each uplink message takes ${SLOW_CONSUMER_MS} ms before the next is read` : 'off'}`);
+    return { ok: true, kind: 'slow-consumer', active, changed };
+  };
+  const server = http.createServer(httpHandler({ engine, token: opts.token, healthy: () => ingest.connected, setSlowConsumer, log }));
   const feed = new Feed({ server, store, token: opts.token, serverName: SERVER_NAME, now: () => engine.now(), log });
   const watchdog = new Watchdog(engine, log);
   const ingest = new Ingest({ brokerUrl: opts.brokerUrl, clientId: opts.clientId ?? defaultClientId(opts.dbFile), engine, log });

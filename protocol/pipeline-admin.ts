@@ -17,8 +17,16 @@ export const ADMIN_FAULT_PATH = '/api/v1/admin/fault';
  * alarm-id-overflow: while active, records are still stored, acknowledged and evaluated (rule state
  * moves on) but every alarm the rules raise is lost, as an alarm insert failing on an exhausted id
  * would lose it: not stored, never on the feed, never raised later.
+ *
+ * slow-consumer: while active, the pipeline takes SLOW_CONSUMER_MS of real time over each uplink
+ * message before it acknowledges it to the broker (PUBACK) and reads the next, so the broker's
+ * queue for its session grows: mosquitto drops past `max_queued_messages` (DOMAIN.md, DESIGN.md
+ * "slow consumer"). Not persisted: a restart ends it.
  */
-export const PIPELINE_FAULT_KINDS = ['alarm-id-overflow'] as const;
+export const PIPELINE_FAULT_KINDS = ['alarm-id-overflow', 'slow-consumer'] as const;
+
+/** Real ms the slow consumer spends on each uplink message: at most 20 messages a second. */
+export const SLOW_CONSUMER_MS = 50;
 export type PipelineFaultKind = (typeof PIPELINE_FAULT_KINDS)[number];
 
 export const PipelineFault = z.strictObject({

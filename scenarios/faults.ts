@@ -20,6 +20,11 @@ export interface PlannedFault {
   readonly devices: readonly string[];
   /** Device → virtual ms at which the fault is healed for it (until, or later with `recovery`), capped at the run's end. */
   readonly healAt: ReadonlyMap<string, number>;
+  /**
+   * An endpoint move: device → virtual ms at which it learns the new address (its cached DNS entry
+   * expires), seeded in [from, from + dnsTtl]. Undefined for the other kinds.
+   */
+  readonly dnsAt?: ReadonlyMap<string, number>;
 }
 
 /** Each device's operator, drawn from the operators' shares, keyed by device id (independent of fleet size). */
@@ -79,6 +84,9 @@ export function planFaults(faults: readonly TimedFault[], fleet: readonly FleetD
     }
     const heal = rng(seed, 'fault-heal', fault.name);
     const healAt = new Map(hit.map((id) => [id, Math.min(end, fault.until + (fault.recovery ? Math.round(heal.next() * fault.recovery) : 0))]));
-    return [{ fault, devices: hit, healAt }];
+    if (fault.kind !== 'endpoint-move') return [{ fault, devices: hit, healAt }];
+    const dns = rng(seed, 'fault-dns', fault.name);
+    const dnsAt = new Map(hit.map((id) => [id, fault.from + Math.round(dns.next() * fault.dnsTtl)]));
+    return [{ fault, devices: hit, healAt, dnsAt }];
   });
 }

@@ -16,6 +16,17 @@ export const duration = z.string().transform((s, ctx) => {
   return ms;
 });
 
+/** A duration with a sign: "-1h", "+30m" (virtual ms, negative = behind). */
+export const signedDuration = z.string().transform((s, ctx) => {
+  const m = /^([+-])(.+)$/.exec(s.trim());
+  const ms = m ? parseDuration(m[2] as string) : undefined;
+  if (!m || ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a signed duration like "-1h" or "+30m"` });
+    return z.NEVER;
+  }
+  return m[1] === '-' ? -ms : ms;
+});
+
 export const OFFSET_HINT = 'an ISO 8601 date-time with its offset ("2021-10-25T16:10:00+02:00") or "+" and a duration from the start ("+2h10m")';
 
 /** A point on the timeline: an instant, or an offset from the scenario's start. Resolved in faults.ts. */
@@ -90,10 +101,12 @@ const common = {
  * Process faults (DESIGN.md "broker / pipeline kill and restart"): at `from` the process is killed,
  * at `until` started again on the same port (the pipeline on the same data); `alarm-id-overflow`
  * puts the reference pipeline in the BI Inc. 2010 failure (DOMAIN.md: alarm ids hit their limit,
- * notifications stopped while devices kept recording) from `from` to `until`. They hit the whole
+ * notifications stopped while devices kept recording) from `from` to `until`; `slow-consumer` makes
+ * the reference pipeline a slow subscriber (protocol/pipeline-admin.ts), so the broker's queue for it
+ * overflows (mosquitto drops past `max_queued_messages`). They hit the whole
  * system, not chosen devices: a target is rejected. scenarios/runner/process-faults.ts drives them.
  */
-export const PROCESS_FAULT_KINDS = ['pipeline-restart', 'broker-restart', 'alarm-id-overflow'] as const;
+export const PROCESS_FAULT_KINDS = ['pipeline-restart', 'broker-restart', 'alarm-id-overflow', 'slow-consumer'] as const;
 export type ProcessFaultKind = (typeof PROCESS_FAULT_KINDS)[number];
 const processFault = <K extends ProcessFaultKind>(kind: K) => z.strictObject({ kind: z.literal(kind), name: common.name, from: when, until: when, target: Target })
   .refine((f) => Object.keys(f.target).length === 0, { path: ['target'], message: `a ${kind} fault hits the whole system, not chosen devices: remove target` });
@@ -110,9 +123,29 @@ export const Fault = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('bandwidth'), ...common, bytesPerSecond: z.number().int().min(100) }),
   z.strictObject({ kind: z.literal('nat-idle'), ...common, idle: duration }),
   z.strictObject({ kind: z.literal('mtu'), ...common, maxBytes: z.number().int().min(20).max(65_535) }),
+  /**
+   * The broker's address changes (DNS/IP; DESIGN.md "endpoint move"). At `from` the OLD address
+   * stops serving the targeted devices — their live sessions are reset, their new connections
+   * refused — and a NEW address (another listener of the same operator proxy path, in front of the
+   * same broker) serves them. Each targeted device learns the new address at a seeded moment in
+   * [from, from + dnsTtl] (its cached DNS entry expires, virtual time) and dials it from its next
+   * reconnect; until then it keeps dialing the old address and is refused. Devices not targeted
+   * keep using the old address, untouched. At `until` (per device during `recovery`) the old
+   * address serves the targeted devices again (the migration window is over, or rolled back); the
+   * devices that moved stay on the new address, and a device whose DNS moment falls after its heal
+   * never moves. Other faults on a device act on both of its addresses.
+   */
+  z.strictObject({ kind: z.literal('endpoint-move'), ...common, dnsTtl: duration.prefault('5m') }),
+  /**
+   * The targeted devices' clocks jump by `offset` ("-1h", "+30m") at `from` and are corrected at
+   * their heal: every record they make meanwhile is stamped true time + offset (DESIGN.md "clock
+   * skew"; scenarios/runner/device-faults.ts). Not a network effect: the devices' path is untouched.
+   */
+  z.strictObject({ kind: z.literal('clock-skew'), ...common, offset: signedDuration }),
   processFault('pipeline-restart'),
   processFault('broker-restart'),
   processFault('alarm-id-overflow'),
+  processFault('slow-consumer'),
 ]);
 export type Fault = z.output<typeof Fault>;
 export type FaultKind = Fault['kind'];

@@ -31,7 +31,7 @@ export interface AbsenceEpisode {
   readonly deviceId: string;
   readonly seq: number;
   readonly deviceTime: number;
-  /** When the alarm is due (max(L, R) + offlineTimeout). */
+  /** When the alarm is due: max(L, R) + offlineTimeout, or when the record it names arrived if later. */
   readonly triggerTime: number;
   readonly required: boolean;
   /** When the silence ended as the network saw it (the next record forwarded); Infinity: never. */
@@ -52,6 +52,8 @@ class DeviceSilence {
   private seq = 0;
   private lastTime = 0;
   private rearmedAt = -Infinity;
+  /** When the record at `seq` was forwarded. */
+  private lastAt = -Infinity;
   readonly episodes: AbsenceEpisode[] = [];
 
   constructor(private readonly deviceId: string, private readonly o: Omit<AbsenceOptions, 'finalAt'>) {}
@@ -65,12 +67,21 @@ class DeviceSilence {
     if (this.seq > 0) {
       const deadline = this.due();
       if (deadline <= this.o.end && f.at >= deadline - this.o.toleranceMs) {
-        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: deadline, required: f.at > deadline + this.o.toleranceMs, until: f.at });
+        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: f.at > deadline + this.o.toleranceMs, until: f.at });
         this.rearmedAt = f.at;
       }
     }
     this.seq = f.seq;
     this.lastTime = f.time;
+    this.lastAt = f.at;
+  }
+
+  /**
+   * When the alarm can be raised: at its deadline, but not before the record it names reached the
+   * pipeline — a clock that jumped back stamps a record with a deadline already past.
+   */
+  private opensAt(deadline: number): number {
+    return Math.max(deadline, this.lastAt);
   }
 
   /** The silence still going on at the final read, if any. */
@@ -78,7 +89,7 @@ class DeviceSilence {
     if (this.seq === 0) return this.episodes;
     const deadline = this.due();
     if (deadline > this.o.end) return this.episodes;
-    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: deadline, required: finalAt > deadline + this.o.toleranceMs, until: Infinity }];
+    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: finalAt > deadline + this.o.toleranceMs, until: Infinity }];
   }
 }
 
@@ -246,14 +257,16 @@ function episode(operator: string, devices: number, k: number, s: { mayFrom: num
 }
 
 /** Open intervals of communication_loss for the mass rule: the network's episodes, and the oracle's for devices no fault touched. */
-export function openIntervals(episodes: readonly AbsenceEpisode[], oracleLosses: readonly Expectation[]): Map<string, Interval[]> {
+export function openIntervals(episodes: readonly AbsenceEpisode[], oracleLosses: readonly Expectation[], toleranceMs = 0): Map<string, Interval[]> {
   const byDevice = new Map<string, Interval[]>();
   const add = (id: string, iv: Interval): void => {
     const list = byDevice.get(id);
     if (list) list.push(iv);
     else byDevice.set(id, [iv]);
   };
-  for (const e of episodes) add(e.deviceId, { from: e.triggerTime, until: e.until, required: e.required });
+  // An alarm open for less than the tolerance (raised at a sweep, re-armed by the next record) may
+  // never have been open as the pipeline saw it: it may count, it need not.
+  for (const e of episodes) add(e.deviceId, { from: e.triggerTime, until: e.until, required: e.required && e.until - e.triggerTime > toleranceMs });
   // A data silence ends when the next record arrives: about its device time, the network being healthy.
   for (const e of oracleLosses) add(e.deviceId, { from: e.triggerTime, until: e.silentUntil ?? Infinity, required: true });
   return byDevice;

@@ -102,7 +102,16 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   const toExpectation = (e: AbsenceEpisode): Expectation => ({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime });
   const oracleKept = n.expectations.filter((e) => !(e.kind === 'communication_loss' && watched.has(e.deviceId)));
   const expectations = [...oracleKept, ...episodes.filter((e) => e.required).map(toExpectation)];
-  const optional = episodes.filter((e) => !e.required).map(toExpectation);
+  // A slow pipeline (the slow-consumer fault) hears the devices late, so it may count a talking
+  // device as silent: a communication_loss it raises then, and the mass alarm that follows, are
+  // the fault's consequence — neither required nor spurious, and reported with the window.
+  const slowWindows = n.faults.filter((f) => f.kind === 'slow-consumer').map((f) => [f.from, Math.max(...f.healAt.values()) + n.offlineTimeoutMs + n.toleranceMs] as const);
+  const inSlow = (t: number): boolean => slowWindows.some(([a, b]) => t >= a && t <= b);
+  const optional = [
+    ...episodes.filter((e) => !e.required).map(toExpectation),
+    ...n.observations.filter((o) => o.alarm.kind === 'communication_loss' && inSlow(o.alarm.deviceTime + n.offlineTimeoutMs))
+      .map((o): Expectation => ({ deviceId: o.alarm.deviceId, kind: 'communication_loss', seq: o.alarm.seq, deviceTime: o.alarm.deviceTime, triggerTime: o.alarm.deviceTime + n.offlineTimeoutMs })),
+  ];
 
   // Link back: the first uplink forwarded at or after the device's heal.
   const linkBack = (fault: string, deviceId: string, healAt: number): number => n.heal(fault, deviceId)?.linkBackAt ?? healAt;
@@ -131,7 +140,7 @@ export function prepareNetwork(n: NetworkInput): Prepared {
 
   // Mass: per operator, from every open communication_loss the run implies.
   const oracleLosses = oracleKept.filter((e) => e.kind === 'communication_loss');
-  const intervals = openIntervals(episodes, oracleLosses);
+  const intervals = openIntervals(episodes, oracleLosses, n.toleranceMs);
   const sizes = new Map<string, number>();
   for (const op of n.operatorOf.values()) sizes.set(op, (sizes.get(op) ?? 0) + 1);
   const massObs = n.observations.filter((o) => isFleetAlarmKind(o.alarm.kind)).sort((a, b) => a.receivedAt - b.receivedAt);
@@ -144,7 +153,7 @@ export function prepareNetwork(n: NetworkInput): Prepared {
     }
   }
   // A mass alarm raised after the timeline (every device falls silent once the run stops recording) is out of window.
-  const spuriousMass = massObs.filter((o) => !used.has(o.alarm.alarmId) && o.alarm.deviceTime <= n.window.end);
+  const spuriousMass = massObs.filter((o) => !used.has(o.alarm.alarmId) && o.alarm.deviceTime <= n.window.end && !inSlow(o.alarm.deviceTime));
   const observations = n.observations.filter((o) => !isFleetAlarmKind(o.alarm.kind));
   return { expectations, optional, observations, excuse, episodes, mass, spuriousMass };
 }

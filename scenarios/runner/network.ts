@@ -5,8 +5,14 @@
  * forward for the devices the faults touch streamed into the silence tracker (verify/absence.ts).
  * Every fault start and heal is journaled; `healAll` runs in the run's teardown, so Ctrl-C or a
  * failure of the run still heals (and the workers exit with their parent if Vigil is killed).
+ *
+ * An endpoint move: its new address (a listener of the pool named after the fault) is opened
+ * before the timeline, as a migration stands the new endpoint up before DNS changes; at `from` its
+ * devices are partitioned on the old address only, and endpointOf(device) answers the new URL once
+ * the device's DNS moment has passed on the virtual clock (unless the old address served it again
+ * first). Each batch of devices learning the new address is journaled (`event: 'dns'`).
  */
-import type { ClockTriple } from '../../protocol/clock.ts';
+import { virtualClock, type Clock, type ClockTriple } from '../../protocol/clock.ts';
 import type { FaultEffect, NetworkEvent, ProxyStats } from '../../sim/network/proxy.ts';
 import { ProxyPool } from '../../sim/network/proxy-pool.ts';
 import { VigilError } from '../../protocol/errors.ts';
@@ -35,6 +41,9 @@ export function effectOf(f: TimedNetworkFault): FaultEffect {
     case 'bandwidth': return { kind: 'bandwidth', bytesPerS: f.bytesPerSecond };
     case 'nat-idle': return { kind: 'nat-idle', idleMs: f.idle };
     case 'mtu': return { kind: 'mtu', maxBytes: f.maxBytes };
+    // What the old address does to the moving devices (their new one serves them).
+    case 'endpoint-move': return { kind: 'partition' };
+    case 'clock-skew': throw new Error('clock-skew is a device fault (scenarios/runner/device-faults.ts), not a network effect');
     default: return { kind: f.kind };
   }
 }
@@ -42,10 +51,24 @@ export function effectOf(f: TimedNetworkFault): FaultEffect {
 export class RunNetwork {
   private pool: ProxyPool | undefined;
   /** Per fault: started? and the devices not yet healed, by heal time. */
-  private readonly pending: { planned: PlannedFault; started: boolean; toHeal: [string, number][] }[];
+  private readonly pending: { planned: PlannedFault; started: boolean; toHeal: [string, number][]; toMove: [string, number][] }[];
+  /** Per device, its endpoint moves: the listener (fault name) and when it learns it. */
+  private readonly moves = new Map<string, { listener: string; at: number }[]>();
+  private clock: Clock | undefined;
 
   constructor(private readonly o: NetworkOptions) {
-    this.pending = o.faults.map((planned) => ({ planned, started: false, toHeal: [...planned.healAt].sort((a, b) => a[1] - b[1]) }));
+    // A clock skew is the devices' (device-faults.ts): the proxies only watch what those devices send.
+    this.pending = o.faults.filter((planned) => planned.fault.kind !== 'clock-skew').map((planned) => {
+      // A device whose DNS moment comes after its heal never moves: the old address serves it again.
+      const toMove = [...(planned.dnsAt ?? [])].filter(([id, at]) => at < (planned.healAt.get(id) ?? Infinity)).sort((a, b) => a[1] - b[1]);
+      for (const [id, at] of toMove) {
+        const list = this.moves.get(id);
+        const m = { listener: planned.fault.name, at };
+        if (list) list.push(m);
+        else this.moves.set(id, [m]);
+      }
+      return { planned, started: false, toHeal: [...planned.healAt].sort((a, b) => a[1] - b[1]), toMove };
+    });
     for (const p of o.faults) for (const [id, at] of p.healAt) o.tracker.expectHeal(p.fault.name, id, at);
   }
 
@@ -62,15 +85,25 @@ export class RunNetwork {
       onEvent: (e: NetworkEvent) => this.o.journal({ t: 'network', ...e }),
       onError: (err) => this.o.log(`operator network: ${err.message}`),
     });
+    for (const p of this.o.faults) if (p.fault.kind === 'endpoint-move') await this.pool.listen(p.fault.name, p.devices);
   }
 
   /** From the timeline's start, fault parameters and event times are in the run's virtual time. */
   setClock(triple: ClockTriple): void {
+    this.clock = virtualClock(triple);
     this.pool?.setClock(triple);
   }
 
+  /** The URL a device dials now: its operator's proxy, or an endpoint move's new address once its DNS moment has passed. */
   endpointOf(deviceId: string): string {
     if (!this.pool) throw new Error('operator network not started');
+    const moves = this.moves.get(deviceId);
+    if (moves !== undefined && this.clock !== undefined) {
+      const now = this.clock.now();
+      let latest: { listener: string; at: number } | undefined;
+      for (const m of moves) if (m.at <= now && (latest === undefined || m.at >= latest.at)) latest = m;
+      if (latest !== undefined) return this.pool.endpointOf(deviceId, latest.listener);
+    }
     return this.pool.endpointOf(deviceId);
   }
 
@@ -81,10 +114,19 @@ export class RunNetwork {
       if (!p.started && now >= f.from) {
         p.started = true;
         const effect = effectOf(f);
-        this.pool?.apply(f.name, effect, p.planned.devices);
-        this.o.journal({ t: 'fault', event: 'start', at: now, fault: f.name, kind: f.kind, devices: p.planned.devices.length, effect });
+        if (f.kind === 'endpoint-move') {
+          // The old address only: the new one serves the moving devices.
+          this.pool?.apply(f.name, effect, p.planned.devices, ProxyPool.MAIN_LISTENER);
+          this.o.journal({ t: 'fault', event: 'start', at: now, fault: f.name, kind: f.kind, devices: p.planned.devices.length, effect, dnsTtl: f.dnsTtl });
+        } else {
+          this.pool?.apply(f.name, effect, p.planned.devices);
+          this.o.journal({ t: 'fault', event: 'start', at: now, fault: f.name, kind: f.kind, devices: p.planned.devices.length, effect });
+        }
       }
       if (!p.started) continue;
+      let m = 0;
+      while (m < p.toMove.length && (p.toMove[m] as [string, number])[1] <= now) m++;
+      if (m > 0) this.o.journal({ t: 'fault', event: 'dns', at: now, fault: f.name, devices: p.toMove.splice(0, m).map(([id]) => id) });
       let n = 0;
       while (n < p.toHeal.length && (p.toHeal[n] as [string, number])[1] <= now) n++;
       if (n === 0) continue;
@@ -108,6 +150,7 @@ export class RunNetwork {
       if (p.started && p.toHeal.length > 0) this.healDevices(p.planned.fault.name, p.toHeal.splice(0).map(([id]) => id), now);
       p.started = true;
       p.toHeal.length = 0;
+      p.toMove.length = 0;
     }
     await this.pool?.healAll();
   }

@@ -17,6 +17,10 @@ import type { HealWatch } from '../../verify/absence.ts';
 import type { JournalEntry } from '../../verify/journal.ts';
 import type { FaultWindow } from '../../verify/network.ts';
 import { isProcessFault, type TimedFault, type TimedProcessFault } from '../schema.ts';
+import type { PipelineFaultKind } from '../../protocol/pipeline-admin.ts';
+
+/** A fault mode of the running pipeline, switched on and off — not a process killed and restarted. */
+const isMode = (f: TimedProcessFault): boolean => f.kind === 'alarm-id-overflow' || f.kind === 'slow-consumer';
 
 /**
  * Process faults need processes Vigil owns: stops the run before anything starts when the scenario
@@ -28,8 +32,8 @@ export function checkProcessFaults(faults: readonly TimedFault[], external: { br
       throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: pipeline-restart kills and restarts the reference pipeline, but this run uses the pipeline at ${external.pipelineUrl}: Vigil cannot kill an external pipeline`,
         'drop --pipeline to run against the reference pipeline, or remove the fault');
     }
-    if (f.kind === 'alarm-id-overflow' && external.pipelineUrl) {
-      throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: alarm-id-overflow switches a fault mode of the reference pipeline, but this run uses the pipeline at ${external.pipelineUrl}`,
+    if ((f.kind === 'alarm-id-overflow' || f.kind === 'slow-consumer') && external.pipelineUrl) {
+      throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: ${f.kind} switches a fault mode of the reference pipeline, but this run uses the pipeline at ${external.pipelineUrl}`,
         'drop --pipeline to run against the reference pipeline, or remove the fault');
     }
     if (f.kind === 'broker-restart' && external.brokerUrl) {
@@ -55,8 +59,8 @@ export interface ProcessFaultsOptions {
   readonly broker: RunningBroker | undefined;
   /** The reference pipeline child; undefined with --pipeline. */
   readonly pipeline: PipelineChild | undefined;
-  /** Switches the reference pipeline's alarm-id-overflow mode on or off. */
-  readonly alarmIdOverflow?: (active: boolean) => Promise<void>;
+  /** Switches a fault mode of the reference pipeline on or off (protocol/pipeline-admin.ts). */
+  readonly pipelineFault?: (kind: PipelineFaultKind, active: boolean) => Promise<void>;
   readonly devices: readonly DeviceSeqs[];
   readonly virtualNow: () => number;
   readonly journal: (entry: JournalEntry) => void;
@@ -94,9 +98,10 @@ export class ProcessFaults {
   }
 
   private processOf(f: TimedProcessFault): { kill(): Promise<void>; restart(): Promise<void> } | undefined {
-    if (f.kind === 'alarm-id-overflow') {
-      const set = this.o.alarmIdOverflow;
-      return set && { kill: () => set(true), restart: () => set(false) };
+    if (f.kind === 'alarm-id-overflow' || f.kind === 'slow-consumer') {
+      const set = this.o.pipelineFault;
+      const kind = f.kind;
+      return set && { kill: () => set(kind, true), restart: () => set(kind, false) };
     }
     return f.kind === 'broker-restart' ? this.o.broker : this.o.pipeline;
   }
@@ -112,7 +117,7 @@ export class ProcessFaults {
   private kill(p: Pending): void {
     const f = p.fault;
     p.state = 'down';
-    this.enqueue(`${f.kind === 'alarm-id-overflow' ? 'start of the alarm id overflow' : `kill of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
+    this.enqueue(`${isMode(f) ? `start of ${f.kind}` : `kill of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
       await this.processOf(f)?.kill();
       this.o.journal({ t: 'fault', event: 'start', at: this.o.virtualNow(), fault: f.name, kind: f.kind, scheduled: f.from });
     });
@@ -121,7 +126,7 @@ export class ProcessFaults {
   private restart(p: Pending): void {
     const f = p.fault;
     p.state = 'restarting';
-    this.enqueue(`${f.kind === 'alarm-id-overflow' ? 'end of the alarm id overflow' : `restart of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
+    this.enqueue(`${isMode(f) ? `end of ${f.kind}` : `restart of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
       await this.processOf(f)?.restart();
       const at = this.o.virtualNow();
       p.state = 'up';

@@ -23,6 +23,7 @@ import { SilenceTracker } from '../../verify/absence.ts';
 import { faultReports, prepareNetwork, type FaultReport, type Prepared } from '../../verify/network.ts';
 import { RunNetwork } from './network.ts';
 import { checkProcessFaults, ProcessFaults } from './process-faults.ts';
+import { DeviceFaults } from './device-faults.ts';
 import { isProcessFault, type Scenario } from '../schema.ts';
 import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
 import { junitXml } from '../../reports/junit.ts';
@@ -178,9 +179,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       await network.start();
     }
     const admin = { url: pipelineUrl, token };
+    const deviceFaults = new DeviceFaults(plannedFaults, (id) => firmwares[slotOf.get(id) ?? -1], (entry) => journal.append(entry));
+    teardowns.add('device faults', () => deviceFaults.healAll(virtualNow()));
     const processFaults = new ProcessFaults({
       faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, devices: firmwares, virtualNow, journal: (entry) => journal.append(entry), log,
-      alarmIdOverflow: pipelineChild && (async (active) => void (await pipelineApi.fault(admin.url, admin.token, { kind: 'alarm-id-overflow', active }))),
+      pipelineFault: pipelineChild && (async (kind, active) => void (await pipelineApi.fault(admin.url, admin.token, { kind, active }))),
     });
     teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
     const endpointOf = (slot: number): string => {
@@ -226,7 +229,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
     const net = network;
-    const faultTimer = (net || processFaults.active) && setInterval(() => {
+    const faultTimer = (net || processFaults.active || deviceFaults.active) && setInterval(() => {
+      deviceFaults.tick(timelineClock.now());
       net?.tick(timelineClock.now());
       processFaults.tick(timelineClock.now());
     }, 50);
@@ -252,6 +256,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (faultTimer) clearInterval(faultTimer);
     await network?.healAll(timelineClock.now());
     await processFaults.healAll(timelineClock.now());
+    deviceFaults.healAll(timelineClock.now());
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
@@ -275,7 +280,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const netInput = {
       faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows(plan.devices.map((d) => d.deviceId))],
       watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
-      operatorOf, partnerOf, expectations, observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
+      operatorOf, partnerOf, expectations: expectations.map((e) => deviceFaults.trueTrigger(e)), observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
     };
     const prepared: Prepared = prepareNetwork(netInput);
@@ -325,7 +330,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       },
       firmware: scenario.firmware,
       network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
-      fleet: { ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending },
+      fleet: {
+        ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
+        resent: firmwares.reduce((n, fw) => n + fw.counters.resent, 0), evicted: firmwares.reduce((n, fw) => n + fw.counters.evicted, 0),
+      },
       feed: { ...feed.stats },
     };
     writeFileSync(join(runDir, 'run.json'), JSON.stringify(result, null, 2));

@@ -133,3 +133,21 @@ describe('device config for a speed', () => {
     expect(deviceConfigForSpeed(240).maxAckTimeoutMs).toBeGreaterThanOrEqual(480_000);
   });
 });
+
+describe('clock skew', () => {
+  it('stamps records with the skewed time from the moment it is set, and not before or after', () => {
+    const { fw, made } = device();
+    for (let t = T0; t <= T0 + 10 * 60_000; t += 1_000) fw.wake(t, true, (r) => made.push(r));
+    const before = made.length;
+    fw.setClockSkew(-3_600_000);
+    for (let t = T0 + 10 * 60_000 + 1_000; t <= T0 + 20 * 60_000; t += 1_000) fw.wake(t, true, (r) => made.push(r));
+    const skewed = made.slice(before);
+    fw.setClockSkew(0);
+    for (let t = T0 + 20 * 60_000 + 1_000; t <= T0 + 30 * 60_000; t += 1_000) fw.wake(t, true, (r) => made.push(r));
+    const after = made.slice(before + skewed.length);
+    expect(skewed.length).toBeGreaterThan(0);
+    expect(skewed.every((r) => r.time < T0)).toBe(true);
+    expect(made.slice(0, before).every((r) => r.time >= T0 && r.time <= T0 + 10 * 60_000)).toBe(true);
+    expect(after.every((r) => r.time > T0 + 20 * 60_000)).toBe(true);
+  });
+});

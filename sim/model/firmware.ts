@@ -165,8 +165,20 @@ export class Firmware {
     }
   }
 
+  /**
+   * The device's clock is off by `ms` from now on (0: corrected): every record it makes is stamped
+   * with its true time + ms (a clock-skew fault: an RTC that jumped, a bad NTP answer). What the
+   * device does and when does not change; only what it writes down.
+   */
+  setClockSkew(ms: number): void {
+    this.clockSkew = ms;
+  }
+
+  private clockSkew = 0;
+
   private push(rec: RecordDraft, onRecord: (r: UplinkRecord) => void): void {
     rec.seq = ++this.seq;
+    rec.time += this.clockSkew;
     this.counters.created++;
     if (this.outbox.length >= this.cfg.outboxLimit) {
       this.outbox.shift();

@@ -29,8 +29,14 @@ export interface WorkerInit {
 export type ToWorker =
   | { readonly t: 'init'; readonly init: WorkerInit }
   | { readonly t: 'clock'; readonly triple: ClockTriple }
-  | { readonly t: 'apply'; readonly faultId: string; readonly effect: FaultEffect; readonly deviceIds: readonly string[] }
-  | { readonly t: 'heal'; readonly faultId: string; readonly deviceIds: readonly string[] | undefined }
+  /**
+   * Applies / heals on the devices' proxies: `on` names one listener ('' the original one, else a
+   * listener opened by 'listen'); absent, every listener of the device's operator in the shard.
+   */
+  | { readonly t: 'apply'; readonly faultId: string; readonly effect: FaultEffect; readonly deviceIds: readonly string[]; readonly on?: string }
+  | { readonly t: 'heal'; readonly faultId: string; readonly deviceIds: readonly string[] | undefined; readonly on?: string }
+  /** Opens one more proxy per operator named, under a listener name (an endpoint move's new address). */
+  | { readonly t: 'listen'; readonly req: number; readonly listener: string; readonly operators: readonly string[] }
   | { readonly t: 'healAll'; readonly req: number }
   | { readonly t: 'stats'; readonly req: number }
   | { readonly t: 'close'; readonly req: number };
@@ -56,6 +62,8 @@ export type FromWorker =
   | { readonly t: 'fwd'; readonly items: readonly (string | number)[] }
   | { readonly t: 'events'; readonly events: readonly NetworkEvent[] }
   | { readonly t: 'done'; readonly req: number }
+  /** A 'listen' answered: the new proxy URL of each operator named, or why it could not listen. */
+  | { readonly t: 'listening'; readonly req: number; readonly endpoints: Readonly<Record<string, string>>; readonly error?: string }
   | {
       readonly t: 'stats';
       readonly req: number;

@@ -273,3 +273,109 @@ describe('ProxyPool', () => {
     expect(await until(() => pids.filter(alive).length === 0, 5000)).toBe(true);
   });
 });
+
+describe('ProxyPool listeners (an endpoint move)', () => {
+  let broker: RunningBroker;
+  let sub: MqttClient;
+  let pool: ProxyPool;
+  const arrivals = new Set<string>();
+  const open: MqttClient[] = [];
+  // 2 workers: shard 0 = {m0 opA, m2 opA, m4 opB}, shard 1 = {m1 opB, m3 opB, m5 opA}
+  const ops = ['opA', 'opB', 'opA', 'opB', 'opB', 'opA'];
+  const devices = new Map(ops.map((op, i) => [`m${i}`, op]));
+
+  beforeAll(async () => {
+    broker = await startEmbeddedBroker();
+    sub = mqtt.connect(broker.url, { clientId: 'watcher-move', reconnectPeriod: 0 });
+    await new Promise<void>((resolve, reject) => {
+      sub.once('connect', () => sub.subscribe('vigil/v1/devices/+/up', { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+      sub.once('error', reject);
+    });
+    sub.on('message', (_t, payload) => arrivals.add(payload.toString()));
+    pool = await ProxyPool.start({ upstream: { host: '127.0.0.1', port: Number(new URL(broker.url).port) }, devices, seed: 3, maxDevicesPerWorker: 3 });
+  });
+
+  afterAll(async () => {
+    await Promise.all(open.map((c) => new Promise<void>((r) => c.end(true, {}, () => r()))));
+    await pool?.close();
+    await new Promise<void>((r) => sub.end(true, {}, () => r()));
+    await broker.close();
+  });
+
+  /** Dials once: the client once its CONNACK came, undefined when the proxy reset it first. */
+  async function dial(id: string, url: string): Promise<MqttClient | undefined> {
+    const c = mqtt.connect(url, { clientId: id, protocolVersion: 4, keepalive: 0, reconnectPeriod: 0, connectTimeout: 2000 });
+    c.on('error', () => {});
+    open.push(c);
+    return new Promise((resolve) => {
+      c.once('connect', () => resolve(c));
+      c.once('close', () => resolve(undefined));
+    });
+  }
+
+  let seq = 0;
+  async function delivered(c: MqttClient, id: string): Promise<boolean> {
+    const payload = batch(id, ++seq, 1_700_000_000_000 + seq);
+    const acked = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 1000);
+      c.publish(upTopic(id), payload, { qos: 1 }, (err) => {
+        clearTimeout(t);
+        resolve(err === undefined || err === null);
+      });
+    });
+    return acked && (await until(() => arrivals.has(payload.toString()), 1000));
+  }
+
+  it('moves the targeted devices: reset and refused on the old address, served on the new one; the others untouched', async () => {
+    const m0 = (await dial('m0', pool.endpointOf('m0')))!;
+    const m2 = (await dial('m2', pool.endpointOf('m2')))!;
+    const m4 = (await dial('m4', pool.endpointOf('m4')))!;
+    expect([m0, m2, m4].every((c) => c !== undefined)).toBe(true);
+    // A fault on every listener of m4, applied before the new address exists, reaches it too.
+    pool.apply('rf', { kind: 'refuse' }, ['m4']);
+
+    await pool.listen('move', ['m0', 'm4']);
+    const fresh = pool.endpointOf('m0', 'move');
+    expect(fresh).not.toBe(pool.endpointOf('m0'));
+    expect(pool.endpointOf('m4', 'move')).not.toBe(pool.endpointOf('m4'));
+    expect(pool.endpointOf('m4', 'move')).not.toBe(fresh); // opB's own proxy
+    expect(pool.endpointOf('m2', 'move')).toBe(fresh); // shard 0's opA listener: the address exists, only the moving devices are sent to it
+    expect(() => pool.endpointOf('m5', 'move')).toThrow(VigilError); // shard 1 opened none
+    expect(() => pool.apply('move', { kind: 'partition' }, ['m0'], 'nowhere-else')).toThrow(/no listener "nowhere-else" for m0/);
+
+    const resets = [m0, m4].map((c) => new Promise<void>((r) => c.once('close', () => r())));
+    pool.apply('move', { kind: 'partition' }, ['m0', 'm4'], ProxyPool.MAIN_LISTENER);
+    await Promise.all(resets);
+    expect(() => pool.apply('move', { kind: 'partition' }, ['m0'])).toThrow(/listener/);
+
+    // The old address refuses them; the new one serves m0, its traffic reaches the broker.
+    expect(await dial('m0', pool.endpointOf('m0'))).toBeUndefined();
+    const moved = await dial('m0', fresh);
+    expect(moved).toBeDefined();
+    expect(await delivered(moved!, 'm0')).toBe(true);
+    // m4 is still refused by the other fault, on both addresses, until it heals.
+    expect(await dial('m4', pool.endpointOf('m4', 'move'))).toBeUndefined();
+    pool.heal('rf');
+    await sleep(100);
+    const m4moved = await dial('m4', pool.endpointOf('m4', 'move'));
+    expect(m4moved).toBeDefined();
+    expect(await delivered(m4moved!, 'm4')).toBe(true);
+
+    // An untargeted device on the old address, same shard and operator as m0: unaffected.
+    expect(m2.connected).toBe(true);
+    expect(await delivered(m2, 'm2')).toBe(true);
+
+    const stats = await pool.stats();
+    expect(stats.opA?.byFault.get('move')).toMatchObject({ kind: 'partition', devices: 1 }); // m0 (m4 is opB's)
+    expect(stats.opA?.byFault.get('move')?.resets).toBeGreaterThanOrEqual(2); // m0's session, then its dial
+    // An operator's listeners are one path: m0 and m2, m0's refused dial (old), m0 on the new one.
+    expect(stats.opA?.connectionsAccepted).toBe(4);
+
+    // Heal: the old address serves m0 again; the moved session is untouched.
+    pool.heal('move');
+    await sleep(100);
+    const back = await dial('m0', pool.endpointOf('m0'));
+    expect(back).toBeDefined();
+    expect(await delivered(back!, 'm0')).toBe(true);
+  });
+});

@@ -15,6 +15,13 @@
  * loopback port; `endpointOf(device)` is its shard's proxy for its operator. A device must always
  * connect through its endpoint: only that proxy applies its faults.
  *
+ * Listeners: those proxies are the main listener. `listen(name, devices)` opens, in each worker
+ * holding some of the devices, one more proxy per operator of theirs — a second address of the
+ * same operator path to the same broker (an endpoint move's new address) — and
+ * `endpointOf(device, name)` is the device's one. A fault applies to every listener of its devices
+ * unless `apply` names one (`MAIN_LISTENER` the main one): an endpoint move partitions its devices
+ * on the main listener only, while the new one serves them.
+ *
  * Budget: a worker holds 2 sockets per device, plus a device's old connection while it reconnects
  * (a silenced connection lingers until the device gives up on it) and a few for itself; M defaults
  * to 8,000, lower when `ulimit -n` leaves less than 2 M + 512 (with 20,000: 8,000, so 15,350
@@ -116,6 +123,8 @@ interface Pending {
 
 class WorkerHandle {
   endpoints: Readonly<Record<string, string>> = {};
+  /** Listener name → operator → URL (the listeners opened by listen()). */
+  readonly listeners = new Map<string, Record<string, string>>();
   readonly pending = new Map<number, Pending>();
   readonly exited: Promise<void>;
   exitedAlready = false;
@@ -152,8 +161,8 @@ class WorkerHandle {
 export class ProxyPool {
   private readonly workers: WorkerHandle[] = [];
   private readonly shardOf = new Map<string, number>();
-  /** Active faults: effect and devices, to check a reused id and route a full heal. */
-  private readonly faults = new Map<string, { effect: FaultEffect; devices: Set<string> }>();
+  /** Active faults: effect, devices and listener (undefined: all), to check a reused id and route a heal. */
+  private readonly faults = new Map<string, { effect: FaultEffect; devices: Set<string>; on: string | undefined }>();
   private nextReq = 1;
   private failure: VigilError | undefined;
   private closing: Promise<void> | undefined;
@@ -271,6 +280,7 @@ export class ProxyPool {
         return;
       }
       case 'done':
+      case 'listening':
       case 'stats': {
         const p = w.pending.get(m.req);
         if (p === undefined) return;
@@ -338,12 +348,51 @@ export class ProxyPool {
     return shard;
   }
 
-  /** The proxy URL a device connects to: its shard's proxy of its operator. */
-  endpointOf(deviceId: string): string {
+  /** The main listener's name (apply / heal on the devices' original endpoints only). */
+  static readonly MAIN_LISTENER = '';
+
+  /**
+   * The proxy URL a device connects to: its shard's proxy of its operator — on the main listener,
+   * or on the listener `listener` that listen() opened for it.
+   */
+  endpointOf(deviceId: string, listener: string = ProxyPool.MAIN_LISTENER): string {
     const w = this.workers[this.shardOfDevice(deviceId)] as WorkerHandle;
-    const url = w.endpoints[this.o.devices.get(deviceId) as string];
-    if (url === undefined) throw new Error(`proxy pool: no endpoint for ${deviceId}`);
+    const op = this.o.devices.get(deviceId) as string;
+    const url = listener === ProxyPool.MAIN_LISTENER ? w.endpoints[op] : w.listeners.get(listener)?.[op];
+    if (url === undefined) {
+      if (listener === ProxyPool.MAIN_LISTENER) throw new Error(`proxy pool: no endpoint for ${deviceId}`);
+      throw new VigilError('VIGIL_USAGE', `proxy pool: no listener "${listener}" for ${deviceId}`, 'open it with listen() for the device first');
+    }
     return url;
+  }
+
+  /**
+   * Opens a second address for these devices: in each worker holding some of them, one more proxy
+   * per operator of theirs, under `listener` (the same operator path to the same broker). Resolves
+   * once every such worker listens; then endpointOf(device, listener) is its URL. The faults active
+   * on all listeners (apply without `on`) are applied to the new proxies too. Opening the same
+   * listener again for more devices adds what is missing.
+   */
+  async listen(listener: string, deviceIds: readonly string[]): Promise<void> {
+    this.usable();
+    if (listener === ProxyPool.MAIN_LISTENER) throw new VigilError('VIGIL_USAGE', 'proxy pool: a listener needs a name', 'name the listener (e.g. the endpoint move fault)');
+    const byShard = this.byShard(deviceIds);
+    await Promise.all(
+      [...byShard].map(async ([shard, ids]) => {
+        const w = this.workers[shard] as WorkerHandle;
+        const operators = [...new Set(ids.map((id) => this.o.devices.get(id) as string))].sort();
+        const r = await this.request(w, (req) => ({ t: 'listen', req, listener, operators }));
+        if (r.t !== 'listening') return;
+        if (r.error !== undefined) throw new VigilError('VIGIL_USAGE', `operator proxy worker ${shard} (pid ${w.pid}) could not open listener "${listener}": ${r.error}`, 'check free loopback ports and file descriptors');
+        w.listeners.set(listener, { ...w.listeners.get(listener), ...r.endpoints });
+        // Faults on every listener of a device reach the new proxies too.
+        for (const [faultId, f] of this.faults) {
+          if (f.on !== undefined) continue;
+          const mine = [...f.devices].filter((id) => this.shardOf.get(id) === shard);
+          if (mine.length > 0) w.send({ t: 'apply', faultId, effect: f.effect, deviceIds: mine, on: listener });
+        }
+      }),
+    );
   }
 
   /** The run's clock, from the start of its timeline: the workers' virtual time from now on. */
@@ -355,19 +404,27 @@ export class ProxyPool {
     for (const w of this.workers) w.send({ t: 'clock', triple: { startVirtual: triple.startVirtual, startReal: triple.startReal, speed: triple.speed } });
   }
 
-  /** Applies an effect under an id to these devices, in their shards' proxies (see OperatorProxy.apply). */
-  apply(faultId: string, effect: FaultEffect, deviceIds: readonly string[]): void {
+  /**
+   * Applies an effect under an id to these devices, in their shards' proxies (see
+   * OperatorProxy.apply): on every listener of theirs, or only on listener `on` (MAIN_LISTENER: the
+   * main one). Its heals follow it to the same proxies.
+   */
+  apply(faultId: string, effect: FaultEffect, deviceIds: readonly string[], on?: string): void {
     this.usable();
     validateEffect(faultId, effect);
     const had = this.faults.get(faultId);
     if (had !== undefined && !sameEffect(had.effect, effect)) {
       throw new VigilError('VIGIL_USAGE', `fault ${faultId} already carries ${had.effect.kind} with other parameters`, 'use one fault id per effect, or heal it before reusing the id');
     }
+    if (had !== undefined && had.on !== on) {
+      throw new VigilError('VIGIL_USAGE', `fault ${faultId} is already applied on ${had.on === undefined ? 'every listener' : `listener "${had.on}"`}`, 'use one fault id per listener, or heal it before reusing the id');
+    }
     const byShard = this.byShard(deviceIds);
-    const fault = had ?? { effect: { ...effect }, devices: new Set<string>() };
+    if (on !== undefined && on !== ProxyPool.MAIN_LISTENER) for (const id of deviceIds) this.endpointOf(id, on);
+    const fault = had ?? { effect: { ...effect }, devices: new Set<string>(), on };
     this.faults.set(faultId, fault);
     for (const id of deviceIds) fault.devices.add(id);
-    for (const [shard, ids] of byShard) (this.workers[shard] as WorkerHandle).send({ t: 'apply', faultId, effect, deviceIds: ids });
+    for (const [shard, ids] of byShard) (this.workers[shard] as WorkerHandle).send(on === undefined ? { t: 'apply', faultId, effect, deviceIds: ids } : { t: 'apply', faultId, effect, deviceIds: ids, on });
   }
 
   /** Heals the effect for these devices (all of the fault's devices when omitted). */
@@ -376,8 +433,9 @@ export class ProxyPool {
     const fault = this.faults.get(faultId);
     if (fault === undefined) return;
     const ids = deviceIds ?? [...fault.devices];
+    const on = fault.on === undefined ? {} : { on: fault.on };
     for (const [shard, mine] of this.byShard(ids.filter((id) => this.shardOf.has(id)))) {
-      (this.workers[shard] as WorkerHandle).send({ t: 'heal', faultId, deviceIds: deviceIds === undefined ? undefined : mine });
+      (this.workers[shard] as WorkerHandle).send({ t: 'heal', faultId, deviceIds: deviceIds === undefined ? undefined : mine, ...on });
     }
     for (const id of ids) fault.devices.delete(id);
     if (fault.devices.size === 0) this.faults.delete(faultId);

@@ -1,12 +1,14 @@
 /**
  * One shard of the operator network in its own process (forked by proxy-pool.ts, run through tsx):
- * an OperatorProxy per operator of the shard's devices, each on its own loopback port. Speaks the
- * IPC protocol of pool-messages.ts; exits when told to close or when its parent goes away.
+ * an OperatorProxy per operator of the shard's devices, each on its own loopback port — the main
+ * listener ('') — and, per listener opened later ('listen': an endpoint move's new address), one
+ * more per operator named. Speaks the IPC protocol of pool-messages.ts; exits when told to close or
+ * when its parent goes away.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import { rng } from '../model/random.ts';
-import { lastRecordOf, toWire, type FromWorker, type ToWorker, type WorkerInit } from './pool-messages.ts';
+import { lastRecordOf, sumStats, toWire, type FromWorker, type ToWorker, type WorkerInit } from './pool-messages.ts';
 import { OperatorProxy, type NetworkEvent, type VirtualTime } from './proxy.ts';
 
 const send = (m: FromWorker): void => {
@@ -35,8 +37,16 @@ const time: VirtualTime = {
   },
 };
 
-const proxies = new Map<string, OperatorProxy>();
+/** The main listener's name. */
+const MAIN = '';
+/** Listener → operator → its proxy. */
+const listeners = new Map<string, Map<string, OperatorProxy>>();
+/** Each proxy's URL, once it listens (a second listen of the same one waits for the first). */
+const urls = new Map<OperatorProxy, Promise<string>>();
 let shard = -1;
+let initOf: WorkerInit | undefined;
+let onUplinkForwarded: ((deviceId: string, payload: Buffer) => void) | undefined;
+let journaled = new Set<string>();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 const operatorOf = new Map<string, string>();
@@ -60,6 +70,7 @@ function later(): void {
 }
 
 async function init(o: WorkerInit): Promise<void> {
+  initOf = o;
   flushMs = o.flushMs;
   shard = o.shard;
   const operators = new Set<string>();
@@ -68,8 +79,8 @@ async function init(o: WorkerInit): Promise<void> {
     operators.add(op);
   }
   const watched = new Set(o.watched);
-  const journaled = new Set(o.journaled);
-  const onUplinkForwarded =
+  journaled = new Set(o.journaled);
+  onUplinkForwarded =
     watched.size === 0
       ? undefined
       : (deviceId: string, payload: Buffer): void => {
@@ -79,49 +90,91 @@ async function init(o: WorkerInit): Promise<void> {
           fwd.push(deviceId, time.now(), last.seq, last.time);
           later();
         };
-  // Shard 0 draws what an in-process proxy would; the others their own streams.
-  const seed = o.shard === 0 ? o.seed : Math.floor(rng(o.seed, 'proxy-shard', o.shard).next() * 2 ** 32);
-  const endpoints: Record<string, string> = {};
-  for (const operatorId of [...operators].sort()) {
-    const counts = new Map<string, number>();
-    eventCounts.set(operatorId, counts);
-    const proxy = new OperatorProxy({
-      operatorId,
-      upstream: o.upstream,
-      listenHost: o.listenHost,
-      clock: time,
-      seed,
-      onUplinkForwarded,
-      onEvent: (e) => {
-        counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
-        if (!journaled.has(e.type)) return;
-        events.push(e);
-        later();
-      },
-    });
-    proxies.set(operatorId, proxy);
-    const addr = await proxy.start();
-    endpoints[operatorId] = `mqtt://${addr.host}:${addr.port}`;
-  }
-  send({ t: 'ready', endpoints });
+  send({ t: 'ready', endpoints: await listen(MAIN, [...operators].sort()) });
 }
 
-/** Device ids by their operator's proxy (ids not of this shard are skipped). */
-function byProxy(deviceIds: readonly string[]): Map<OperatorProxy, string[]> {
+/** Opens a proxy per operator under a listener name (each operator once per listener): their URLs. */
+async function listen(listener: string, operators: readonly string[]): Promise<Record<string, string>> {
+  const o = initOf;
+  if (o === undefined) throw new Error('listen before init');
+  // Shard 0's main listener draws what an in-process proxy would; the others their own streams.
+  const seed = listener === MAIN
+    ? o.shard === 0 ? o.seed : Math.floor(rng(o.seed, 'proxy-shard', o.shard).next() * 2 ** 32)
+    : Math.floor(rng(o.seed, 'proxy-listener', listener, o.shard).next() * 2 ** 32);
+  let mine = listeners.get(listener);
+  if (mine === undefined) listeners.set(listener, (mine = new Map()));
+  const endpoints: Record<string, string> = {};
+  for (const operatorId of operators) {
+    let counts = eventCounts.get(operatorId);
+    if (counts === undefined) eventCounts.set(operatorId, (counts = new Map()));
+    const c = counts;
+    let proxy = mine.get(operatorId);
+    if (proxy === undefined) {
+      const fresh = new OperatorProxy({
+        operatorId,
+        upstream: o.upstream,
+        listenHost: o.listenHost,
+        clock: time,
+        seed,
+        onUplinkForwarded,
+        onEvent: (e) => {
+          c.set(e.type, (c.get(e.type) ?? 0) + 1);
+          if (!journaled.has(e.type)) return;
+          events.push(e);
+          later();
+        },
+      });
+      const group = mine;
+      group.set(operatorId, fresh);
+      const url = fresh.start().then((addr) => `mqtt://${addr.host}:${addr.port}`);
+      urls.set(fresh, url);
+      url.catch(() => {
+        group.delete(operatorId);
+        urls.delete(fresh);
+      });
+      proxy = fresh;
+    }
+    endpoints[operatorId] = await (urls.get(proxy) as Promise<string>);
+  }
+  return endpoints;
+}
+
+/** Every proxy of every listener. */
+function allProxies(): OperatorProxy[] {
+  return [...listeners.values()].flatMap((m) => [...m.values()]);
+}
+
+/** The proxies `on` names ('' the main listener, a listener name, undefined every listener) of an operator. */
+function proxiesOf(operatorId: string, on: string | undefined): OperatorProxy[] {
+  if (on !== undefined) {
+    const p = listeners.get(on)?.get(operatorId);
+    return p === undefined ? [] : [p];
+  }
+  return [...listeners.values()].flatMap((m) => {
+    const p = m.get(operatorId);
+    return p === undefined ? [] : [p];
+  });
+}
+
+/** Device ids by their operator's proxies (ids not of this shard are skipped). */
+function byProxy(deviceIds: readonly string[], on: string | undefined): Map<OperatorProxy, string[]> {
   const out = new Map<OperatorProxy, string[]>();
   for (const id of deviceIds) {
-    const proxy = proxies.get(operatorOf.get(id) ?? '');
-    if (proxy === undefined) continue;
-    let list = out.get(proxy);
-    if (list === undefined) out.set(proxy, (list = []));
-    list.push(id);
+    const op = operatorOf.get(id);
+    if (op === undefined) continue;
+    for (const proxy of proxiesOf(op, on)) {
+      let list = out.get(proxy);
+      if (list === undefined) out.set(proxy, (list = []));
+      list.push(id);
+    }
   }
   return out;
 }
 
 async function close(): Promise<void> {
-  for (const p of proxies.values()) p.healAll();
-  await Promise.all([...proxies.values()].map((p) => p.close()));
+  const all = allProxies();
+  for (const p of all) p.healAll();
+  await Promise.all(all.map((p) => p.close()));
   flush();
 }
 
@@ -136,20 +189,29 @@ function handle(m: ToWorker): void {
       clock = virtualClock(m.triple);
       return;
     case 'apply':
-      for (const [proxy, ids] of byProxy(m.deviceIds)) proxy.apply(m.faultId, m.effect, ids);
+      for (const [proxy, ids] of byProxy(m.deviceIds, m.on)) proxy.apply(m.faultId, m.effect, ids);
       return;
     case 'heal':
-      if (m.deviceIds === undefined) for (const p of proxies.values()) p.heal(m.faultId);
-      else for (const [proxy, ids] of byProxy(m.deviceIds)) proxy.heal(m.faultId, ids);
+      if (m.deviceIds === undefined) for (const p of m.on === undefined ? allProxies() : [...(listeners.get(m.on)?.values() ?? [])]) p.heal(m.faultId);
+      else for (const [proxy, ids] of byProxy(m.deviceIds, m.on)) proxy.heal(m.faultId, ids);
+      return;
+    case 'listen':
+      listen(m.listener, m.operators).then(
+        (endpoints) => send({ t: 'listening', req: m.req, endpoints }),
+        (e: unknown) => send({ t: 'listening', req: m.req, endpoints: {}, error: (e as Error).message }),
+      );
       return;
     case 'healAll':
-      for (const p of proxies.values()) p.healAll();
+      for (const p of allProxies()) p.healAll();
       flush();
       send({ t: 'done', req: m.req });
       return;
     case 'stats': {
       flush();
-      const stats = Object.fromEntries([...proxies].map(([op, p]) => [op, toWire(p.stats)]));
+      // An operator's listeners are one path: their stats add up.
+      const byOp = new Map<string, OperatorProxy[]>();
+      for (const m2 of listeners.values()) for (const [op, p] of m2) byOp.set(op, [...(byOp.get(op) ?? []), p]);
+      const stats = Object.fromEntries([...byOp].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([op, ps]) => [op, ps.length === 1 ? toWire((ps[0] as OperatorProxy).stats) : toWire(sumStats(ps.map((p) => toWire(p.stats))))]));
       const ev = Object.fromEntries([...eventCounts].map(([op, c]) => [op, Object.fromEntries(c)]));
       const cpu = process.cpuUsage();
       const health = {

@@ -52,9 +52,10 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
     up = false;
     events.onDown();
   };
-  client.on('close', () => {
-    down();
-    // mqtt.js dials client.options again on reconnect (the same object its stream builder reads).
+  client.on('close', down);
+  // Emitted right before each redial: mqtt.js then dials client.options again (the same object its
+  // stream builder reads), so the endpoint is resolved at the dial, not a reconnect period earlier.
+  client.on('reconnect', () => {
     const next = resolve();
     if (next !== dialled) {
       dialled = next;

@@ -73,7 +73,7 @@ describe('bad faults in a scenario are rejected before anything starts (issue 4)
   const window = { from: '+1h', until: '+2h' };
   const cases: [string, Record<string, unknown>[], RegExp][] = [
     ['an unknown fault kind', [{ kind: 'blackhole', ...window }],
-      /faults\.0\.kind: unknown fault kind: expected one of black-hole, ack-then-lose, .*, mtu, pipeline-restart, broker-restart, got "blackhole"/],
+      /faults\.0\.kind: unknown fault kind: expected one of black-hole, ack-then-lose, .*, mtu, endpoint-move, pipeline-restart, broker-restart, .*got "blackhole"/],
     ['a window that starts outside the run', [{ kind: 'black-hole', from: '2021-10-26T10:00:00+02:00', until: '2021-10-26T11:00:00+02:00' }],
       /faults\.0\.from: is 2021-10-26T08:00:00\.000Z, outside the run \(2021-10-25T12:00:00\.000Z → 2021-10-25T15:00:00\.000Z\): move it inside/],
     ['a window that ends after the run', [{ kind: 'black-hole', from: '+1h', until: '+5h' }],
@@ -84,6 +84,8 @@ describe('bad faults in a scenario are rejected before anything starts (issue 4)
       /faults\.0\.target\.devices: PSEM-09999 is not in the fleet/],
     ['a fault missing its parameter', [{ kind: 'latency', ...window }],
       /faults\.0\.delay: .*expected string, received undefined/],
+    ['an endpoint move with a bad DNS TTL', [{ kind: 'endpoint-move', ...window, dnsTtl: '15 mins' }],
+      /faults\.0\.dnsTtl: expected a duration like "2h"/],
   ];
   it.each(cases)('%s', async (_name, faults, message) => {
     const dir = tempDir();

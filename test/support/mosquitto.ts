@@ -11,6 +11,8 @@ import { tempDir } from './cli.ts';
 export interface Mosquitto {
   readonly url: string;
   readonly port: number;
+  /** What mosquitto logged (errors and warnings) so far. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startMosquitto(extraConfig: string[] = []): Promise<Mosqui
   return {
     url,
     port,
+    log: () => stderr,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
