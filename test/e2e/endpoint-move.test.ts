@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir, vigil, writeScenario } from '../support/cli.ts';
+import { expectCleanPass, tempDir, vigil, writeScenario } from '../support/cli.ts';
 
 interface Line {
   t: string;
@@ -32,12 +32,7 @@ describe('endpoint move', () => {
       faults: [{ name: 'move', kind: 'endpoint-move', from: '+30m', until: '+60m', dnsTtl: '15m', target: { fraction: 0.5 } }],
     });
     const r = await vigil(['run', file, '--out', dir]);
-    const run = r.run!;
-    expect(run, r.stdout + r.stderr).toBeDefined();
-    expect(r.code, r.stdout).toBe(0);
-    expect(run.verdict).toBe('PASS');
-    expect(run.ledger).toMatchObject({ dropped: 0, late: 0, spurious: 0, duplicates: 0 });
-    expect(run.completeness.recordsMissing).toBe(0);
+    const run = expectCleanPass(r);
 
     const start = Date.parse('2021-10-25T14:00:00+02:00');
     const from = start + 30 * 60_000;

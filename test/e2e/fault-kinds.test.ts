@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir, vigil, writeScenario } from '../support/cli.ts';
+import { expectCleanPass, tempDir, vigil, writeScenario } from '../support/cli.ts';
 
 const six = (first: number): string[] => Array.from({ length: 6 }, (_, i) => `PSEM-${String(first + i).padStart(5, '0')}`);
 const window = { from: '+30m', until: '+60m' };
@@ -38,12 +38,7 @@ describe('every network fault kind, judged', () => {
       ],
     });
     const r = await vigil(['run', file, '--out', dir]);
-    const run = r.run!;
-    expect(run, r.stdout + r.stderr).toBeDefined();
-    expect(r.code, r.stdout).toBe(0);
-    expect(run.verdict).toBe('PASS');
-    expect(run.ledger).toMatchObject({ dropped: 0, late: 0, spurious: 0, duplicates: 0 });
-    expect(run.completeness.recordsMissing).toBe(0);
+    const run = expectCleanPass(r);
 
     const byName = new Map(run.faults.map((f) => [f.name, f]));
     expect([...byName.keys()]).toHaveLength(11);

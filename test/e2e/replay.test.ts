@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir, vigil, writeScenario } from '../support/cli.ts';
+import { expectCleanPass, tempDir, vigil, writeScenario } from '../support/cli.ts';
 
 const outage = {
   seed: 2021, speed: 240, start: '2021-10-25T14:00:00+02:00', duration: '4h',
@@ -30,12 +30,7 @@ describe('the 2021 outage, at test size', () => {
   it('store-and-forward: PASS, nothing dropped, the outage detected and drained', async () => {
     const out = join(dir, 'saf');
     const r = await vigil(['run', file, '--out', out]);
-    const run = r.run!;
-    expect(run, r.stdout + r.stderr).toBeDefined();
-    expect(r.code, r.stdout).toBe(0);
-    expect(run.verdict).toBe('PASS');
-    expect(run.ledger).toMatchObject({ dropped: 0, late: 0, spurious: 0, duplicates: 0 });
-    expect(run.completeness.recordsMissing).toBe(0);
+    const run = expectCleanPass(r);
 
     const [f] = run.faults;
     expect(f).toMatchObject({ name: 'network-update', kind: 'ack-then-lose', devices: 40 });

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { RunResult } from '../../reports/run-result.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,4 +66,18 @@ export function vigil(args: readonly string[], opts: { env?: Record<string, stri
       resolve({ code, stdout, stderr, ms: Date.now() - started, runDir, run });
     });
   });
+}
+
+/**
+ * The run passed and lost nothing: exit 0, verdict PASS, no alarm dropped, late (beyond an
+ * allowance), spurious or duplicated, every record stored. Returns run.json.
+ */
+export function expectCleanPass(r: CliResult): RunResult {
+  const run = r.run as RunResult;
+  expect(run, r.stdout + r.stderr).toBeDefined();
+  expect(r.code, r.stdout).toBe(0);
+  expect(run.verdict).toBe('PASS');
+  expect(run.ledger).toMatchObject({ dropped: 0, late: 0, spurious: 0, duplicates: 0 });
+  expect(run.completeness.recordsMissing).toBe(0);
+  return run;
 }
