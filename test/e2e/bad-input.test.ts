@@ -73,7 +73,7 @@ describe('bad faults in a scenario are rejected before anything starts (issue 4)
   const window = { from: '+1h', until: '+2h' };
   const cases: [string, Record<string, unknown>[], RegExp][] = [
     ['an unknown fault kind', [{ kind: 'blackhole', ...window }],
-      /faults\.0\.kind: unknown fault kind: expected one of black-hole, ack-then-lose, .*, mtu, endpoint-move, pipeline-restart, broker-restart, .*got "blackhole"/],
+      /faults\.0\.kind: unknown fault kind: expected one of black-hole, ack-then-lose, .*, mtu, endpoint-move, clock-skew, pipeline-restart, broker-restart, alarm-id-overflow, slow-consumer, .*got "blackhole"/],
     ['a window that starts outside the run', [{ kind: 'black-hole', from: '2021-10-26T10:00:00+02:00', until: '2021-10-26T11:00:00+02:00' }],
       /faults\.0\.from: is 2021-10-26T08:00:00\.000Z, outside the run \(2021-10-25T12:00:00\.000Z → 2021-10-25T15:00:00\.000Z\): move it inside/],
     ['a window that ends after the run', [{ kind: 'black-hole', from: '+1h', until: '+5h' }],
