@@ -264,3 +264,25 @@ describe('gap timeout setting', () => {
     expect(new Engine(store, { afterCommit: () => {}, log: () => {} }).gapTimeoutMs).toBe(DEFAULT_GAP_TIMEOUT_MS);
   });
 });
+
+describe('the gap timeout never runs shorter than 15 s of real time', () => {
+  it('at speed 240 a 10-minute gap timeout waits 15 real seconds (60 virtual minutes): resends travel in real time', () => {
+    const store = new Store(':memory:');
+    cleanup.push(() => store.close());
+    const clock = { real: 0 };
+    const engine = new Engine(store, { afterCommit: () => {}, log: () => {}, realNow: () => clock.real, gapTimeoutMs: 10 * MIN });
+    engine.provision({ ...PROV, runId: 'fast', clock: { startVirtual: T0, startReal: 0, speed: 240 } });
+    // 1–10 and 21–25 stored at real 0; 25 is inside the zone.
+    engine.accept('d1', [...run(1, 10), ...run(21, 25, [25])]);
+    engine.flush();
+    const entries = () => store.alarmsAfter(0, 10_000).filter((a) => a.kind === 'exclusion_zone_entry').length;
+    // 10 virtual minutes on (2.5 s real): the floor holds the gap.
+    clock.real = 2_600;
+    engine.sweep();
+    expect(entries()).toBe(0);
+    // 15 s real (60 virtual minutes): abandoned, the entry at 25 is raised.
+    clock.real = 15_100;
+    engine.sweep();
+    expect(entries()).toBe(1);
+  });
+});
