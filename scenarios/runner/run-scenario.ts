@@ -16,11 +16,9 @@ import { deviceConfigForSpeed } from '../../sim/model/defaults.ts';
 import { Oracle, alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { FeedConsumer } from '../../verify/feed-consumer.ts';
 import { Journal } from '../../verify/journal.ts';
-import { buildLedger, type Observation } from '../../verify/ledger.ts';
-import { checkCompleteness } from '../../verify/completeness.ts';
-import { decide } from '../../verify/verdict.ts';
+import type { Observation } from '../../verify/ledger.ts';
 import { SilenceTracker } from '../../verify/absence.ts';
-import { faultReports, prepareNetwork, type FaultReport, type Prepared } from '../../verify/network.ts';
+import { judge } from '../../verify/judge.ts';
 import { RunNetwork } from './network.ts';
 import { checkProcessFaults, ProcessFaults } from './process-faults.ts';
 import { DeviceFaults } from './device-faults.ts';
@@ -277,20 +275,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     phase('final read');
 
     // Under faults, what the network forwarded decides the absence checks (verify/network.ts).
-    const netInput = {
+    const { prepared, ledger, faults, completeness, verdict, checks } = judge({
       faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows(plan.devices.map((d) => d.deviceId))],
       watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
       operatorOf, partnerOf, expectations: expectations.map((e) => deviceFaults.trueTrigger(e)), observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
-    };
-    const prepared: Prepared = prepareNetwork(netInput);
-    const ledger = buildLedger({
-      expectations: prepared.expectations, observations: prepared.observations, optional: prepared.optional, excuse: prepared.excuse,
-      window: { start, end: judgedEnd }, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout, deviceTypes,
+      deviceTypes, devices, summary,
     });
-    const faults: FaultReport[] = faultReports(netInput, prepared, ledger);
-    const completeness = checkCompleteness(devices, summary);
-    const { verdict, checks } = decide(ledger, completeness, { faults, mass: prepared.mass, spuriousMass: prepared.spuriousMass });
     phase('verdict');
     journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict });
 
