@@ -8,6 +8,7 @@
  * acker's CPU are read from /proc over each steady window.
  *
  *   BENCH_DEVICES=15000 BENCH_SECONDS=60 BENCH_CONNECT_RATE=500 npm run bench
+ *   VIGIL_LINK=lean npm run bench        Vigil's fleet on sim/transport/lean-link.ts instead of mqtt.js
  *
  * Exit code: 0 when Vigil met the issue's bar (every device connected and reported, RSS < 1 GiB),
  * 1 when it did not, 2 when the bench could not run.
@@ -135,7 +136,9 @@ const brokerPid = mosquittoPid();
 const params: BenchParams = { url: broker.url, devices: DEVICES, seconds: SECONDS, connectRatePerS: CONNECT_RATE };
 // BENCH_CADENCE=domain (read by vigil-fleet.ts) gives Vigil's devices DOMAIN.md's cadence instead.
 const cadence = process.env.BENCH_CADENCE === 'domain' ? 'vigil at DOMAIN.md cadence, baseline 1 msg/device/s' : '1 msg/device/s target';
-const header = `vigil bench — ${DEVICES} devices, ${SECONDS} s steady, ${cadence}, connect ${CONNECT_RATE}/s (both), ` +
+// VIGIL_LINK=lean (read by vigil-fleet.ts) gives Vigil's fleet the lean link instead of mqtt.js.
+const vigilLink = process.env.VIGIL_LINK === 'lean' ? 'lean link' : 'mqtt.js link';
+const header = `vigil bench — ${DEVICES} devices, ${SECONDS} s steady, ${cadence}, vigil on the ${vigilLink}, connect ${CONNECT_RATE}/s (both), ` +
   `mosquitto ${mosquittoVersion}, node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), ` +
   `${(totalmem() / GIB).toFixed(0)} GiB, ulimit -n ${openFiles}`;
 process.stderr.write(`starting: ${header}\n`);

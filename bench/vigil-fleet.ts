@@ -5,6 +5,9 @@
  * a real run are left out: this measures the fleet and its links.
  *
  *   node --import tsx bench/vigil-fleet.ts '<BenchParams JSON>'   (run by fleet.bench.ts)
+ *
+ * VIGIL_LINK=lean (read here, inherited from `npm run bench`) gives the fleet the lean link
+ * (sim/transport/lean-link.ts) instead of mqtt.js.
  */
 import { virtualClock } from '../protocol/clock.ts';
 import { Fleet } from '../sim/fleet.ts';
@@ -17,6 +20,7 @@ const p = paramsFromArgv();
 const SEED = 2021;
 const SPEED = 60;
 const CITIES = ['paris', 'lyon', 'marseille', 'lille', 'toulouse', 'bordeaux'] as const;
+const LINK = process.env.VIGIL_LINK === 'lean' ? 'lean' : 'mqttjs';
 
 await measure('vigil', p, (): Contender => {
   const now = Date.now();
@@ -32,7 +36,7 @@ await measure('vigil', p, (): Contender => {
   // Issue 2's bench: GPS bracelets only (the smoke scenario's fleet).
   const plan = planFleet({ seed: SEED, mix: { pse: 0, psem: p.devices, bar: 0 }, cities: CITIES, behaviour: DEFAULT_BEHAVIOUR, start: now });
   const firmwares = plan.devices.map((d) => createFirmware(d, SEED, now, cfg));
-  const fleet = new Fleet({ endpointOf: () => p.url, firmwares, seed: SEED, connectRatePerS: p.connectRatePerS, onRecord: () => {} });
+  const fleet = new Fleet({ endpointOf: () => p.url, firmwares, seed: SEED, connectRatePerS: p.connectRatePerS, onRecord: () => {}, link: LINK });
   const sum = (f: (c: (typeof firmwares)[number]['counters']) => number): number => firmwares.reduce((n, fw) => n + f(fw.counters), 0);
   return {
     // As the baseline does, devices report while the fleet is still connecting (no warm-up wait):

@@ -1,0 +1,249 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ackTopic, encodeAck, upTopic } from '../../protocol/uplink.ts';
+import { startMosquitto, type Mosquitto } from '../../test/support/mosquitto.ts';
+import { startEmbeddedBroker, type RunningBroker } from '../broker.ts';
+import { ConnackError, leanLink } from './lean-link.ts';
+import type { DeviceLink, LinkEvents } from './link.ts';
+
+const open: { close(): Promise<void> | void }[] = [];
+afterEach(async () => {
+  for (const x of open.splice(0).reverse()) await x.close();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await sleep(10);
+  }
+};
+
+/** What a link told its device, in order. */
+function recorder(): LinkEvents & { log: string[]; acks: number[]; errors: Error[]; ups: number; downs: number } {
+  const r = {
+    log: [] as string[], acks: [] as number[], errors: [] as Error[], ups: 0, downs: 0,
+    onUp: () => { r.ups++; r.log.push('up'); },
+    onDown: () => { r.downs++; r.log.push('down'); },
+    onAck: (seq: number) => { r.acks.push(seq); r.log.push(`ack ${seq}`); },
+    onError: (err: Error) => { r.errors.push(err); },
+  };
+  return r;
+}
+
+function device(endpoint: string | (() => string), id: string, events: LinkEvents, keepaliveS = 60, reconnectMs = 100): DeviceLink {
+  const link = leanLink(endpoint, id, events, { reconnectMs, keepaliveS });
+  open.push(link);
+  return link;
+}
+
+async function client(url: string, id: string, clean = true): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(url, { clientId: id, clean, reconnectPeriod: 0 });
+  open.push({ close: () => c.endAsync(true) });
+  return c;
+}
+
+const publishAck = async (c: MqttClient, deviceId: string, seq: number): Promise<void> => {
+  await c.publishAsync(ackTopic(deviceId), Buffer.from(encodeAck(deviceId, seq)), { qos: 1 });
+};
+
+const tcpSockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+
+// The same contract on both brokers the harness runs against.
+describe.each([
+  ['aedes', async () => {
+    const b = await startEmbeddedBroker();
+    return { url: b.url, close: () => b.close() };
+  }],
+  ['mosquitto', async () => {
+    const m: Mosquitto = await startMosquitto();
+    return { url: m.url, close: () => m.stop() };
+  }],
+])('lean link on %s', (_name, start) => {
+  let broker: { url: string; close(): Promise<void> };
+  beforeAll(async () => {
+    broker = await start();
+  });
+  afterAll(async () => {
+    await broker.close();
+  });
+
+  it('is up once its ack topic is subscribed; a QoS 1 publish reaches a subscriber, onSent at PUBACK', async () => {
+    const id = `LEAN-${_name}-1`;
+    const sub = await client(broker.url, 'sub-1');
+    const got: string[] = [];
+    sub.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
+    await sub.subscribeAsync(upTopic(id), { qos: 1 });
+    const ev = recorder();
+    const link = device(broker.url, id, ev);
+    await until(() => link.connected);
+    expect(ev.log).toEqual(['up']);
+    let sent = 0;
+    link.publish(new TextEncoder().encode('{"hello":1}'), 1, () => sent++);
+    link.publish(new TextEncoder().encode('x'.repeat(300)), 1, () => sent++); // two-byte remaining length
+    link.publish(new TextEncoder().encode('q0'), 0, () => sent++);
+    await until(() => sent === 3 && got.length === 3);
+    // Sorted: a broker orders messages per QoS level only, so QoS 0 may overtake QoS 1 [MQTT-4.6.0].
+    expect(got.sort()).toEqual([`${upTopic(id)} {"hello":1}`, `${upTopic(id)} ${'x'.repeat(300)}`, `${upTopic(id)} q0`].sort());
+    expect(ev.errors).toEqual([]);
+  });
+
+  it('turns an ack message on its ack topic into onAck(seq), and ignores nothing else', async () => {
+    const id = `LEAN-${_name}-2`;
+    const ev = recorder();
+    const link = device(broker.url, id, ev);
+    await until(() => link.connected);
+    const pipeline = await client(broker.url, 'pipeline-2');
+    await publishAck(pipeline, id, 41);
+    await publishAck(pipeline, id, 42);
+    await pipeline.publishAsync(ackTopic(id), 'not json', { qos: 0 });
+    await until(() => ev.acks.length === 2 && ev.errors.length === 1);
+    expect(ev.acks).toEqual([41, 42]);
+    expect(ev.errors[0]?.message).toMatch(/not JSON/);
+  });
+
+  it('reconnect() drops the connection and dials again: the first session is clean, later ones persist', async () => {
+    const id = `LEAN-${_name}-3`;
+    const ev = recorder();
+    const link = device(broker.url, id, ev, 60, 400);
+    await until(() => link.connected);
+    const pipeline = await client(broker.url, 'pipeline-3');
+    // The first session is clean: what is published while the device is away from it is lost.
+    link.reconnect();
+    await until(() => ev.downs === 1);
+    expect(link.connected).toBe(false);
+    await publishAck(pipeline, id, 6);
+    await until(() => ev.ups === 2 && link.connected);
+    // The second one persists (clean = false): the broker keeps what is queued while it is away.
+    link.reconnect();
+    await until(() => ev.downs === 2);
+    await publishAck(pipeline, id, 7);
+    await until(() => ev.ups === 3 && ev.acks.length === 1);
+    await sleep(100);
+    expect(ev.acks).toEqual([7]);
+    expect(ev.log.slice(0, 4)).toEqual(['up', 'down', 'up', 'down']);
+    expect(ev.log.slice(4).sort()).toEqual(['ack 7', 'up']);
+  });
+
+  it('close() leaves no socket and does not dial again', async () => {
+    const before = tcpSockets();
+    const ev = recorder();
+    const link = leanLink(broker.url, `LEAN-${_name}-4`, ev, { reconnectMs: 50, keepaliveS: 60 });
+    await until(() => link.connected);
+    expect(tcpSockets()).toBeGreaterThan(before);
+    await link.close();
+    expect(link.connected).toBe(false);
+    await until(() => tcpSockets() === before);
+    await sleep(200);
+    expect(tcpSockets()).toBe(before);
+    expect(ev.ups).toBe(1);
+  });
+});
+
+describe('lean link, broker faults', () => {
+  it('after a broker restart: onDown, dials again, subscribes again, onUp; acks flow on the new session', async () => {
+    const b: RunningBroker = await startEmbeddedBroker();
+    open.push(b);
+    const ev = recorder();
+    const id = 'LEAN-restart';
+    const link = device(b.url, id, ev);
+    await until(() => link.connected);
+    await b.kill();
+    await until(() => ev.downs === 1);
+    await sleep(250); // a dial or two refused meanwhile
+    expect(ev.errors.some((e) => (e as NodeJS.ErrnoException).code === 'ECONNREFUSED')).toBe(true);
+    await b.restart();
+    await until(() => ev.ups === 2 && link.connected);
+    // aedes lost every session in the kill: the subscription is the link's new one.
+    const pipeline = await client(b.url, 'pipeline-restart');
+    await publishAck(pipeline, id, 3);
+    await until(() => ev.acks.length === 1);
+    expect(ev.log).toEqual(['up', 'down', 'up', 'ack 3']);
+  });
+
+  it('asks the endpoint function before every dial: an endpoint move is followed', async () => {
+    const a = await startEmbeddedBroker();
+    const b = await startEmbeddedBroker();
+    open.push(a, b);
+    let target = a.url;
+    let asked = 0;
+    const ev = recorder();
+    const link = device(() => (asked++, target), 'LEAN-move', ev);
+    await until(() => link.connected);
+    expect(asked).toBe(1);
+    target = b.url;
+    link.reconnect();
+    await until(() => ev.ups === 2 && link.connected);
+    expect(asked).toBe(2);
+    // The second session is on broker B: closing A does not touch it.
+    await a.close();
+    open.splice(open.indexOf(a), 1);
+    await sleep(300);
+    expect(link.connected).toBe(true);
+    expect(ev.ups).toBe(2);
+  });
+});
+
+/**
+ * A scripted broker for what real brokers will not do on demand: refuse a CONNECT, or go silent
+ * (TCP up, bytes vanish — the 2021 black hole).
+ */
+async function scriptedBroker(onPacket: (s: Socket, type: number, n: number) => void): Promise<{ url: string; dials: () => number; close(): Promise<void> }> {
+  let dials = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    dials++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    let n = 0;
+    // Test-only: every packet these links send fits one chunk, and in order.
+    s.on('data', (chunk: Buffer) => {
+      for (let at = 0; at < chunk.length; at += 2 + (chunk[at + 1] as number)) onPacket(s, (chunk[at] as number) >> 4, n++);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+    dials: () => dials,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('lean link, scripted broker', () => {
+  it('a refused CONNECT (non-zero CONNACK return code) is an error, and the link dials again', async () => {
+    let refusals = 1;
+    const broker = await scriptedBroker((s, type) => {
+      if (type === 1) s.write(Buffer.from([0x20, 2, 0, refusals-- > 0 ? 5 : 0]));
+      if (type === 8) s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+    });
+    open.push(broker);
+    const ev = recorder();
+    const link = device(broker.url, 'LEAN-refused', ev);
+    await until(() => link.connected);
+    expect(broker.dials()).toBe(2);
+    expect(ev.errors).toHaveLength(1);
+    expect(ev.errors[0]).toBeInstanceOf(ConnackError);
+    expect((ev.errors[0] as ConnackError).returnCode).toBe(5);
+  });
+
+  it('pings when idle, and drops a connection whose PINGREQ goes unanswered (keepalive)', async () => {
+    let pings = 0;
+    const broker = await scriptedBroker((s, type) => {
+      if (type === 1) s.write(Buffer.from([0x20, 2, 0, 0]));
+      if (type === 8) s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+      if (type === 12) pings++; // never answered
+    });
+    open.push(broker);
+    const ev = recorder();
+    const link = device(broker.url, 'LEAN-silent', ev, 1, 5000);
+    await until(() => link.connected);
+    await until(() => ev.downs === 1, 5000);
+    expect(pings).toBe(1);
+    expect(ev.errors.map((e) => e.message)).toEqual(['Keepalive timeout']);
+  });
+});

@@ -1,0 +1,385 @@
+/**
+ * A lean device link: the same `DeviceLink` as mqtt-link.ts (read its header: client id = device
+ * id, QoS 1 both ways, the first connection clean, later ones persistent), on a raw `net.Socket`,
+ * for fleets where mqtt.js's per-client cost (streams, stores, timers, a parser per client) is the
+ * bottleneck (issue 7). MQTT 3.1.1 over TCP (`mqtt://`, `tcp://`) only.
+ *
+ * Per device: the socket, a framer, a few numbers, the packets that never change encoded once with
+ * mqtt-packet (CONNECT, SUBSCRIBE, the topic part of PUBLISH), and a map of in-flight QoS 1
+ * publishes that exists only once one was sent. No timer per device while it is up: one sweep for
+ * every lean link of the process (SWEEP_MS) sends PINGREQs, notices a dead keepalive and times out
+ * connects. A timer exists only while a link waits to dial again (reconnectMs), as with mqtt.js.
+ *
+ * Incoming bytes are split by sim/network/framer.ts's hand framer rather than mqtt-packet's parser:
+ * a device only ever receives CONNACK, SUBACK, PUBACK, PINGRESP and PUBLISH on its ack topic, read
+ * in place here, while that parser is an EventEmitter with its own buffer list per connection and
+ * an object (topic and payload copied) per packet.
+ */
+import { connect, type Socket } from 'node:net';
+import { generate } from 'mqtt-packet';
+import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
+import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
+import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
+
+const CONNACK = 2;
+const PUBACK = 4;
+const SUBACK = 9;
+const PINGRESP = 13;
+const PINGREQ_PACKET = Buffer.from([0xc0, 0x00]);
+const DISCONNECT_PACKET = Buffer.from([0xe0, 0x00]);
+/** SUBSCRIBE always uses packet id 1; PUBLISH ids cycle through 2..65535, skipping ids in flight. */
+const SUBSCRIBE_ID = 1;
+const MAX_INFLIGHT = 65_534;
+/** As mqtt-link.ts's connectTimeout: a dial without CONNACK and SUBACK by then is dropped. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** The one keepalive sweep's period: a PINGREQ goes out within this of its due time. */
+export const SWEEP_MS = 1000;
+
+/** The broker refused the CONNECT: its CONNACK return code [MQTT-3.2.2.3]. */
+export class ConnackError extends Error {
+  override readonly name = 'ConnackError';
+  constructor(readonly returnCode: number) {
+    super(`Connection refused: return code ${returnCode} [MQTT-3.2.2.3]`);
+  }
+}
+
+/** A link's phase, in order. */
+const Phase = {
+  /** No socket; a redial may be pending. */
+  Down: 0,
+  /** Socket dialled, CONNECT written, no CONNACK yet. */
+  Dialling: 1,
+  /** CONNACK accepted, SUBSCRIBE written, no SUBACK yet. */
+  Connected: 2,
+  /** SUBACK granted: `connected` is true. */
+  Up: 3,
+} as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+interface Inflight {
+  readonly packet: Buffer;
+  readonly onSent: (() => void) | undefined;
+}
+
+// ---- the keepalive sweep, shared by every lean link of the process ---------------------------------
+const live = new Set<LeanLink>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function track(link: LeanLink): void {
+  live.add(link);
+  // unref: the sockets keep the process alive, not the sweep.
+  sweeper ??= setInterval(() => {
+    const now = Date.now();
+    for (const l of live) l.sweep(now);
+  }, SWEEP_MS).unref();
+}
+
+function untrack(link: LeanLink): void {
+  live.delete(link);
+  if (live.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+/** The byte length of the remaining-length field for `n` [MQTT-2.2.3]. */
+const varIntLength = (n: number): number => (n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4);
+
+class LeanLink implements DeviceLink, PacketSink {
+  private socket: Socket | undefined;
+  private framer: MqttFramer | undefined;
+  private phase: Phase = Phase.Down;
+  private closed = false;
+  private redial: NodeJS.Timeout | undefined;
+  private dialled = '';
+  private host = '';
+  private port = 0;
+  /** When the current dial started (connect timeout). */
+  private dialAt = 0;
+  /** When the last packet was written (keepalive [MQTT-3.1.2-23]). */
+  private lastOut = 0;
+  /** When the unanswered PINGREQ went out; 0 when none is outstanding. */
+  private pingAt = 0;
+  private lastId = SUBSCRIBE_ID;
+  private inflight: Map<number, Inflight> | undefined;
+  /** Where CONNECT's flags byte sits: the clean-session bit is cleared there after the first CONNACK. */
+  private readonly cleanFlagAt: number;
+
+  constructor(
+    private readonly resolve: () => string,
+    private readonly events: LinkEvents,
+    private readonly reconnectMs: number,
+    private readonly keepaliveMs: number,
+    private readonly connectPacket: Buffer,
+    private readonly subscribePacket: Buffer,
+    /** The topic as PUBLISH carries it: 2-byte length, then UTF-8. */
+    private readonly topicPart: Buffer,
+    private readonly ackTopicBytes: Buffer,
+  ) {
+    // Fixed header (1 byte + remaining length), then "\0\4MQTT" and the level byte [MQTT-3.1.2].
+    let at = 1;
+    while (((connectPacket[at] as number) & 0x80) !== 0) at++;
+    this.cleanFlagAt = at + 1 + 7;
+    track(this);
+    this.dial();
+  }
+
+  get connected(): boolean {
+    return this.phase === Phase.Up;
+  }
+
+  publish(payload: Uint8Array, qos: 0 | 1, onSent?: () => void): void {
+    let id = 0;
+    if (qos === 1) {
+      if ((this.inflight?.size ?? 0) >= MAX_INFLIGHT) {
+        this.events.onError(new Error('no free MQTT packet id: 65,534 publishes await their PUBACK'));
+        return;
+      }
+      id = this.nextId();
+    }
+    const topicLen = this.topicPart.length;
+    const remaining = topicLen + (qos === 1 ? 2 : 0) + payload.length;
+    const packet = Buffer.allocUnsafe(1 + varIntLength(remaining) + remaining);
+    packet[0] = qos === 1 ? 0x32 : 0x30;
+    let at = 1;
+    for (let n = remaining; ; ) {
+      const b = n % 128;
+      n = Math.floor(n / 128);
+      packet[at++] = n > 0 ? b | 0x80 : b;
+      if (n === 0) break;
+    }
+    this.topicPart.copy(packet, at);
+    at += topicLen;
+    if (qos === 1) {
+      packet.writeUInt16BE(id, at);
+      at += 2;
+    }
+    packet.set(payload, at);
+    if (qos === 1) {
+      // Kept until its PUBACK, and sent again after a reconnect [MQTT-4.4.0-1], as mqtt.js does
+      // (it queues a publish made while offline the same way).
+      (this.inflight ??= new Map()).set(id, { packet, onSent });
+      if (this.phase >= Phase.Connected) this.send(packet);
+    } else if (this.phase >= Phase.Connected) {
+      this.send(packet, onSent);
+    }
+  }
+
+  reconnect(): void {
+    // Like a device dropping its TCP session: the close handler redials after reconnectMs.
+    this.socket?.destroy();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    untrack(this);
+    clearTimeout(this.redial);
+    this.redial = undefined;
+    const s = this.socket;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => {
+      s.once('close', () => resolve());
+      if (this.phase >= Phase.Connected) s.write(DISCONNECT_PACKET);
+      s.destroySoon();
+      // A socket whose peer vanished may never flush: do not let close() hang on it.
+      setTimeout(() => s.destroy(), 2000).unref();
+    });
+  }
+
+  /** Called by the shared sweep, every SWEEP_MS. */
+  sweep(now: number): void {
+    if (this.phase === Phase.Down) return;
+    if (this.phase < Phase.Up) {
+      if (now - this.dialAt >= CONNECT_TIMEOUT_MS) this.socket?.destroy();
+      return;
+    }
+    if (this.keepaliveMs === 0) return;
+    if (this.pingAt !== 0) {
+      // As mqtt.js: no answer to a PINGREQ within a keepalive period is a dead connection.
+      if (now - this.pingAt >= this.keepaliveMs) {
+        this.events.onError(new Error('Keepalive timeout'));
+        this.socket?.destroy();
+      }
+      return;
+    }
+    // A packet must go out within every keepalive period [MQTT-3.1.2-23]: ping a sweep early.
+    if (now - this.lastOut >= this.keepaliveMs - SWEEP_MS) {
+      this.send(PINGREQ_PACKET);
+      this.pingAt = now;
+    }
+  }
+
+  /** One whole incoming packet (PacketSink, from the framer). */
+  packet(buf: Buffer, type: number, flags: number, _start: number, body: number, end: number): void {
+    // Any packet from the broker proves the path is alive.
+    this.pingAt = 0;
+    if (end - body < 2 && type !== PINGRESP) throw new FramingError(`packet type ${type} too short`);
+    switch (type) {
+      case PUBLISH:
+        this.onPublish(buf, flags, body, end);
+        return;
+      case PUBACK: {
+        const id = buf.readUInt16BE(body);
+        const f = this.inflight?.get(id);
+        if (!f) return;
+        this.inflight?.delete(id);
+        f.onSent?.();
+        return;
+      }
+      case CONNACK:
+        this.onConnack(buf[body + 1] as number);
+        return;
+      case SUBACK:
+        if (buf.readUInt16BE(body) !== SUBSCRIBE_ID || this.phase !== Phase.Connected) return;
+        if (end - body < 3 || buf[body + 2] === 0x80) {
+          // Refused [MQTT-3.9.3]: without its ack topic the device cannot work; drop and retry.
+          this.events.onError(new Error(`subscription to ${this.ackTopicBytes.toString()} refused`));
+          this.socket?.destroy();
+          return;
+        }
+        this.phase = Phase.Up;
+        this.events.onUp();
+        return;
+      default:
+        // PINGRESP (pingAt is cleared above); nothing else is sent to a client that only publishes
+        // at QoS ≤ 1 and subscribes at QoS 1.
+        return;
+    }
+  }
+
+  private onConnack(returnCode: number): void {
+    if (this.phase !== Phase.Dialling) return;
+    if (returnCode !== 0) {
+      this.events.onError(new ConnackError(returnCode));
+      this.socket?.destroy();
+      return;
+    }
+    this.phase = Phase.Connected;
+    // From the first CONNACK on, sessions persist (mqtt-link.ts's header).
+    this.connectPacket[this.cleanFlagAt] = (this.connectPacket[this.cleanFlagAt] as number) & ~0x02;
+    this.send(this.subscribePacket);
+    if (this.inflight) {
+      for (const f of this.inflight.values()) {
+        f.packet[0] = (f.packet[0] as number) | 0x08; // DUP [MQTT-3.3.1-1]
+        this.send(f.packet);
+      }
+    }
+  }
+
+  private onPublish(buf: Buffer, flags: number, body: number, end: number): void {
+    const qos = (flags >> 1) & 3;
+    const topicLen = buf.readUInt16BE(body);
+    const topicEnd = body + 2 + topicLen;
+    const payloadAt = topicEnd + (qos > 0 ? 2 : 0);
+    if (payloadAt > end) throw new FramingError('PUBLISH header past end of packet');
+    if (qos === 1) {
+      const ack = Buffer.allocUnsafe(4);
+      ack[0] = 0x40;
+      ack[1] = 2;
+      buf.copy(ack, 2, topicEnd, topicEnd + 2);
+      this.send(ack);
+    } else if (qos === 2) {
+      // Never granted: the ack topic is subscribed at QoS 1 [MQTT-3.8.4-6].
+      throw new FramingError('PUBLISH at QoS 2 on a QoS 1 subscription');
+    }
+    if (!this.ackTopicBytes.equals(buf.subarray(body + 2, topicEnd))) return;
+    try {
+      this.events.onAck(decodeAck(buf.subarray(payloadAt, end)).ack);
+    } catch (err) {
+      this.events.onError(err as Error);
+    }
+  }
+
+  private nextId(): number {
+    let id = this.lastId;
+    do id = id >= 65_535 ? SUBSCRIBE_ID + 1 : id + 1;
+    while (this.inflight?.has(id));
+    this.lastId = id;
+    return id;
+  }
+
+  private send(packet: Buffer, onWritten?: () => void): void {
+    this.lastOut = Date.now();
+    (this.socket as Socket).write(packet, onWritten && ((err) => {
+      if (!err) onWritten();
+    }));
+  }
+
+  private dial(): void {
+    this.redial = undefined;
+    if (this.closed) return;
+    // Asked again at every dial: an endpoint move is followed from the next dial (mqtt-link.ts).
+    const endpoint = this.resolve();
+    if (endpoint !== this.dialled) {
+      let url: URL;
+      try {
+        url = new URL(endpoint);
+        if (url.protocol !== 'mqtt:' && url.protocol !== 'tcp:') throw new Error(`the lean link speaks mqtt:// only, not ${url.protocol}`);
+      } catch (err) {
+        this.events.onError(err as Error);
+        this.scheduleDial();
+        return;
+      }
+      this.dialled = endpoint;
+      this.host = url.hostname;
+      this.port = Number(url.port || 1883);
+    }
+    const s = connect({ host: this.host, port: this.port, noDelay: true });
+    this.socket = s;
+    this.framer = new MqttFramer();
+    this.phase = Phase.Dialling;
+    this.dialAt = Date.now();
+    this.pingAt = 0;
+    // Written at once: net buffers it until the TCP handshake completes.
+    this.send(this.connectPacket);
+    s.on('data', (chunk: Buffer) => {
+      if (s !== this.socket) return;
+      try {
+        (this.framer as MqttFramer).push(chunk, this);
+      } catch (err) {
+        this.events.onError(err as Error);
+        s.destroy();
+      }
+    });
+    // Socket errors carry a code (ECONNREFUSED…): reported as mqtt.js reports them; 'close' follows.
+    s.on('error', (err) => this.events.onError(err));
+    s.on('close', () => this.onClose(s));
+  }
+
+  private onClose(s: Socket): void {
+    if (s !== this.socket) return;
+    const wasUp = this.phase === Phase.Up;
+    this.socket = undefined;
+    this.framer = undefined;
+    this.phase = Phase.Down;
+    if (wasUp) this.events.onDown();
+    this.scheduleDial();
+  }
+
+  private scheduleDial(): void {
+    if (this.closed || this.redial) return;
+    this.redial = setTimeout(() => this.dial(), this.reconnectMs);
+  }
+}
+
+/**
+ * `endpoint` is asked again before every dial, as in mqtt-link.ts. Same events, same session rules.
+ */
+export function leanLink(endpoint: string | (() => string), deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
+  const resolve = typeof endpoint === 'string' ? () => endpoint : endpoint;
+  const topic = Buffer.from(upTopic(deviceId));
+  const topicPart = Buffer.allocUnsafe(2 + topic.length);
+  topicPart.writeUInt16BE(topic.length, 0);
+  topic.copy(topicPart, 2);
+  const acks = ackTopic(deviceId);
+  return new LeanLink(
+    resolve,
+    events,
+    opts.reconnectMs,
+    opts.keepaliveS * 1000,
+    generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: deviceId, keepalive: opts.keepaliveS }),
+    generate({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic: acks, qos: 1 }] }),
+    topicPart,
+    Buffer.from(acks),
+  );
+}
