@@ -9,6 +9,8 @@
  *
  *   BENCH_DEVICES=15000 BENCH_SECONDS=60 BENCH_CONNECT_RATE=500 npm run bench
  *   VIGIL_LINK=lean npm run bench        Vigil's fleet on sim/transport/lean-link.ts instead of mqtt.js
+ *   BENCH_PROFILE_DIR=/tmp/prof npm run bench   each contender also writes a V8 CPU profile there
+ *                                        (node refuses --cpu-prof in NODE_OPTIONS)
  *
  * Exit code: 0 when Vigil met the issue's bar (every device connected and reported, RSS < 1 GiB),
  * 1 when it did not, 2 when the bench could not run.
@@ -83,7 +85,8 @@ function spawnTs(file: string, args: string[], extraNodeArgs: string[] = []): Ch
 
 async function runContender(file: string, params: BenchParams, brokerPid: number, ackerPid?: number): Promise<Side> {
   // --expose-gc: the child collects before its baseline RSS reading, so RSS per device is not noise.
-  const child = spawnTs(file, [JSON.stringify(params)], ['--expose-gc']);
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawnTs(file, [JSON.stringify(params)], ['--expose-gc', ...profile]);
   const limitMs = (2 * (params.devices / params.connectRatePerS) + 60 + params.seconds + 60) * 1000;
   const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
