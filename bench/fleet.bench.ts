@@ -8,7 +8,7 @@
  * acker's CPU are read from /proc over each steady window.
  *
  *   BENCH_DEVICES=15000 BENCH_SECONDS=60 BENCH_CONNECT_RATE=500 npm run bench
- *   VIGIL_LINK=lean npm run bench        Vigil's fleet on sim/transport/lean-link.ts instead of mqtt.js
+ *   VIGIL_LINK=mqttjs npm run bench      Vigil's fleet on mqtt.js (sim/transport/mqtt-link.ts) instead of the lean link
  *   BENCH_PROFILE_DIR=/tmp/prof npm run bench   each contender also writes a V8 CPU profile there
  *                                        (node refuses --cpu-prof in NODE_OPTIONS)
  *
@@ -139,8 +139,8 @@ const brokerPid = mosquittoPid();
 const params: BenchParams = { url: broker.url, devices: DEVICES, seconds: SECONDS, connectRatePerS: CONNECT_RATE };
 // BENCH_CADENCE=domain (read by vigil-fleet.ts) gives Vigil's devices DOMAIN.md's cadence instead.
 const cadence = process.env.BENCH_CADENCE === 'domain' ? 'vigil at DOMAIN.md cadence, baseline 1 msg/device/s' : '1 msg/device/s target';
-// VIGIL_LINK=lean (read by vigil-fleet.ts) gives Vigil's fleet the lean link instead of mqtt.js.
-const vigilLink = process.env.VIGIL_LINK === 'lean' ? 'lean link' : 'mqtt.js link';
+// VIGIL_LINK=mqttjs (read by vigil-fleet.ts) gives Vigil's fleet mqtt.js instead of the lean link.
+const vigilLink = process.env.VIGIL_LINK === 'mqttjs' ? 'mqtt.js link' : 'lean link';
 const header = `vigil bench — ${DEVICES} devices, ${SECONDS} s steady, ${cadence}, vigil on the ${vigilLink}, connect ${CONNECT_RATE}/s (both), ` +
   `mosquitto ${mosquittoVersion}, node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), ` +
   `${(totalmem() / GIB).toFixed(0)} GiB, ulimit -n ${openFiles}`;

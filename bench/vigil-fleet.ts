@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/vigil-fleet.ts '<BenchParams JSON>'   (run by fleet.bench.ts)
  *
- * VIGIL_LINK=lean (read here, inherited from `npm run bench`) gives the fleet the lean link
+ * VIGIL_LINK=mqttjs (read here, inherited from `npm run bench`) gives the fleet the mqtt.js link instead of the lean one
  * (sim/transport/lean-link.ts) instead of mqtt.js.
  */
 import { virtualClock } from '../protocol/clock.ts';
@@ -20,7 +20,7 @@ const p = paramsFromArgv();
 const SEED = 2021;
 const SPEED = 60;
 const CITIES = ['paris', 'lyon', 'marseille', 'lille', 'toulouse', 'bordeaux'] as const;
-const LINK = process.env.VIGIL_LINK === 'lean' ? 'lean' : 'mqttjs';
+const LINK = process.env.VIGIL_LINK === 'mqttjs' ? 'mqttjs' : 'lean';
 
 await measure('vigil', p, (): Contender => {
   const now = Date.now();

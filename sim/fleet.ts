@@ -33,9 +33,9 @@ export interface FleetOptions {
   /** A link error worth telling the user (not every reconnect). */
   readonly onLinkError?: (deviceId: string, err: Error) => void;
   /**
-   * Each device's MQTT client: mqtt.js (sim/transport/mqtt-link.ts, the default), or the lean link
-   * on a raw socket (sim/transport/lean-link.ts: same events, a fraction of the per-device cost;
-   * mqtt:// endpoints only).
+   * Each device's MQTT client: the lean link on a raw socket (sim/transport/lean-link.ts, the
+   * default: same events as mqtt.js at a fraction of the per-device cost; mqtt:// endpoints only),
+   * or mqtt.js (sim/transport/mqtt-link.ts).
    */
   readonly link?: 'mqttjs' | 'lean';
 }
@@ -128,7 +128,7 @@ export class Fleet {
         this.opts.onLinkError?.(fw.deviceId, err);
       },
     };
-    const makeLink = this.opts.link === 'lean' ? leanLink : mqttLink;
+    const makeLink = this.opts.link === 'mqttjs' ? mqttLink : leanLink;
     this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, { reconnectMs: 1000 + (slot % 1000), keepaliveS: this.opts.keepaliveS ?? 60 });
   }
 
