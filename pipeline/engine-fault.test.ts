@@ -3,10 +3,8 @@
  * while it is on, records are stored, acked and evaluated, but every alarm the rules raise is lost —
  * communication_loss and mass alarms too — and never raised later; the feed's cursors stay gapless.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tempDbFile } from './test-support.ts';
 import { Provisioning } from '../protocol/provisioning.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import { Engine, type CommitResult } from './engine.ts';
@@ -33,16 +31,7 @@ const prov = (runId = 'fault') => Provisioning.parse({
 const pos = (device: string, seq: number, at: { lat: number; lon: number }, time: number): UplinkRecord =>
   ({ device, seq, time, battery: 90, type: 'position', accuracy: 5, ...at });
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0)) f();
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-fault-'));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'p.db');
-}
+const tempFile = (): string => tempDbFile('vigil-fault-');
 
 function open(file = ':memory:', provision = true) {
   const store = new Store(file);
@@ -50,7 +39,7 @@ function open(file = ':memory:', provision = true) {
   const commits: CommitResult[] = [];
   const logs: string[] = [];
   const engine = new Engine(store, { afterCommit: (r) => commits.push(r), log: (l) => logs.push(l), realNow: () => clock.real });
-  cleanup.push(() => store.close());
+  onCleanup(() => store.close());
   if (provision) engine.provision(prov());
   const at = (realMs: number): void => {
     clock.real = realMs;

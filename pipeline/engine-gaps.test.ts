@@ -5,10 +5,8 @@
  * rules move past it; the ack never does; a record of an abandoned seq arriving later is stored, not
  * evaluated. Everything survives a restart (the store file reopened, as after a kill -9).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tempDbFile } from './test-support.ts';
 import { Provisioning } from '../protocol/provisioning.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import { DEFAULT_GAP_TIMEOUT_MS, Engine, type CommitResult } from './engine.ts';
@@ -42,16 +40,7 @@ const pos = (device: string, seq: number, at: { lat: number; lon: number }, time
 const run = (from: number, to: number, inside: number[] = []): UplinkRecord[] =>
   Array.from({ length: to - from + 1 }, (_, i) => pos('d1', from + i, inside.includes(from + i) ? IN : OUT));
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0)) f();
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-gaps-'));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'p.db');
-}
+const tempFile = (): string => tempDbFile('vigil-gaps-');
 
 /** An engine on `file` (provisioned unless reopened), its real clock set by `at` (speed 1: virtual = T0 + real). */
 function open(file = ':memory:', provision = true) {
@@ -60,7 +49,7 @@ function open(file = ':memory:', provision = true) {
   const commits: CommitResult[] = [];
   const logs: string[] = [];
   const engine = new Engine(store, { afterCommit: (r) => commits.push(r), log: (l) => logs.push(l), realNow: () => clock.real, gapTimeoutMs: GAP });
-  cleanup.push(() => store.close());
+  onCleanup(() => store.close());
   if (provision) engine.provision(PROV);
   const at = (realMs: number): void => {
     clock.real = realMs;
@@ -259,7 +248,7 @@ describe('gap timeout setting', () => {
       expect(() => gapTimeoutFromEnv({ [GAP_TIMEOUT_ENV]: bad })).toThrow(/VIGIL_GAP_TIMEOUT_MS=.*whole number of virtual milliseconds > 0/);
     }
     const store = new Store(':memory:');
-    cleanup.push(() => store.close());
+    onCleanup(() => store.close());
     expect(() => new Engine(store, { afterCommit: () => {}, log: () => {}, gapTimeoutMs: 0 })).toThrow(/gapTimeoutMs 0/);
     expect(new Engine(store, { afterCommit: () => {}, log: () => {} }).gapTimeoutMs).toBe(DEFAULT_GAP_TIMEOUT_MS);
   });
@@ -268,7 +257,7 @@ describe('gap timeout setting', () => {
 describe('the gap timeout never runs shorter than 15 s of real time', () => {
   it('at speed 240 a 10-minute gap timeout waits 15 real seconds (60 virtual minutes): resends travel in real time', () => {
     const store = new Store(':memory:');
-    cleanup.push(() => store.close());
+    onCleanup(() => store.close());
     const clock = { real: 0 };
     const engine = new Engine(store, { afterCommit: () => {}, log: () => {}, realNow: () => clock.real, gapTimeoutMs: 10 * MIN });
     engine.provision({ ...PROV, runId: 'fast', clock: { startVirtual: T0, startReal: 0, speed: 240 } });

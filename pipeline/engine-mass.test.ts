@@ -2,10 +2,8 @@
  * mass_communication_loss / mass_communication_recovery through the engine (docs/RULES.md): per
  * operator thresholds, hysteresis, outage ordinals, and restarts from the same store file mid-outage.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tempDbFile } from './test-support.ts';
 import { FeedAlarm } from '../protocol/feed.ts';
 import { Provisioning } from '../protocol/provisioning.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
@@ -37,16 +35,7 @@ const PROV = Provisioning.parse({
 
 const hb = (device: string, seq: number, time: number): UplinkRecord => ({ device, seq, time, battery: 90, type: 'heartbeat' });
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0)) f();
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-mass-'));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'p.db');
-}
+const tempFile = (): string => tempDbFile('vigil-mass-');
 
 /**
  * An engine on `file` (provisioned unless reopened). Devices talk through `say`, which sends each
@@ -56,7 +45,7 @@ function open(file = ':memory:', provision = true) {
   const store = new Store(file);
   const clock = { real: 0 };
   const engine = new Engine(store, { afterCommit: () => {}, log: () => {}, realNow: () => clock.real });
-  cleanup.push(() => store.close());
+  onCleanup(() => store.close());
   if (provision) engine.provision(PROV);
   const at = (realMs: number): void => {
     clock.real = realMs;
@@ -220,7 +209,7 @@ describe('communication_loss after a pipeline restart (RULES.md "Watching since"
     // Down for 8 virtual minutes after everyone's last record, then restarted from the same file.
     const clock = { real: 8 * MIN };
     const store = new Store(file);
-    cleanup.push(() => store.close());
+    onCleanup(() => store.close());
     const engine = new Engine(store, { afterCommit: () => {}, log: () => {}, realNow: () => clock.real });
     const losses = (): number => store.alarmsAfter(0, 100_000).filter((a) => a.kind === 'communication_loss').length;
     // L + 10 min has passed, but only 3 min since the restart: what the broker queued may still come.

@@ -2,10 +2,8 @@
  * Every rule of docs/RULES.md through the engine: records in, alarms out of the store, with gaps,
  * late arrivals, silences and restarts (the store file reopened, as after a kill -9).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, tempDbFile } from './test-support.ts';
 import { DEVICE_EVENTS } from '../protocol/alarms.ts';
 import { Provisioning } from '../protocol/provisioning.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
@@ -46,23 +44,14 @@ const pos = (device: string, seq: number, time: number, at: { lat: number; lon: 
 const hb = (device: string, seq: number, time: number, battery = 90): UplinkRecord => ({ ...base(device, seq, time, battery), type: 'heartbeat' });
 const ev = (device: string, seq: number, time: number, event: string): UplinkRecord => ({ ...base(device, seq, time), type: 'event', event });
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0)) f();
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-rules-'));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'p.db');
-}
+const tempFile = (): string => tempDbFile('vigil-rules-');
 
 /** An engine on `file`, provisioned (once per file), with a settable real clock. */
 function open(file = ':memory:', provision = true) {
   const store = new Store(file);
   const clock = { real: 0 };
   const engine = new Engine(store, { afterCommit: () => {}, log: () => {}, realNow: () => clock.real });
-  cleanup.push(() => store.close());
+  onCleanup(() => store.close());
   if (provision) engine.provision(PROV);
   const put = (...records: UplinkRecord[]): void => {
     for (const r of records) engine.accept(r.device, [r]);
