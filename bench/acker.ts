@@ -11,12 +11,26 @@
  * drops: a bottleneck of the stand-in, not of Vigil. A delivery lost anyway shows up as Vigil
  * resends (the firmware's 5 s ack timeout is virtual: 83 ms real at speed 60).
  *
- *   node --import tsx bench/acker.ts <brokerUrl>   prints "ready", then on SIGTERM one JSON line.
+ * It also measures publish-to-ingest latency: the real time from when a record was made to when
+ * its batch reached this consumer. A record's `time` is its device's virtual time; `<epoch>` and
+ * `<speed>` are the contender's clock (virtual = epoch + (real − epoch) × speed; the baseline and
+ * the floor stamp real time: speed 1), so real make time = epoch + (time − epoch) / speed. Only
+ * between SIGUSR1 (the steady window starts) and SIGUSR2 (it ends) is sampled.
+ *
+ *   node --import tsx bench/acker.ts <brokerUrl> <epoch> <speed>
+ *       prints "ready", then on SIGTERM one JSON line: batches, invalid, latency percentiles (ms).
  */
+import hdr from 'hdr-histogram-js';
 import mqtt from 'mqtt';
 import { UPLINK_SUBSCRIPTION, ackTopic, decodeBatch, deviceOfUpTopic, encodeAck } from '../protocol/uplink.ts';
 
 const url = process.argv[2] ?? '';
+const epoch = Number(process.argv[3]);
+const speed = Number(process.argv[4]);
+const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
+let sampling = false;
+process.on('SIGUSR1', () => (sampling = true));
+process.on('SIGUSR2', () => (sampling = false));
 let batches = 0;
 let invalid = 0;
 const client = mqtt.connect(url, { clientId: 'vigil-bench-acker', clean: true, protocolVersion: 4, reconnectPeriod: 1000, keepalive: 30 });
@@ -32,7 +46,10 @@ client.on('message', (topic, payload) => {
   try {
     if (device === undefined) throw new Error('not an uplink topic');
     const records = decodeBatch(payload, device).records;
+    const first = records[0] as (typeof records)[number];
     seq = (records[records.length - 1] as (typeof records)[number]).seq;
+    // The oldest record of the batch: a batch is ingested when its first record waited longest.
+    if (sampling) latency.recordValue(Math.max(1, Date.now() - (epoch + (first.time - epoch) / speed)));
   } catch {
     invalid++;
     return;
@@ -44,7 +61,8 @@ client.on('message', (topic, payload) => {
 client.on('error', (err) => process.stderr.write(`acker: ${err.message}\n`));
 
 process.once('SIGTERM', () => {
-  process.stdout.write(`${JSON.stringify({ batches, invalid })}\n`);
+  const pct = (q: number): number => latency.getValueAtPercentile(q);
+  process.stdout.write(`${JSON.stringify({ batches, invalid, latencyMs: { n: latency.totalCount, p50: pct(50), p99: pct(99), max: latency.maxValue } })}\n`);
   client.end(true, {}, () => process.exit(0));
   setTimeout(() => process.exit(0), 5000).unref();
 });

@@ -13,6 +13,8 @@ export interface BenchParams {
   readonly devices: number;
   readonly seconds: number;
   readonly connectRatePerS: number;
+  /** The contender's clock origin (ms): Vigil's virtual time equals real time here (bench/acker.ts). */
+  readonly epoch: number;
 }
 
 export interface ContenderResult {
@@ -37,6 +39,20 @@ export interface ContenderResult {
   readonly heapAfterGcBytes: number;
   /** Contender-specific counters at the end of the steady window. */
   readonly extra: Readonly<Record<string, number>>;
+  /** The reconnect storm after the steady window, when the contender can drop every connection. */
+  readonly storm?: Storm;
+}
+
+/** Every connection dropped at once, then back: how fast the fleet reconnects (issue 7: ≥ 2,000/s). */
+export interface Storm {
+  /** Connections that came back, and in how long from the first to the last of them. */
+  readonly reconnected: number;
+  readonly spanS: number;
+  readonly connectsPerS: number;
+  /** Drop → all back (includes the devices' reconnect delay). */
+  readonly totalS: number;
+  /** Errors the contender counted during the storm (its own, not the broker's refusals). */
+  readonly errors: number;
 }
 
 export interface Contender {
@@ -50,6 +66,10 @@ export interface Contender {
   /** Acks received so far (what counts as one is the contender's to say). */
   acks(): number;
   extra(): Record<string, number>;
+  /** Drops every connection at once, as an operator reset would; each device redials on its own. */
+  dropAll?(): void;
+  /** Errors so far, for the storm. */
+  errors?(): number;
   close(): Promise<void>;
 }
 
@@ -64,6 +84,39 @@ const cpuMicros = (): number => {
 };
 const emit = (x: object): boolean => process.stdout.write(`${JSON.stringify(x)}\n`);
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/**
+ * Drops every connection, then samples the connected count every 5 ms until all are back (or 60 s):
+ * the rate is taken from the first reconnect to the last, so the devices' reconnect delay does not
+ * count against it.
+ */
+async function reconnectStorm(name: string, c: Contender, devices: number): Promise<Storm> {
+  const errors0 = c.errors?.() ?? 0;
+  const t0 = performance.now();
+  (c.dropAll as () => void)();
+  let low = c.connected();
+  let first = 0;
+  let last = 0;
+  while (performance.now() - t0 < 60_000) {
+    await sleep(5);
+    const n = c.connected();
+    const now = performance.now();
+    if (n < low && first === 0) low = n;
+    if (n > low && first === 0) first = now;
+    if (n >= devices && first !== 0) {
+      last = now;
+      break;
+    }
+  }
+  const back = c.connected() - low;
+  const spanS = ((last || performance.now()) - (first || t0)) / 1000;
+  const storm: Storm = {
+    reconnected: back, spanS, connectsPerS: spanS > 0 ? back / spanS : 0, totalS: ((last || performance.now()) - t0) / 1000,
+    errors: (c.errors?.() ?? 0) - errors0,
+  };
+  process.stderr.write(`  ${name}: reconnect storm: ${back} back in ${spanS.toFixed(2)} s (${storm.connectsPerS.toFixed(0)}/s), ${storm.errors} errors\n`);
+  return storm;
+}
 
 /** Runs one contender: connect phase, steady window, result line, clean close, exit. */
 export async function measure(name: string, p: BenchParams, make: () => Contender): Promise<never> {
@@ -108,12 +161,15 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
   gc();
   const heapAfterGc = process.memoryUsage().heapUsed;
 
+  const extra = c.extra();
+  const storm = c.dropAll ? await reconnectStorm(name, c, p.devices) : undefined;
+
   const result: ContenderResult = {
     name, devices: p.devices, connected, connectS, steadyS: wallS, messagesPerS,
     recordsPerS: (rec1.sent + rec1.resent - rec0.sent - rec0.resent) / wallS, resentPerS: (rec1.resent - rec0.resent) / wallS, acksPerS,
     cpuPct: (cpuS / wallS) * 100, eventLoopP99Ms: eld.percentile(99) / 1e6,
     rssBytes: rss, peakRssBytes: process.resourceUsage().maxRSS * 1024, rssPerDeviceBytes: (rss - rss0) / p.devices,
-    heapAfterGcBytes: heapAfterGc, extra: c.extra(),
+    heapAfterGcBytes: heapAfterGc, extra, ...(storm ? { storm } : {}),
   };
   emit(result);
 

@@ -78,6 +78,11 @@ await measure('baseline', p, (): Contender => {
     // A broker PUBACK: the only ack a naive device gets.
     acks: () => pubacks,
     extra: () => ({ errors, disconnects }),
+    // mqtt.js redials each client after its reconnectPeriod (1 s, no jitter).
+    dropAll: () => {
+      for (const c of clients) c.stream.destroy();
+    },
+    errors: () => errors,
     async close() {
       for (const t of timers) clearTimeout(t);
       for (const t of intervals) clearInterval(t);

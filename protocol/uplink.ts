@@ -90,9 +90,14 @@ export class UplinkDecodeError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeBatch(records: readonly UplinkRecord[]): Uint8Array {
+/** The JSON text of a batch: what encodeBatch encodes (a link may write it into its packet directly). */
+export function batchJson(records: readonly UplinkRecord[]): string {
   const batch: UplinkBatch = { v: 1, records };
-  return encoder.encode(JSON.stringify(batch));
+  return JSON.stringify(batch);
+}
+
+export function encodeBatch(records: readonly UplinkRecord[]): Uint8Array {
+  return encoder.encode(batchJson(records));
 }
 
 export function encodeAck(device: string, ack: number): Uint8Array {

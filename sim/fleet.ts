@@ -3,7 +3,7 @@
  * driven from one event loop by a wake queue in virtual time.
  */
 import type { Clock } from '../protocol/clock.ts';
-import { encodeBatch, type UplinkRecord } from '../protocol/uplink.ts';
+import { batchJson, type UplinkRecord } from '../protocol/uplink.ts';
 import type { Firmware } from './model/firmware.ts';
 import { WakeQueue } from './scheduler.ts';
 import type { DeviceLink, LinkEvents } from './transport/link.ts';
@@ -57,6 +57,7 @@ export interface DeviceProgress {
   readonly ackedSeq: number;
   readonly pendingSeqs: readonly number[];
   readonly evicted: number;
+  readonly resent: number;
 }
 
 const TICK_MS = 20;
@@ -145,7 +146,7 @@ export class Fleet {
           fw.onAck(last);
           this.queue.schedule(slot, fw.nextWakeAt());
         };
-        (link as DeviceLink).publish(encodeBatch(batch), mode === 'fire-and-forget' ? 0 : 1, forget);
+        (link as DeviceLink).publish(batchJson(batch), mode === 'fire-and-forget' ? 0 : 1, forget);
         this.stats.publishes++;
       }
       if (fw.takeReconnect()) {
@@ -157,6 +158,25 @@ export class Fleet {
     }
   }
 
+  /**
+   * Makes every record due by now, at once, instead of at each device's next tick (they are sent
+   * at that tick): after it, every record up to the clock has reached onRecord — the runner calls
+   * it before the oracle closes the timeline, however late a loaded event loop runs the ticks.
+   */
+  sync(): Promise<void> {
+    const clock = this.clock;
+    if (clock) {
+      const now = clock.now();
+      for (const fw of this.opts.firmwares) fw.makeDueRecords(now, this.opts.onRecord);
+    }
+    return Promise.resolve();
+  }
+
+  /** Drops every device's connection at once, as an operator-side reset would; each redials on its own schedule. */
+  reconnectAll(): void {
+    for (const link of this.links) link?.reconnect();
+  }
+
   /** Unacked records across the fleet. */
   get pending(): number {
     let n = 0;
@@ -166,7 +186,7 @@ export class Fleet {
 
   progress(): DeviceProgress[] {
     return this.opts.firmwares.map((fw) => ({
-      deviceId: fw.deviceId, lastSeq: fw.lastSeq, ackedSeq: fw.ackedSeq, pendingSeqs: fw.pendingSeqs, evicted: fw.counters.evicted,
+      deviceId: fw.deviceId, lastSeq: fw.lastSeq, ackedSeq: fw.ackedSeq, pendingSeqs: fw.pendingSeqs, evicted: fw.counters.evicted, resent: fw.counters.resent,
     }));
   }
 

@@ -250,6 +250,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // the run (BAR watermarks, devices silent since before the end — docs/RULES.md).
     const closeAt = judgedEnd + timelineClock.triple.speed * 100;
     while (timelineClock.now() < closeAt) await sleep(20);
+    await fleet.sync();
     expect(oracle.finish(judgedEnd));
     if (faultTimer) clearInterval(faultTimer);
     await network?.healAll(timelineClock.now());

@@ -32,7 +32,10 @@ export const DEVICE_DEFAULTS = {
   maxAckTimeoutMs: 5 * MINUTE,
   /** DOMAIN.md: device record buffer ≥ 2,000 records; DESIGN.md: bounded outbox, default 2,000. */
   outboxLimit: 2000,
-  /** Records in one resend publish (a backlog goes out in batches, not one huge packet). */
+  /**
+   * Records in one publish, and the send window: at most this many unacked records are on their
+   * way at once (a backlog goes out batch by batch, each after the previous one's ack — firmware.ts).
+   */
   maxBatch: 50,
   /** DOMAIN.md: battery ≤ 50 h on a charge → 2 %/h. */
   batteryDrainPerHour: 2,

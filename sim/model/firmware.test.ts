@@ -44,14 +44,41 @@ describe('firmware (store-and-forward)', () => {
     expect(fw.pending).toBe(0);
   });
 
-  it('keeps records while the link is down and sends them all after it comes up', () => {
-    const { fw, made } = device();
+  it('keeps records while the link is down and sends them all after it comes up, one batch per ack', () => {
+    const { fw, made } = device({ maxBatch: 4 });
     for (let t = T0; t <= T0 + 30 * 60_000; t += 5_000) expect(fw.wake(t, false, (r) => made.push(r))).toEqual([]);
     expect(fw.pending).toBe(made.length);
-    fw.onLinkUp(T0 + 30 * 60_000);
-    const batches = fw.wake(T0 + 30 * 60_000, true, (r) => made.push(r));
-    expect(batches.flat().map((r) => r.seq)).toEqual(made.map((r) => r.seq));
-    expect(batches.every((b) => b.length <= DEVICE_DEFAULTS.maxBatch)).toBe(true);
+    expect(made.length).toBeGreaterThan(8);
+    const up = T0 + 30 * 60_000;
+    fw.onLinkUp(up);
+    expect(fw.nextWakeAt()).toBe(-Infinity);
+    const sent: UplinkRecord[][] = [];
+    for (let i = 0; i < 100 && fw.pending > 0; i++) {
+      const batches = fw.wake(up, true, (r) => made.push(r));
+      // The window: one batch out, nothing more until its ack.
+      expect(batches).toHaveLength(1);
+      expect(fw.wake(up, true, () => {})).toEqual([]);
+      expect(fw.nextWakeAt()).toBeGreaterThan(up);
+      sent.push(...batches);
+      fw.onAck(batches[0]!.at(-1)!.seq);
+    }
+    expect(sent.flat().map((r) => r.seq)).toEqual(made.map((r) => r.seq));
+    expect(sent.every((b) => b.length <= 4)).toBe(true);
+  });
+
+  it('times out from the oldest unacked send: a batch sent after an ack gets its whole timeout', () => {
+    const { fw, made } = device({ maxBatch: 1 });
+    for (let t = T0; t <= T0 + 10 * 60_000; t += 60_000) fw.wake(t, false, (r) => made.push(r));
+    expect(made.length).toBeGreaterThanOrEqual(3);
+    const up = T0 + 10 * 60_000;
+    fw.onLinkUp(up);
+    expect(fw.wake(up, true, () => {}).flat().map((r) => r.seq)).toEqual([1]);
+    // Acked 4 s later: seq 2 goes at +4 s and times out 5 s after that, not at +5 s.
+    fw.onAck(1);
+    expect(fw.wake(up + 4_000, true, () => {}).flat().map((r) => r.seq)).toEqual([2]);
+    expect(fw.wake(up + 8_000, true, () => {})).toEqual([]);
+    expect(fw.wake(up + 9_000, true, () => {}).flat().map((r) => r.seq)).toEqual([2]);
+    expect(fw.counters.resent).toBe(1);
   });
 
   it('a path that acks nothing is noticed although the device keeps reporting, and after 3 timeouts it redials', () => {
@@ -113,7 +140,13 @@ describe('firmware (store-and-forward)', () => {
     for (let t = T0; t <= T0 + 60 * 60_000; t += 10_000) fw.wake(t, false, (r) => made.push(r));
     expect(made.every((r) => r.time <= T0 + 5 * 60_000)).toBe(true);
     fw.onLinkUp(T0 + 60 * 60_000);
-    expect(fw.wake(T0 + 60 * 60_000, true, () => {}).flat()).toHaveLength(made.length);
+    const resent: UplinkRecord[] = [];
+    for (let i = 0; i < 100 && fw.pending > 0; i++) {
+      const batch = fw.wake(T0 + 60 * 60_000, true, () => {}).flat();
+      resent.push(...batch);
+      fw.onAck(batch.at(-1)!.seq);
+    }
+    expect(resent.map((r) => r.seq)).toEqual(made.map((r) => r.seq));
   });
 
   it('never stays silent longer than the 180 s heartbeat, moving or at rest', () => {

@@ -39,6 +39,11 @@ export interface FirmwareCounters {
   evicted: number;
 }
 
+interface Send {
+  readonly upTo: number;
+  readonly at: number;
+}
+
 export class Firmware {
   private seq = 0;
   private acked = 0;
@@ -52,6 +57,10 @@ export class Firmware {
   /** Ack timeouts in a row without any ack. */
   private timeouts = 0;
   private reconnectWanted = false;
+  /** The link was up at the last wake (or came up since). */
+  private up = false;
+  /** The publishes not yet acked, oldest first: the last seq each carried and when it went. */
+  private readonly sends: Send[] = [];
   readonly counters: FirmwareCounters = { created: 0, sent: 0, resent: 0, evicted: 0 };
 
   constructor(readonly deviceId: string, private readonly cfg: FirmwareConfig, private readonly source: RecordSource) {
@@ -76,7 +85,9 @@ export class Firmware {
     return this.outbox.length;
   }
 
+  /** When to wake the device next: -Infinity when it may send now (its window moved). */
   nextWakeAt(): number {
+    if (this.up && this.firstUnsent() < this.windowEnd()) return -Infinity;
     const recordAt = this.source.nextRecordAt();
     return Math.min(recordAt <= this.recordingUntil ? recordAt : Infinity, this.resendAt);
   }
@@ -84,39 +95,40 @@ export class Firmware {
   /** Makes the records due by `now`; returns the batches to publish (none while the link is down). */
   wake(now: number, linkUp: boolean, onRecord: (r: UplinkRecord) => void): UplinkRecord[][] {
     this.makeDueRecords(now, onRecord);
+    this.up = linkUp;
     if (!linkUp) {
       this.resendAt = Infinity; // nothing to resend into a dead link; onLinkUp re-arms it
       return [];
     }
-    const batches: UplinkRecord[][] = [];
     const timedOut = now >= this.resendAt && this.outbox.length > 0;
     if (timedOut) {
-      // Ack timeout: resend everything unacked, and back off (5 s, 10 s, … capped) so a dead path
-      // does not become a resend storm. After `maxRetries` timeouts in a row the device also drops
-      // its connection and dials again (DOMAIN.md "server response timeout / retries: 5 s / 3"):
-      // a session that swallows everything (a black hole, a half-open TCP) is only noticed so.
+      // Ack timeout: resend from the oldest unacked record, and back off (5 s, 10 s, … capped) so a
+      // dead path does not become a resend storm. After `maxRetries` timeouts in a row the device
+      // also drops its connection and dials again (DOMAIN.md "server response timeout / retries:
+      // 5 s / 3"): a session that swallows everything (a black hole, a half-open TCP) is only
+      // noticed so.
       this.sentUpTo = 0;
+      this.sends.length = 0;
       this.ackTimeout = Math.min(this.ackTimeout * 2, this.cfg.maxAckTimeoutMs);
       if (++this.timeouts >= this.cfg.maxRetries) {
         this.timeouts = 0;
         this.reconnectWanted = true;
       }
     }
-    const unsent = this.outbox.slice(this.firstUnsent());
-    for (let i = 0; i < unsent.length; i += this.cfg.maxBatch) {
-      batches.push(unsent.slice(i, i + this.cfg.maxBatch));
+    const batches: UplinkRecord[][] = [];
+    const from = this.firstUnsent();
+    const limit = this.windowEnd();
+    if (from < limit) {
+      const batch = this.outbox.slice(from, limit);
+      batches.push(batch);
+      for (const r of batch) {
+        if (r.seq <= this.counters.sent) this.counters.resent++;
+        else this.counters.sent = r.seq;
+      }
+      this.sentUpTo = (batch[batch.length - 1] as UplinkRecord).seq;
+      this.sends.push({ upTo: this.sentUpTo, at: now });
     }
-    for (const r of unsent) {
-      if (r.seq <= this.counters.sent) this.counters.resent++;
-      else this.counters.sent = r.seq;
-    }
-    if (unsent.length > 0) {
-      this.sentUpTo = (unsent[unsent.length - 1] as UplinkRecord).seq;
-      // The timeout runs from the oldest unacked send: new records must not push it back, or a
-      // device reporting faster than its ack timeout would never notice a path that acks nothing.
-      if (timedOut || this.resendAt === Infinity) this.resendAt = now + this.ackTimeout;
-    }
-    if (this.outbox.length === 0) this.resendAt = Infinity;
+    this.armResend();
     return batches;
   }
 
@@ -127,9 +139,10 @@ export class Firmware {
     let n = 0;
     while (n < this.outbox.length && (this.outbox[n] as UplinkRecord).seq <= this.acked) n++;
     this.outbox.splice(0, n);
+    while (this.sends.length > 0 && (this.sends[0] as Send).upTo <= this.acked) this.sends.shift();
     this.ackTimeout = this.cfg.ackTimeoutMs;
     this.timeouts = 0;
-    if (this.outbox.length === 0) this.resendAt = Infinity;
+    this.armResend();
   }
 
   /** True once after `maxRetries` ack timeouts in a row: the device wants a fresh connection. */
@@ -139,10 +152,30 @@ export class Firmware {
     return r;
   }
 
-  /** A new link session: everything unacked goes out again at the next wake. */
-  onLinkUp(now: number): void {
+  /** A new link session: everything unacked goes out again from the next wake on, window by window. */
+  onLinkUp(_now: number): void {
+    this.up = true;
     this.sentUpTo = 0;
-    this.resendAt = this.outbox.length > 0 ? now : Infinity;
+    this.sends.length = 0;
+    this.resendAt = Infinity;
+  }
+
+  /**
+   * The send window: only the first `maxBatch` unacked records may be on their way. While acks
+   * come, a device reporting every few seconds never reaches it and each record goes out as it is
+   * made; a backlog (after an outage, a reconnect, an ack timeout) goes out one batch per ack, as
+   * Teltonika-style devices do (DOMAIN.md: the server answers each batch, the device resends when
+   * it must) — not the whole outbox at each timeout and each redial, which under a long black
+   * hole turned 7,500 devices into a storm of millions of resent records (issue 7).
+   */
+  private windowEnd(): number {
+    return Math.min(this.outbox.length, this.cfg.maxBatch);
+  }
+
+  /** The ack timeout runs from the oldest send not yet acked. */
+  private armResend(): void {
+    const oldest = this.sends[0];
+    this.resendAt = oldest ? oldest.at + this.ackTimeout : Infinity;
   }
 
   /** Index of the first outbox record above sentUpTo (the outbox is in seq order): no scan per record. */
@@ -157,7 +190,8 @@ export class Firmware {
     return lo;
   }
 
-  private makeDueRecords(now: number, onRecord: (r: UplinkRecord) => void): void {
+  /** Makes the records due by `now` (wake does it too): the runner's barrier before the oracle closes. */
+  makeDueRecords(now: number, onRecord: (r: UplinkRecord) => void): void {
     for (;;) {
       const t = this.source.nextRecordAt();
       if (t > now || t > this.recordingUntil) return;

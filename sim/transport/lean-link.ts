@@ -27,6 +27,8 @@ const SUBACK = 9;
 const PINGRESP = 13;
 const PINGREQ_PACKET = Buffer.from([0xc0, 0x00]);
 const DISCONNECT_PACKET = Buffer.from([0xe0, 0x00]);
+/** Sent to flush owed PUBACKs alone. */
+const EMPTY = Buffer.alloc(0);
 /** SUBSCRIBE always uses packet id 1; PUBLISH ids cycle through 2..65535, skipping ids in flight. */
 const SUBSCRIBE_ID = 1;
 const MAX_INFLIGHT = 65_534;
@@ -102,6 +104,17 @@ class LeanLink implements DeviceLink, PacketSink {
   private pingAt = 0;
   private lastId = SUBSCRIBE_ID;
   private inflight: Map<number, Inflight> | undefined;
+  /**
+   * PUBACKs owed for acks the broker delivered, not yet written: they ride with the next packet
+   * this link writes, or go out alone at the first sweep a whole SWEEP_MS after the first of them
+   * (so within 2 × SWEEP_MS; a device publishing once a second always gets to carry them). Each write to a loopback
+   * socket is a syscall that runs the whole TCP path, and in the bench it was the largest cost
+   * (issue 7): a device that publishes once a second and acks once a second writes once, not twice.
+   * MQTT sets no deadline for a PUBACK [MQTT-4.3.2]; the broker's in-flight window (mosquitto
+   * max_inflight_messages, 20) holds more than the one or two acks a device gets per sweep.
+   */
+  private owed: Buffer | undefined;
+  private owedSince = 0;
   /** Where CONNECT's flags byte sits: the clean-session bit is cleared there after the first CONNACK. */
   private readonly cleanFlagAt: number;
 
@@ -128,7 +141,7 @@ class LeanLink implements DeviceLink, PacketSink {
     return this.phase === Phase.Up;
   }
 
-  publish(payload: Uint8Array, qos: 0 | 1, onSent?: () => void): void {
+  publish(payload: Uint8Array | string, qos: 0 | 1, onSent?: () => void): void {
     let id = 0;
     if (qos === 1) {
       if ((this.inflight?.size ?? 0) >= MAX_INFLIGHT) {
@@ -138,7 +151,8 @@ class LeanLink implements DeviceLink, PacketSink {
       id = this.nextId();
     }
     const topicLen = this.topicPart.length;
-    const remaining = topicLen + (qos === 1 ? 2 : 0) + payload.length;
+    const payloadLen = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    const remaining = topicLen + (qos === 1 ? 2 : 0) + payloadLen;
     const packet = Buffer.allocUnsafe(1 + varIntLength(remaining) + remaining);
     packet[0] = qos === 1 ? 0x32 : 0x30;
     let at = 1;
@@ -154,7 +168,8 @@ class LeanLink implements DeviceLink, PacketSink {
       packet.writeUInt16BE(id, at);
       at += 2;
     }
-    packet.set(payload, at);
+    if (typeof payload === 'string') packet.write(payload, at);
+    else packet.set(payload, at);
     if (qos === 1) {
       // Kept until its PUBACK, and sent again after a reconnect [MQTT-4.4.0-1], as mqtt.js does
       // (it queues a publish made while offline the same way).
@@ -189,6 +204,7 @@ class LeanLink implements DeviceLink, PacketSink {
   /** Called by the shared sweep, every SWEEP_MS. */
   sweep(now: number): void {
     if (this.phase === Phase.Down) return;
+    if (this.owed && now - this.owedSince >= SWEEP_MS) this.send(EMPTY);
     if (this.phase < Phase.Up) {
       if (now - this.dialAt >= CONNECT_TIMEOUT_MS) this.socket?.destroy();
       return;
@@ -277,7 +293,11 @@ class LeanLink implements DeviceLink, PacketSink {
       ack[0] = 0x40;
       ack[1] = 2;
       buf.copy(ack, 2, topicEnd, topicEnd + 2);
-      this.send(ack);
+      if (this.owed) this.owed = Buffer.concat([this.owed, ack]);
+      else {
+        this.owed = ack;
+        this.owedSince = Date.now();
+      }
     } else if (qos === 2) {
       // Never granted: the ack topic is subscribed at QoS 1 [MQTT-3.8.4-6].
       throw new FramingError('PUBLISH at QoS 2 on a QoS 1 subscription');
@@ -300,6 +320,10 @@ class LeanLink implements DeviceLink, PacketSink {
 
   private send(packet: Buffer, onWritten?: () => void): void {
     this.lastOut = Date.now();
+    if (this.owed) {
+      packet = packet.length === 0 ? this.owed : Buffer.concat([this.owed, packet]);
+      this.owed = undefined;
+    }
     (this.socket as Socket).write(packet, onWritten && ((err) => {
       if (!err) onWritten();
     }));
@@ -351,6 +375,8 @@ class LeanLink implements DeviceLink, PacketSink {
     const wasUp = this.phase === Phase.Up;
     this.socket = undefined;
     this.framer = undefined;
+    // PUBACKs owed on a dead session are moot: the broker redelivers those acks on the next one.
+    this.owed = undefined;
     this.phase = Phase.Down;
     if (wasUp) this.events.onDown();
     this.scheduleDial();

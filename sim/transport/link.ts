@@ -15,9 +15,10 @@ export interface DeviceLink {
   readonly connected: boolean;
   /**
    * Publishes one uplink payload. Only called while connected. `onSent` runs when the broker's
-   * PUBACK arrives (QoS 1), or once the packet is written to the socket (QoS 0).
+   * PUBACK arrives (QoS 1), or once the packet is written to the socket (QoS 0). A string is sent
+   * as its UTF-8 bytes (the fleet hands over its JSON text, saving an encode and a copy per publish).
    */
-  publish(payload: Uint8Array, qos: 0 | 1, onSent?: () => void): void;
+  publish(payload: Uint8Array | string, qos: 0 | 1, onSent?: () => void): void;
   /** Drops the connection as a device gives up on it; the link dials again by itself. */
   reconnect(): void;
   close(): Promise<void>;

@@ -70,7 +70,7 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
       return up && client.connected;
     },
     publish(payload, qos, onSent) {
-      client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos }, onSent && ((err) => {
+      client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos }, onSent && ((err) => {
         if (!err) onSent();
       }));
     },

@@ -1,0 +1,123 @@
+/**
+ * The floor of `npm run bench`: the most this machine can do with one connection per device —
+ * pre-encoded PUBLISH bytes written straight to raw sockets, no MQTT client, no device model.
+ *
+ * Same wire work as the baseline, nothing more: CONNECT once (clean session), then one QoS 1
+ * PUBLISH of a one-record position batch per device per second, the broker's PUBACKs read and
+ * counted. Each device's packet is encoded once; per send only its packet id and the 13 digits of
+ * its `time` field are patched in place (so the acker can measure publish-to-ingest latency). All
+ * devices share one 20 ms tick that writes, in each tick, the devices whose phase falls in it:
+ * nothing else a fleet could do per message is cheaper than one write syscall.
+ *
+ *   node --import tsx bench/floor.ts '<BenchParams JSON>'   (run by fleet.bench.ts)
+ */
+import { connect, type Socket } from 'node:net';
+import { generate } from 'mqtt-packet';
+import { encodeBatch, upTopic } from '../protocol/uplink.ts';
+import { measure, paramsFromArgv, type Contender } from './measure.ts';
+
+const p = paramsFromArgv();
+const TICK_MS = 20;
+/** A `time` value of 13 digits, found again in the encoded payload to patch it per send. */
+const TIME_MARK = 1_111_111_111_111;
+
+interface FloorDevice {
+  readonly socket: Socket;
+  readonly packet: Buffer;
+  /** Offset of the packet id, and of the 13 `time` digits, in `packet`. */
+  readonly idAt: number;
+  readonly timeAt: number;
+  up: boolean;
+  seq: number;
+}
+
+await measure('floor', p, (): Contender => {
+  const devices: (FloorDevice | undefined)[] = new Array(p.devices);
+  const timers: NodeJS.Timeout[] = [];
+  let ticker: NodeJS.Timeout | undefined;
+  let connected = 0;
+  let publishes = 0;
+  let pubacks = 0;
+  let errors = 0;
+
+  const open = (i: number): void => {
+    const id = `FLOOR-${String(i + 1).padStart(5, '0')}`;
+    const payload = Buffer.from(encodeBatch([{
+      device: id, seq: 1, time: TIME_MARK, battery: 80, type: 'position', lat: 48.85 + (i % 100) * 1e-4, lon: 2.35, accuracy: 5,
+    }]));
+    const packet = generate({ cmd: 'publish', topic: upTopic(id), payload, qos: 1, messageId: 1, dup: false, retain: false });
+    const timeAt = packet.indexOf(String(TIME_MARK));
+    const idAt = packet.length - payload.length - 2;
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(p.url).port), noDelay: true });
+    const d: FloorDevice = { socket, packet, idAt, timeAt, up: false, seq: 0 };
+    devices[i] = d;
+    socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: id, keepalive: 0 }));
+    socket.on('data', (chunk: Buffer) => {
+      if (!d.up) {
+        // CONNACK (4 bytes, return code 0); anything after it in the chunk is PUBACKs.
+        if (chunk[0] !== 0x20 || chunk[3] !== 0) {
+          errors++;
+          socket.destroy();
+          return;
+        }
+        d.up = true;
+        connected++;
+        chunk = chunk.subarray(4);
+      }
+      // Only PUBACKs (4 bytes each) come to a client that publishes at QoS 1 and subscribes to nothing.
+      pubacks += chunk.length >> 2;
+    });
+    socket.on('error', () => errors++);
+    socket.on('close', () => {
+      if (d.up) connected--;
+      d.up = false;
+    });
+  };
+
+  let last = Date.now();
+  const tick = (): void => {
+    // Device i sends at phase i/N of each second: every device once a second, spread evenly; a late
+    // tick catches up on the phases it missed (at most one whole second).
+    const now = Date.now();
+    const span = Math.min(now - last, 999);
+    last = now;
+    const from = Math.floor((((now - span) % 1000) / 1000) * p.devices);
+    const to = Math.floor(((now % 1000) / 1000) * p.devices);
+    const send = (i: number): void => {
+      const d = devices[i];
+      if (!d?.up) return;
+      d.seq = (d.seq % 65_535) + 1;
+      d.packet.writeUInt16BE(d.seq, d.idAt);
+      d.packet.write(String(Date.now()), d.timeAt, 'latin1');
+      d.socket.write(d.packet);
+      publishes++;
+    };
+    if (from <= to) for (let i = from; i < to; i++) send(i);
+    else {
+      for (let i = from; i < p.devices; i++) send(i);
+      for (let i = 0; i < to; i++) send(i);
+    }
+  };
+
+  return {
+    start() {
+      // The same spread as the other contenders: slot / rate, plus up to one slot of jitter.
+      for (let i = 0; i < p.devices; i++) {
+        timers.push(setTimeout(() => open(i), (i / p.connectRatePerS) * 1000 + Math.random() * (1000 / p.connectRatePerS)));
+      }
+      last = Date.now();
+      ticker = setInterval(tick, TICK_MS);
+    },
+    connected: () => connected,
+    publishes: () => publishes,
+    records: () => ({ sent: publishes, resent: 0 }),
+    acks: () => pubacks,
+    extra: () => ({ errors }),
+    close() {
+      clearInterval(ticker);
+      for (const t of timers) clearTimeout(t);
+      for (const d of devices) d?.socket.destroy();
+      return Promise.resolve();
+    },
+  };
+});
