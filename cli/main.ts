@@ -7,6 +7,7 @@ import { VigilError } from '../protocol/errors.ts';
 import { VIGIL_VERSION } from '../reports/version.ts';
 import { runCommand } from './run-command.ts';
 import { pipelineCommand } from './pipeline-command.ts';
+import { k6ExportCommand } from './k6-command.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
 
 export const EXIT = { PASS: 0, FAIL: 1, COULD_NOT_RUN: 2 } as const;
@@ -81,6 +82,22 @@ program
   .option('--token <token>', 'bearer token for provisioning and the feed (default: $VIGIL_TOKEN, else a random one, printed)')
   .action(async (o: Parameters<typeof pipelineCommand>[0]) => {
     await pipelineCommand(o);
+  });
+
+program
+  .command('k6')
+  .description('k6 scripts for fleets past one machine (docs/DISTRIBUTED.md)')
+  .command('export')
+  .description('write the scenario\'s devices as one self-contained k6 script (xk6-mqtt), to split over machines with execution segments')
+  .argument('<scenario-file>', 'a *.scenario.ts file written with defineScenario()')
+  .option('--out <file>', 'the script to write (default: <scenario name>.k6.js)')
+  .option('--devices <n>', 'number of bracelets (overrides the scenario)', positive('--devices', true))
+  .option('--seed <n>', 'random seed (overrides the scenario)', nonNegativeInt('--seed'))
+  .option('--speed <n>', 'virtual seconds per real second (must be the observed run\'s)', positive('--speed', false))
+  .option('--vus <n>', 'k6 VUs over the whole test, at least the number of k6 instances (default: one per 500 devices)', positive('--vus', true))
+  .option('--broker <url>', 'the broker the devices dial when the run does not set VIGIL_BROKER', url('--broker', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']), 'mqtt://127.0.0.1:1883')
+  .action(async (file: string, o: Parameters<typeof k6ExportCommand>[1]) => {
+    process.exitCode = await k6ExportCommand(file, o, (line) => process.stdout.write(`${line}\n`));
   });
 
 try {

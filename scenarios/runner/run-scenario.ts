@@ -54,7 +54,7 @@ export interface RunOutcome {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Each device's firmware variant: the scenario's one mode, or its mode for the device's type. */
-function firmwareModes(scenario: Scenario, types: readonly string[]): DeliveryMode[] {
+export function firmwareModes(scenario: Scenario, types: readonly string[]): DeliveryMode[] {
   const f = scenario.firmware;
   if (typeof f === 'string') return types.map(() => f);
   return types.map((t) => (t === 'pse' ? f.pse : t === 'psem' ? f.psem : f.bar) ?? f.default);

@@ -61,6 +61,15 @@ describe('fleet plan', () => {
     }
   });
 
+  it('plans only the devices asked for, each exactly as in the whole plan (a BAR pair whole)', () => {
+    const input = { seed: 7, mix: { pse: 4, psem: 3, bar: 2 }, cities: ['paris', 'lyon'] as const, behaviour: DEFAULT_BEHAVIOUR, start };
+    const whole = planFleet({ ...input, cities: [...input.cities] });
+    const ids = new Set(['PSE-00003', 'PSEM-00002', 'BAR-V-00002']);
+    const part = planFleet({ ...input, cities: [...input.cities], only: (id) => ids.has(id) });
+    expect(part.devices.map((d) => d.deviceId)).toEqual(['PSE-00003', 'PSEM-00002', 'BAR-P-00002', 'BAR-V-00002']);
+    for (const d of part.devices) expect(d).toEqual(whole.devices.find((w) => w.deviceId === d.deviceId));
+  });
+
   it('puts the perpetrator far from the victim, and homes near the scenario\'s cities', () => {
     const p = planFleet({ seed: 6, mix: { pse: 3, psem: 3, bar: 3 }, cities: ['nice', 'rennes'], behaviour: DEFAULT_BEHAVIOUR, start });
     expect(new Set(p.devices.map((d) => d.city))).toEqual(new Set(['nice', 'rennes']));

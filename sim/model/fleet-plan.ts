@@ -64,6 +64,12 @@ export interface FleetPlanInput {
   readonly behaviour: Behaviour;
   /** Virtual start of the run, kept with the plan (the plan itself is the same for any start). */
   readonly start: number;
+  /**
+   * Plans only the devices this says yes to (default: all). Every device draws from its own
+   * streams, so a device comes out the same either way; a k6 VU plans only the devices it drives
+   * (scenarios/k6/). A BAR pair is planned whole when either of its two devices is wanted.
+   */
+  readonly only?: ((deviceId: string) => boolean) | undefined;
 }
 
 export interface Wearer {
@@ -226,6 +232,7 @@ const BAR_REACH_KM = 5;
 
 export function planFleet(input: FleetPlanInput): FleetPlan {
   const { seed, mix, cities, behaviour } = input;
+  const wanted = input.only ?? ((): boolean => true);
   if (cities.length === 0) throw new RangeError('planFleet needs at least one city');
   const faker = new Faker({ locale: [fr] });
   const devices: PlannedDevice[] = [];
@@ -235,6 +242,7 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
 
   for (let i = 0; i < mix.pse; i++) {
     const deviceId = deviceIdOf('pse', i);
+    if (!wanted(deviceId)) continue;
     const r = rng(seed, 'wearer', deviceId);
     const city = cityOf(i);
     const home = pointNear(CITIES[city] as LatLon, 0.5, 8, r);
@@ -247,6 +255,7 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
 
   for (let i = 0; i < mix.psem; i++) {
     const deviceId = deviceIdOf('psem', i);
+    if (!wanted(deviceId)) continue;
     const r = rng(seed, 'wearer', deviceId);
     const city = cityOf(i);
     const home = pointNear(CITIES[city] as LatLon, 0.5, 8, r);
@@ -273,6 +282,7 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
     const pairId = pairIdOf(i);
     const perpetratorId = deviceIdOf('bar_perpetrator', i);
     const victimId = deviceIdOf('bar_victim', i);
+    if (!wanted(perpetratorId) && !wanted(victimId)) continue;
     const pr = rng(seed, 'pair', pairId);
     const alertKm = pickAlertKm(pr);
     const separationKm = pairSeparationKm(alertKm, BAR_REACH_KM);
