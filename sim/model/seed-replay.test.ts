@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Provisioning } from '../../protocol/provisioning.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
 import { DEFAULT_BEHAVIOUR, scaleBehaviour } from './behaviour.ts';
 import { Oracle, alarmKey, type Expectation, type OracleConfig } from './oracle/oracle.ts';
@@ -49,7 +50,9 @@ function liveDrive(fleetPlan: ReturnType<typeof plan>, oracleCfg: OracleConfig):
 
 describe('expectations from the seed alone', () => {
   const fleetPlan = plan(seed, { pse: 3, psem: 4, bar: 2 }, scaleBehaviour(DEFAULT_BEHAVIOUR, 20), start);
-  const oracleCfg: OracleConfig = { offlineTimeoutMs: 600_000, timeZone: 'Europe/Paris', ...fleetPlan.provisioning };
+  // Validated by the protocol's schema (defaults filled in), as a run provisions it.
+  const oracleOf = (p: ReturnType<typeof plan>): OracleConfig => Provisioning.parse({ runId: 'r', clock: { startVirtual: start, startReal: 0, speed }, offlineTimeoutMs: 600_000, ...p.provisioning });
+  const oracleCfg = oracleOf(fleetPlan);
 
   it('equal what the oracle sees of a live-driven fleet over the same span, alarm by alarm', () => {
     const live = liveDrive(fleetPlan, oracleCfg);
@@ -66,7 +69,7 @@ describe('expectations from the seed alone', () => {
     const a = replaySeed({ plan: fleetPlan, oracle: oracleCfg, seed, start, end, speed });
     const shorter = replaySeed({ plan: fleetPlan, oracle: oracleCfg, seed, start, end: end - 4 * HOUR, speed });
     const other = plan(seed + 1, { pse: 3, psem: 4, bar: 2 }, scaleBehaviour(DEFAULT_BEHAVIOUR, 20), start);
-    const b = replaySeed({ plan: other, oracle: { ...oracleCfg, ...other.provisioning }, seed: seed + 1, start, end, speed });
+    const b = replaySeed({ plan: other, oracle: oracleOf(other), seed: seed + 1, start, end, speed });
     expect(shorter.records).toBeLessThan(a.records);
     expect(sorted(b.expectations)).not.toEqual(sorted(a.expectations));
   });
