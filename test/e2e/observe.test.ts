@@ -11,11 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { alarmKey } from '../../sim/model/oracle/oracle.ts';
 import { expectCleanPass, tempDir, vigil, writeScenario, type CliResult } from '../support/cli.ts';
 
-// 33 devices of every type for one virtual hour at speed 240 (15 s of timeline), behaviour scaled
-// up so that an hour of 33 wearers makes alarms of several kinds.
+// 32 devices of every type for 30 virtual minutes at speed 120 (15 s of timeline; an SLA of 4
+// minutes is 2 real seconds), behaviour scaled up so that 31 wearers make alarms of several kinds.
 const scenario = {
-  name: 'observed', seed: 2021, speed: 240, start: '2021-10-25T14:00:00+02:00', duration: '1h',
-  fleet: { psem: 20, pse: 10, bar: 1 }, behaviour: { scale: 20 }, drain: '5m',
+  name: 'observed', seed: 2021, speed: 120, start: '2021-10-25T14:00:00+02:00', duration: '30m',
+  fleet: { psem: 20, pse: 10, bar: 1 }, behaviour: { scale: 40 }, drain: '5m',
 };
 
 function expectedKeys(runDir: string): string[] {
@@ -50,7 +50,7 @@ describe.concurrent('observe mode', () => {
       observer.handoff,
       observer.done.then((r) => Promise.reject(new Error(`the observer ended before the hand-off:\n${r.stdout}\n${r.stderr}`))),
     ]);
-    expect(JSON.parse(clock)).toMatchObject({ startVirtual: Date.parse(scenario.start), speed: 240 });
+    expect(JSON.parse(clock)).toMatchObject({ startVirtual: Date.parse(scenario.start), speed: 120 });
     const load = await vigil(['run', file, '--devices-only', '--clock', clock, '--broker', broker]);
     expect(load.code, load.stdout + load.stderr).toBe(0);
     const o = await observer.done;
@@ -60,7 +60,7 @@ describe.concurrent('observe mode', () => {
     expect(run.ledger.onTime).toBe(run.ledger.expected);
     expect(Object.values(run.perKind).filter((k) => k.expected > 0).length).toBeGreaterThanOrEqual(3);
     // The load sent exactly the records the seed says; the pipeline stored them all.
-    const sent = /^sent: (\d+) records from 33 devices/m.exec(load.stdout);
+    const sent = /^sent: (\d+) records from 32 devices/m.exec(load.stdout);
     expect(Number(sent?.[1]), load.stdout).toBe(run.fleet.records);
     expect(run.completeness).toMatchObject({ recordsMade: run.fleet.records, recordsMissing: 0 });
     expect(run.observe?.unknown).toContain('ackedSeq');
