@@ -84,7 +84,7 @@ export function openRun(opts: Pick<RunOptions, 'loaded' | 'outDir'>): RunContext
     start: scenario.start,
     end: scenario.start + scenario.duration,
     deviceTypes: new Map(provisioned.devices.map((d) => [d.deviceId, d.type])),
-    operatorOf: new Map(provisioned.devices.map((d) => [d.deviceId, d.operator] as [string, string])),
+    operatorOf: new Map(provisioned.devices.map((d) => [d.deviceId, d.operator])),
     partnerOf: new Map(provisioned.barPairs.flatMap((p) => [[p.perpetratorId, p.victimId], [p.victimId, p.perpetratorId]] as const)),
     modes: firmwareModes(scenario, plan.devices.map((d) => d.type)),
   };

@@ -86,4 +86,14 @@ describe.concurrent('observe mode', () => {
     expect(run.checks.find((c) => c.name === 'no dropped alarms')?.passed).toBe(false);
     expect(o.stdout).toMatch(/FAILED no dropped alarms/);
   });
+
+  it('refuses what it cannot do with exit 2 and one line: both modes at once, a fault it cannot inject', async () => {
+    const both = await vigil(['run', file, '--observe', '--devices-only', '--clock', '{}', '--broker', 'mqtt://127.0.0.1:9']);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toMatch(/^vigil: --observe and --devices-only exclude each other: .* \[VIGIL_USAGE\]$/);
+    const faulted = writeScenario(dir, 'faulted', { ...scenario, name: 'faulted', faults: [{ name: 'cut', kind: 'partition', from: '+5m', until: '+10m' }] });
+    const r = await vigil(['run', faulted, '--observe', '--out', join(dir, 'faulted')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^vigil: scenario faulted\.scenario\.ts: faults\.0 "cut" \(partition\) cannot run with --observe: network faults are injected by Vigil's operator proxies/);
+  });
 });
