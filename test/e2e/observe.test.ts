@@ -64,6 +64,7 @@ describe.concurrent('observe mode', () => {
     expect(Number(sent?.[1]), load.stdout).toBe(run.fleet.records);
     expect(run.completeness).toMatchObject({ recordsMade: run.fleet.records, recordsMissing: 0 });
     expect(run.observe?.unknown).toContain('ackedSeq');
+    expect(o.stdout).toMatch(/^observe mode: the load came from elsewhere; unknown to this run: ackedSeq/m);
     // The hand-off is on disk too, and the printed load command names it.
     expect(readFileSync(join(o.runDir!, 'clock.json'), 'utf8').trim()).toBe(clock);
     expect(o.stdout).toContain(`--devices-only --clock-file ${join(o.runDir!, 'clock.json')} --broker ${broker}`);
