@@ -69,6 +69,11 @@ program
   .option('--seed <n>', 'random seed (overrides the scenario)', nonNegativeInt('--seed'))
   .option('--firmware <mode>', `every device's firmware (overrides the scenario): ${FIRMWARE_MODES.join(', ')}`, oneOf('--firmware', FIRMWARE_MODES))
   .option('--out <dir>', 'where run directories go', 'runs')
+  .option('--observe', 'run no devices: verify a load that comes from elsewhere (k6, or another vigil with --devices-only) on the clock this run prints')
+  .option('--lead <seconds>', 'with --observe: real seconds from the hand-off to the start of the timeline, for the load to start and connect (default 30)', positive('--lead', false))
+  .option('--devices-only', 'run only the devices, on an observer\'s clock, against its broker (--broker): no pipeline, no verdict')
+  .option('--clock <json>', 'with --devices-only: the clock the observer printed ({"startVirtual":…,"startReal":…,"speed":…})')
+  .option('--clock-file <file>', 'with --devices-only: the runs/<id>/clock.json the observer wrote')
   .action(async (file: string, o: Parameters<typeof runCommand>[1]) => {
     process.exitCode = await runCommand(file, o);
   });

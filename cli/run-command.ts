@@ -1,6 +1,10 @@
-/** `vigil run <scenario-file>`: load and validate, run, report, and return the exit code. */
+/** `vigil run <scenario-file>`: load and validate, run (or observe, or only make the load), report, and return the exit code. */
+import { VigilError } from '../protocol/errors.ts';
 import { loadScenario } from '../scenarios/load.ts';
 import { runScenario } from '../scenarios/runner/run-scenario.ts';
+import { observeScenario } from '../scenarios/runner/observe.ts';
+import { runDevicesOnly } from '../scenarios/runner/devices-only.ts';
+import { parseClock, readClockFile } from '../scenarios/runner/clock-handoff.ts';
 import { summaryText } from '../reports/summary.ts';
 
 export interface RunFlags {
@@ -12,19 +16,60 @@ export interface RunFlags {
   seed?: number;
   firmware?: string;
   out: string;
+  /** Observe mode: no devices; the load comes from elsewhere. */
+  observe?: boolean;
+  /** Only the devices, on a given clock, against a given broker: the load of an observer. */
+  devicesOnly?: boolean;
+  clock?: string;
+  clockFile?: string;
+  /** Observe mode: real seconds between the hand-off and the start of the timeline. */
+  lead?: number;
 }
+
+/** Scenario-shaping flags, in the order a reproduce command names them. */
+const SHAPING = ['speed', 'devices', 'seed', 'firmware'] as const;
 
 /** The command line that reproduces a run, from the parsed flags; the token is never in it. */
 export function reproduceCommand(file: string, flags: RunFlags): string {
   const parts = ['npx vigil run', file];
-  for (const name of ['broker', 'pipeline', 'speed', 'devices', 'seed', 'firmware', 'out'] as const) {
+  if (flags.observe) parts.push('--observe');
+  for (const name of ['broker', 'pipeline', ...SHAPING, 'out'] as const) {
+    const v = flags[name];
+    if (v !== undefined) parts.push(`--${name}`, String(v));
+  }
+  if (flags.observe && flags.lead !== undefined) parts.push('--lead', String(flags.lead));
+  return parts.join(' ');
+}
+
+/** The command that makes an observer's load with Vigil: the same scenario and shaping flags, its clock and broker. */
+export function devicesOnlyCommand(file: string, flags: RunFlags, clockFile: string, brokerUrl: string): string {
+  const parts = ['npx vigil run', file, '--devices-only', '--clock-file', clockFile, '--broker', brokerUrl];
+  for (const name of SHAPING) {
     const v = flags[name];
     if (v !== undefined) parts.push(`--${name}`, String(v));
   }
   return parts.join(' ');
 }
 
+/** Combinations of the observe-mode flags that cannot work, refused before anything loads. */
+export function checkModeFlags(f: RunFlags): void {
+  const usage = (message: string, fix: string): never => {
+    throw new VigilError('VIGIL_USAGE', message, fix);
+  };
+  if (f.observe && f.devicesOnly) usage('--observe and --devices-only exclude each other: one process observes, another makes the load', 'run `vigil run <scenario> --observe` here and `vigil run <scenario> --devices-only --clock-file … --broker …` (the command it prints) elsewhere');
+  if (f.clock !== undefined && f.clockFile !== undefined) usage('--clock and --clock-file both given', 'pass the clock once: --clock \'<json>\' or --clock-file runs/<id>/clock.json');
+  if ((f.clock !== undefined || f.clockFile !== undefined) && !f.devicesOnly) usage('--clock and --clock-file only go with --devices-only (a run or an observer chooses its own clock)', 'add --devices-only, or drop the clock');
+  if (f.lead !== undefined && !f.observe) usage('--lead only goes with --observe', 'add --observe, or drop --lead');
+  if (f.devicesOnly) {
+    if (f.clock === undefined && f.clockFile === undefined) usage('--devices-only needs the observer\'s clock', 'pass --clock \'<json>\' or --clock-file runs/<id>/clock.json, as the observer (vigil run --observe) printed');
+    if (f.broker === undefined) usage('--devices-only needs the observer\'s broker', 'pass --broker <url>, as the observer (vigil run --observe) printed on its `broker:` line');
+    if (f.pipeline !== undefined || f.token !== undefined) usage('--devices-only runs no pipeline and reads no feed: --pipeline and --token do not apply', 'drop them (the observer is given them)');
+  }
+}
+
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  checkModeFlags(flags);
+  const clock = flags.devicesOnly ? (flags.clockFile !== undefined ? readClockFile(flags.clockFile) : parseClock(flags.clock as string, '--clock')) : undefined;
   const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed, firmware: flags.firmware });
   const abort = new AbortController();
   const onSigint = (): void => {
@@ -33,11 +78,16 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     abort.abort();
   };
   process.on('SIGINT', onSigint);
+  const log = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
-    const { result, runDir } = await runScenario({
-      loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out,
-      command: reproduceCommand(file, flags), signal: abort.signal, log: (line) => process.stdout.write(`${line}\n`),
-    });
+    if (clock) {
+      const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal });
+      return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
+    }
+    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log };
+    const { result, runDir } = flags.observe
+      ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
+      : await runScenario(common);
     process.stdout.write(`${summaryText(result, runDir)}\n`);
     return result.verdict === 'PASS' ? 0 : 1;
   } finally {

@@ -29,6 +29,8 @@ export interface RunResult {
     readonly start: string;
     readonly end: string;
   };
+  /** Absent for a normal run; 'observe' when the load came from elsewhere (vigil run --observe). */
+  readonly mode?: 'observe';
   readonly broker: { readonly kind: 'embedded-aedes' | 'external'; readonly url: string };
   readonly pipeline: { readonly kind: 'reference-child' | 'external'; readonly url: string; readonly server?: string | undefined };
   readonly startedAt: string;
@@ -63,4 +65,12 @@ export interface RunResult {
   readonly network: { readonly operators: unknown; readonly proxies: unknown; readonly events: Readonly<Record<string, number>> } | null;
   readonly fleet: Readonly<Record<string, number>>;
   readonly feed: Readonly<Record<string, number | string[]>>;
+  /** Observe mode: the clock handed to the load, and what an observer cannot know (docs/SCENARIOS.md). */
+  readonly observe?: {
+    readonly clock: { readonly startVirtual: number; readonly startReal: number; readonly speed: number };
+    readonly leadS: number;
+    /** Facts of the devices the observer never sees, reported as unknown rather than guessed. */
+    readonly unknown: readonly string[];
+    readonly note: string;
+  };
 }

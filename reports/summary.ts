@@ -24,7 +24,8 @@ export function summaryText(r: RunResult, runDir: string): string {
       lines.push(`${kind.padEnd(22)} ${String(c.expected).padStart(8)} ${String(c.onTime).padStart(8)} ${String(c.late).padStart(5)} ${String(c.dropped).padStart(7)}  ${lat}`);
     }
   }
-  lines.push(`positions: ${r.completeness.recordsStored} of ${r.completeness.recordsMade} records stored`);
+  lines.push(`positions: ${r.completeness.recordsStored} of ${r.completeness.recordsMade} records stored${r.observe ? ' (made: from the seed)' : ''}`);
+  if (r.observe) lines.push(`observe mode: the load came from elsewhere; unknown to this run: ${r.observe.unknown.join(', ')}`);
   const failing = r.checks.filter((c) => !c.passed);
   for (const c of failing) {
     lines.push(`FAILED ${c.name}: ${c.summary}`);

@@ -8,7 +8,7 @@ import { IANAZone } from 'luxon';
 import { TIME_ZONE } from '../../sim/model/localtime.ts';
 import type { LoadedScenario } from '../load.ts';
 import { provisionRun } from '../runner/provision.ts';
-import { firmwareModes } from '../runner/run-scenario.ts';
+import { firmwareModes } from '../runner/setup.ts';
 import type { DeviceTypeName, ExportConfig } from '../k6/export-config.ts';
 import { buildZoneTable } from '../k6/zone-table.ts';
 import { bundleK6Script } from './bundle.ts';

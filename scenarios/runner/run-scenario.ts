@@ -2,49 +2,27 @@
  * One run, in DESIGN.md's phases: provision → warm-up → timeline → drain → final read → verdict.
  * Every step registers its teardown, so a failure or Ctrl-C still unwinds in reverse.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
-import type { Provisioning } from '../../protocol/provisioning.ts';
-import { startEmbeddedBroker, type RunningBroker } from '../../sim/broker.ts';
-import { Fleet, type DeliveryMode } from '../../sim/fleet.ts';
-import { startPipelineChild, type PipelineChild } from '../../sim/pipeline-process.ts';
-import { createFirmware } from '../../sim/model/fleet-plan.ts';
-import { deviceConfigForSpeed } from '../../sim/model/defaults.ts';
-import { Oracle, alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
-import { FeedConsumer } from '../../verify/feed-consumer.ts';
-import { Journal } from '../../verify/journal.ts';
-import type { Observation } from '../../verify/ledger.ts';
+import { Fleet } from '../../sim/fleet.ts';
+import { planFirmwares } from '../../sim/model/seed-replay.ts';
+import { Oracle, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { SilenceTracker } from '../../verify/absence.ts';
 import { judge } from '../../verify/judge.ts';
 import { RunNetwork } from './network.ts';
 import { checkProcessFaults, ProcessFaults } from './process-faults.ts';
 import { DeviceFaults } from './device-faults.ts';
-import { isProcessFault, type Scenario } from '../schema.ts';
-import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
-import { junitXml } from '../../reports/junit.ts';
-import type { LoadedScenario } from '../load.ts';
-import { Teardowns } from './teardown.ts';
-import { provisionRun } from './provision.ts';
-import { pipelineApi, probeBroker } from './endpoints.ts';
-import { VIGIL_VERSION } from '../../reports/version.ts';
+import { isProcessFault } from '../schema.ts';
+import type { RunResult } from '../../reports/run-result.ts';
+import { pipelineApi } from './endpoints.ts';
+import { openRun, startServices, type RunOptions } from './setup.ts';
+import { drain, waitUntil, watchFeed } from './feed-watch.ts';
+import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
 
-export interface RunOptions {
-  readonly loaded: LoadedScenario;
-  /** External broker; undefined = embedded aedes. */
-  readonly brokerUrl?: string | undefined;
-  /** External pipeline base URL; undefined = the reference pipeline as a child process. */
-  readonly pipelineUrl?: string | undefined;
-  /** Feed/provisioning token of an external pipeline. */
-  readonly token?: string | undefined;
-  readonly outDir: string;
-  readonly command: string;
-  readonly log: (line: string) => void;
-  /** Aborts the run (Ctrl-C): it still drains what it can, reads, and reports. */
-  readonly signal?: AbortSignal | undefined;
-}
+export type { RunOptions } from './setup.ts';
+export { absenceTolerance, lateAllowance } from './run-output.ts';
+export { newRunId } from './setup.ts';
 
 export interface RunOutcome {
   readonly result: RunResult;
@@ -53,87 +31,18 @@ export interface RunOutcome {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Each device's firmware variant: the scenario's one mode, or its mode for the device's type. */
-export function firmwareModes(scenario: Scenario, types: readonly string[]): DeliveryMode[] {
-  const f = scenario.firmware;
-  if (typeof f === 'string') return types.map(() => f);
-  return types.map((t) => (t === 'pse' ? f.pse : t === 'psem' ? f.psem : f.bar) ?? f.default);
-}
-
-/**
- * Virtual ms within which the pipeline may see a record later than the proxy forwarded it (broker
- * hop, group commit, watchdog sweep): an absence at its boundary by less is neither required nor
- * spurious. A minute, or two real seconds at high speed.
- */
-export function absenceTolerance(speed: number): number {
-  return Math.max(60_000, 2000 * speed);
-}
-
-/**
- * The late allowance a run applies: the scenario's, but never less than 5 real seconds — after a
- * heal a device reconnects after the harness's reconnect period (1–2 s real) whatever the speed.
- */
-export function lateAllowance(scenario: Pick<Scenario, 'lateAllowance' | 'speed'>): number {
-  return Math.max(scenario.lateAllowance, 5000 * scenario.speed);
-}
-
-export function newRunId(name: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `${stamp}-${name}-${randomBytes(3).toString('hex')}`;
-}
-
 export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
-  const { scenario } = opts.loaded;
   const log = opts.log;
-  const runId = newRunId(scenario.name);
-  const runDir = join(opts.outDir, runId);
-  mkdirSync(runDir, { recursive: true });
-  const teardowns = new Teardowns();
-  const phases: Record<string, number> = {};
-  let phaseStart = Date.now();
-  const phase = (name: string): void => {
-    const now = Date.now();
-    phases[name] = (now - phaseStart) / 1000;
-    phaseStart = now;
-  };
-  const startedAt = new Date().toISOString();
+  // The fleet and what it provisions, validated before anything starts.
+  const ctx = openRun(opts);
+  const { scenario, runId, runDir, teardowns, phase, start, end, plan, fleet: provisioned, faults: plannedFaults, operatorOf, modes } = ctx;
 
   try {
-    // The fleet and what it provisions, validated before anything starts.
-    const start = scenario.start;
-    const end = start + scenario.duration;
-    const { plan, fleet: provisioned, faults: plannedFaults } = provisionRun(scenario, basename(opts.loaded.file));
-    const deviceTypes = new Map(provisioned.devices.map((d) => [d.deviceId, d.type]));
-    const operatorOf = new Map(provisioned.devices.map((d) => [d.deviceId, d.operator]));
-    const partnerOf = new Map(provisioned.barPairs.flatMap((p) => [[p.perpetratorId, p.victimId], [p.victimId, p.perpetratorId]] as const));
-    const modes = firmwareModes(scenario, plan.devices.map((d) => d.type));
     checkProcessFaults(scenario.faults, opts, basename(opts.loaded.file));
 
     // Provision: broker, pipeline.
-    let brokerUrl = opts.brokerUrl;
-    let embeddedBroker: RunningBroker | undefined;
-    if (brokerUrl) {
-      await probeBroker(brokerUrl);
-    } else {
-      const broker = embeddedBroker = await startEmbeddedBroker();
-      teardowns.add('embedded broker', () => broker.close());
-      brokerUrl = broker.url;
-    }
-    let pipelineUrl = opts.pipelineUrl;
-    let token = opts.token ?? process.env.VIGIL_TOKEN ?? '';
-    let pipelineChild: PipelineChild | undefined;
-    if (pipelineUrl) {
-      await pipelineApi.health(pipelineUrl);
-    } else {
-      token = randomBytes(16).toString('hex');
-      const child = pipelineChild = await startPipelineChild({ brokerUrl, token, dbFile: join(runDir, 'pipeline.db') });
-      teardowns.add('reference pipeline', () => child.close());
-      pipelineUrl = child.url;
-    }
-    const health = await pipelineApi.health(pipelineUrl);
-
-    const journal = new Journal(join(runDir, 'journal.jsonl'));
-    teardowns.add('journal', () => journal.close());
+    const svc = await startServices(opts, ctx);
+    const { brokerUrl, embeddedBroker, pipelineUrl, token, pipelineChild, journal } = svc;
 
     // The oracle sees every record as it is made; its expectations are journaled then kept.
     // `clock` is set once the timeline starts, before any record can be made.
@@ -148,12 +57,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       }
     };
     const onRecord = (r: UplinkRecord): void => expect(oracle.observe(r));
-    const cfg = deviceConfigForSpeed(scenario.speed);
-    const firmwares = plan.devices.map((d) => {
-      const fw = createFirmware(d, scenario.seed, start, cfg);
-      fw.stopRecordingAfter(end);
-      return fw;
-    });
+    const firmwares = planFirmwares(plan, scenario.seed, start, end, scenario.speed);
     const slotOf = new Map(firmwares.map((fw, i) => [fw.deviceId, i]));
 
     // The operator network: proxies per operator when a fault needs them (or the scenario asks).
@@ -185,7 +89,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     });
     teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
     const endpointOf = (slot: number): string => {
-      if (!network) return brokerUrl as string;
+      if (!network) return brokerUrl;
       return network.endpointOf((firmwares[slot] as (typeof firmwares)[number]).deviceId);
     };
     // With faults, devices notice a dead path as a real device would: a keepalive of ~5 virtual
@@ -208,22 +112,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // and the feed is read.
     const timelineClock = virtualClock({ startVirtual: start, startReal: Date.now() + 1000, speed: scenario.speed });
     timeline.clock = timelineClock;
-    const provisioning: Provisioning = { runId, clock: timelineClock.triple, ...provisioned };
-    const { feedCursor } = await pipelineApi.provision(pipelineUrl, token, provisioning);
-    writeFileSync(join(runDir, 'provisioning.json'), JSON.stringify(provisioning, null, 1));
-    journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId, clock: timelineClock.triple, devices: plan.devices.length, feedCursor });
-    const observations: Observation[] = [];
-    const observedKeys = new Set<string>();
-    const feed = new FeedConsumer({
-      baseUrl: pipelineUrl, token, after: feedCursor, now: () => timelineClock.now(), log,
-      onObservation: (o) => {
-        journal.append({ t: 'observation', at: o.receivedAt, ...o.alarm });
-        observations.push(o);
-        observedKeys.add(alarmKey(o.alarm));
-      },
-    });
-    await feed.start();
-    teardowns.add('feed consumer', () => feed.stop());
+    const watch = await watchFeed(ctx, svc, timelineClock, log);
+    const { feed, observations } = watch;
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
     const net = network;
@@ -233,15 +123,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       processFaults.tick(timelineClock.now());
     }, 50);
     if (faultTimer) teardowns.add('fault timeline', () => clearInterval(faultTimer));
-    let lastProgress = Date.now();
-    while (timelineClock.now() < end && !opts.signal?.aborted) {
-      await sleep(200);
-      if (Date.now() - lastProgress >= 10_000) {
-        lastProgress = Date.now();
-        const pct = Math.max(0, Math.min(100, ((timelineClock.now() - start) / (end - start)) * 100));
-        log(`  ${pct.toFixed(0)}%  virtual ${new Date(timelineClock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
-      }
-    }
+    await waitUntil(timelineClock, end, opts.signal, () => {
+      const pct = Math.max(0, Math.min(100, ((timelineClock.now() - start) / (end - start)) * 100));
+      log(`  ${pct.toFixed(0)}%  virtual ${new Date(timelineClock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
+    });
     // An abort (Ctrl-C) ends the timeline now: the devices stop recording, and only what was due
     // by then is judged.
     const judgedEnd = opts.signal?.aborted ? Math.min(end, timelineClock.now()) : end;
@@ -259,14 +144,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
-    const drainUntil = timelineClock.now() + scenario.drain;
     const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= judgedEnd);
-    while (timelineClock.now() < drainUntil && !opts.signal?.aborted) {
-      if (fleet.pending === 0 && judged().every((e) => observedKeys.has(alarmKey(e)))) break;
-      await sleep(100);
-    }
-    // A short settle, so a duplicate or a spurious alarm right behind the last one is still seen.
-    await sleep(Math.max(500, timelineClock.toReal(30_000)));
+    await drain(timelineClock, timelineClock.now() + scenario.drain, () => fleet.pending === 0 && watch.allObserved(judged()), opts.signal);
     phase('drain');
 
     // Final read.
@@ -276,60 +155,25 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     phase('final read');
 
     // Under faults, what the network forwarded decides the absence checks (verify/network.ts).
-    const { prepared, ledger, faults, completeness, verdict, checks } = judge({
+    const judgement = judge({
       faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows(plan.devices.map((d) => d.deviceId))],
       watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
-      operatorOf, partnerOf, expectations: expectations.map((e) => deviceFaults.trueTrigger(e)), observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
+      operatorOf, partnerOf: ctx.partnerOf, expectations: expectations.map((e) => deviceFaults.trueTrigger(e)), observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
-      deviceTypes, devices, summary,
+      deviceTypes: ctx.deviceTypes, devices, summary,
     });
     phase('verdict');
-    journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict });
+    journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict: judgement.verdict });
 
-    const result: RunResult = {
-      schemaVersion: SCHEMA_VERSION,
-      runId,
-      vigilVersion: VIGIL_VERSION,
-      command: opts.command,
-      scenario: {
-        name: scenario.name, file: opts.loaded.file, sha256: opts.loaded.sha256, seed: scenario.seed, speed: scenario.speed,
-        devices: plan.devices.length, mix, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
-      },
-      broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: brokerUrl },
-      pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: pipelineUrl, server: health.server },
-      startedAt,
-      endedAt: new Date().toISOString(),
-      phases,
-      verdict,
-      ledger: ledger.counts,
-      perKind: ledger.perKind,
-      perDeviceType: ledger.perDeviceType,
-      latencyMs: ledger.latencyMs,
-      latencyUnderFaultMs: ledger.latencyUnderFaultMs,
-      completeness,
-      checks,
-      failures: ledger.failures,
-      lateAllowed: ledger.lateAllowed,
-      faults,
-      absence: {
-        toleranceMs: absenceTolerance(scenario.speed),
-        lateAllowanceMs: lateAllowance(scenario),
-        devicesWatched: tracker.watched.size,
-        episodes: prepared.episodes.length,
-        required: prepared.episodes.filter((e) => e.required).length,
-        mass: prepared.mass,
-        spuriousMass: prepared.spuriousMass.map((o) => o.alarm),
-      },
-      firmware: scenario.firmware,
+    const result = writeRunOutput(ctx, opts, svc, judgement, {
+      devicesWatched: tracker.watched.size,
       network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
       fleet: {
         ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
         resent: firmwares.reduce((n, fw) => n + fw.counters.resent, 0), evicted: firmwares.reduce((n, fw) => n + fw.counters.evicted, 0),
       },
       feed: { ...feed.stats },
-    };
-    writeFileSync(join(runDir, 'run.json'), JSON.stringify(result, null, 2));
-    writeFileSync(join(runDir, 'junit.xml'), junitXml(result));
+    });
     return { result, runDir };
   } finally {
     await teardowns.unwind(log);

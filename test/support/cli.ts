@@ -38,13 +38,17 @@ export function writeScenario(dir: string, name: string, body: Record<string, un
   return file;
 }
 
-export function vigil(args: readonly string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+/** `onStdout` sees the output as it comes (a test that must act on a line before the command ends). */
+export function vigil(args: readonly string[], opts: { env?: Record<string, string>; timeoutMs?: number; onStdout?: (soFar: string) => void } = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [VIGIL, ...args], { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -1,0 +1,85 @@
+/**
+ * The end of every verifying run: the judgement (verify/judge.ts) and what the run knows about
+ * itself become run.json and junit.xml in the run directory.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
+import { junitXml } from '../../reports/junit.ts';
+import { VIGIL_VERSION } from '../../reports/version.ts';
+import type { Judgement } from '../../verify/judge.ts';
+import type { RunContext, RunOptions, Services } from './setup.ts';
+
+/**
+ * Virtual ms within which the pipeline may see a record later than the proxy forwarded it (broker
+ * hop, group commit, watchdog sweep): an absence at its boundary by less is neither required nor
+ * spurious. A minute, or two real seconds at high speed.
+ */
+export function absenceTolerance(speed: number): number {
+  return Math.max(60_000, 2000 * speed);
+}
+
+/**
+ * The late allowance a run applies: the scenario's, but never less than 5 real seconds — after a
+ * heal a device reconnects after the harness's reconnect period (1–2 s real) whatever the speed.
+ */
+export function lateAllowance(scenario: { lateAllowance: number; speed: number }): number {
+  return Math.max(scenario.lateAllowance, 5000 * scenario.speed);
+}
+
+/** What differs between a normal run and an observer: the parts of run.json only the run itself knows. */
+export interface RunFacts {
+  readonly devicesWatched: number;
+  readonly network: RunResult['network'];
+  readonly fleet: RunResult['fleet'];
+  readonly feed: RunResult['feed'];
+  readonly observe?: RunResult['observe'];
+}
+
+export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services, j: Judgement, facts: RunFacts): RunResult {
+  const { scenario, start, end } = ctx;
+  const result: RunResult = {
+    schemaVersion: SCHEMA_VERSION,
+    runId: ctx.runId,
+    vigilVersion: VIGIL_VERSION,
+    command: opts.command,
+    scenario: {
+      name: scenario.name, file: opts.loaded.file, sha256: opts.loaded.sha256, seed: scenario.seed, speed: scenario.speed,
+      devices: ctx.plan.devices.length, mix: scenario.mix, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
+    },
+    ...(facts.observe ? { mode: 'observe' as const } : {}),
+    broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: svc.brokerUrl },
+    pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: svc.pipelineUrl, server: svc.health.server },
+    startedAt: ctx.startedAt,
+    endedAt: new Date().toISOString(),
+    phases: ctx.phases,
+    verdict: j.verdict,
+    ledger: j.ledger.counts,
+    perKind: j.ledger.perKind,
+    perDeviceType: j.ledger.perDeviceType,
+    latencyMs: j.ledger.latencyMs,
+    latencyUnderFaultMs: j.ledger.latencyUnderFaultMs,
+    completeness: j.completeness,
+    checks: j.checks,
+    failures: j.ledger.failures,
+    lateAllowed: j.ledger.lateAllowed,
+    faults: j.faults,
+    absence: {
+      toleranceMs: absenceTolerance(scenario.speed),
+      lateAllowanceMs: lateAllowance(scenario),
+      devicesWatched: facts.devicesWatched,
+      episodes: j.prepared.episodes.length,
+      required: j.prepared.episodes.filter((e) => e.required).length,
+      mass: j.prepared.mass,
+      spuriousMass: j.prepared.spuriousMass.map((o) => o.alarm),
+    },
+    firmware: scenario.firmware,
+    network: facts.network,
+    fleet: facts.fleet,
+    feed: facts.feed,
+    ...(facts.observe ? { observe: facts.observe } : {}),
+  };
+  writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(result, null, 2));
+  writeFileSync(join(ctx.runDir, 'junit.xml'), junitXml(result));
+  return result;
+}
