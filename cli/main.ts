@@ -68,6 +68,7 @@ program
   .option('--devices <n>', 'number of bracelets (overrides the scenario)', positive('--devices', true))
   .option('--seed <n>', 'random seed (overrides the scenario)', nonNegativeInt('--seed'))
   .option('--firmware <mode>', `every device's firmware (overrides the scenario): ${FIRMWARE_MODES.join(', ')}`, oneOf('--firmware', FIRMWARE_MODES))
+  .option('--workers <n>', 'split the fleet over n worker processes (default 1: in this process)', positive('--workers', true))
   .option('--out <dir>', 'where run directories go', 'runs')
   .option('--observe', 'run no devices: verify a load that comes from elsewhere (k6, or another vigil with --devices-only) on the clock this run prints')
   .option('--lead <seconds>', 'with --observe: real seconds from the hand-off to the start of the timeline, for the load to start and connect (default 30)', positive('--lead', false))

@@ -24,6 +24,8 @@ export interface RunFlags {
   clockFile?: string;
   /** Observe mode: real seconds between the hand-off and the start of the timeline. */
   lead?: number;
+  /** Worker processes the fleet is split over (default 1). */
+  workers?: number;
 }
 
 /** Scenario-shaping flags, in the order a reproduce command names them. */
@@ -38,6 +40,7 @@ export function reproduceCommand(file: string, flags: RunFlags): string {
     if (v !== undefined) parts.push(`--${name}`, String(v));
   }
   if (flags.observe && flags.lead !== undefined) parts.push('--lead', String(flags.lead));
+  if (flags.workers !== undefined && !flags.observe) parts.push('--workers', String(flags.workers));
   return parts.join(' ');
 }
 
@@ -60,6 +63,7 @@ export function checkModeFlags(f: RunFlags): void {
   if (f.clock !== undefined && f.clockFile !== undefined) usage('--clock and --clock-file both given', 'pass the clock once: --clock \'<json>\' or --clock-file runs/<id>/clock.json');
   if ((f.clock !== undefined || f.clockFile !== undefined) && !f.devicesOnly) usage('--clock and --clock-file only go with --devices-only (a run or an observer chooses its own clock)', 'add --devices-only, or drop the clock');
   if (f.lead !== undefined && !f.observe) usage('--lead only goes with --observe', 'add --observe, or drop --lead');
+  if (f.workers !== undefined && f.workers > 1 && f.observe) usage('--workers splits the fleet, and an observer runs none', 'drop --workers here; give it to the load (vigil run --devices-only --workers N)');
   if (f.devicesOnly) {
     if (f.clock === undefined && f.clockFile === undefined) usage('--devices-only needs the observer\'s clock', 'pass --clock \'<json>\' or --clock-file runs/<id>/clock.json, as the observer (vigil run --observe) printed');
     if (f.broker === undefined) usage('--devices-only needs the observer\'s broker', 'pass --broker <url>, as the observer (vigil run --observe) printed on its `broker:` line');
@@ -81,10 +85,10 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
   try {
     if (clock) {
-      const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal });
+      const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1 });
       return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
     }
-    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log };
+    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1 };
     const { result, runDir } = flags.observe
       ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
       : await runScenario(common);

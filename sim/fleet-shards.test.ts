@@ -6,15 +6,14 @@ import { startEmbeddedBroker } from './broker.ts';
 import { Fleet } from './fleet.ts';
 import { ShardedFleet } from './fleet-shards.ts';
 import { DEFAULT_BEHAVIOUR } from './model/behaviour.ts';
-import { deviceConfigForSpeed } from './model/defaults.ts';
-import { createFirmware, planFleet } from './model/fleet-plan.ts';
+import { planFleet } from './model/fleet-plan.ts';
+import { planFirmwares } from './model/seed-replay.ts';
 
 const T0 = Date.UTC(2021, 9, 25, 12);
 const SPEED = 600;
 const END = T0 + 20 * 60_000;
 const SEED = 11;
 const plan = planFleet({ seed: SEED, mix: { pse: 6, psem: 6, bar: 3 }, cities: ['paris', 'lyon'], behaviour: DEFAULT_BEHAVIOUR, start: T0 });
-const cfg = deviceConfigForSpeed(SPEED);
 
 const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
@@ -48,11 +47,7 @@ describe('the fleet over worker processes (--workers)', () => {
 
     // One process.
     const local: UplinkRecord[] = [];
-    const firmwares = plan.devices.map((d) => {
-      const fw = createFirmware(d, SEED, T0, cfg);
-      fw.stopRecordingAfter(END);
-      return fw;
-    });
+    const firmwares = planFirmwares(plan, SEED, T0, END, SPEED);
     const one = new Fleet({ endpointOf: () => broker.url, firmwares, seed: SEED, connectRatePerS: 200, onRecord: (r) => local.push(r) });
     expect(await one.connect(10_000)).toBe(plan.devices.length);
     const clock1 = virtualClock({ startVirtual: T0, startReal: Date.now(), speed: SPEED });
@@ -65,7 +60,7 @@ describe('the fleet over worker processes (--workers)', () => {
     const sharded: UplinkRecord[] = [];
     const two = await ShardedFleet.start({
       workers: 2, devices: plan.devices, endpoints: plan.devices.map(() => broker.url), modes: plan.devices.map(() => 'store-and-forward'),
-      seed: SEED, start: T0, end: END, cfg, keepaliveS: 60, connectRatePerS: 200, onRecord: (r) => sharded.push(r),
+      seed: SEED, start: T0, end: END, speed: SPEED, keepaliveS: 60, connectRatePerS: 200, onRecord: (r) => sharded.push(r),
     });
     open.push(two);
     expect(await two.connect(10_000)).toBe(plan.devices.length);

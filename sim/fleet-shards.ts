@@ -21,7 +21,6 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ClockTriple } from '../protocol/clock.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
-import type { FirmwareConfig } from './model/firmware.ts';
 import type { PlannedDevice } from './model/fleet-plan.ts';
 import type { DeliveryMode, DeviceProgress, FleetStats } from './fleet.ts';
 
@@ -38,7 +37,8 @@ export interface ShardInit {
   /** Virtual start and end of the timeline (createFirmware, stopRecordingAfter). */
   readonly start: number;
   readonly end: number;
-  readonly cfg: FirmwareConfig;
+  /** The run's speed: the firmwares' timing (sim/model/defaults.ts deviceConfigForSpeed). */
+  readonly speed: number;
   readonly keepaliveS: number;
   readonly connectRatePerS: number;
   readonly link?: 'mqttjs' | 'lean';
@@ -175,7 +175,7 @@ export class ShardedFleet {
         t: 'init',
         init: {
           devices: slots.map((s) => o.devices[s] as PlannedDevice), endpoints: slots.map((s) => o.endpoints[s] as string),
-          modes: slots.map((s) => o.modes[s] ?? 'store-and-forward'), seed: o.seed, start: o.start, end: o.end, cfg: o.cfg,
+          modes: slots.map((s) => o.modes[s] ?? 'store-and-forward'), seed: o.seed, start: o.start, end: o.end, speed: o.speed,
           keepaliveS: o.keepaliveS, connectRatePerS: o.connectRatePerS / o.workers, ...(o.link ? { link: o.link } : {}),
         },
       });

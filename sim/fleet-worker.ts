@@ -8,7 +8,7 @@ import { virtualClock } from '../protocol/clock.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import { Fleet } from './fleet.ts';
 import type { FromShard, ToShard } from './fleet-shards.ts';
-import { createFirmware } from './model/fleet-plan.ts';
+import { planFirmwares } from './model/seed-replay.ts';
 import type { Firmware } from './model/firmware.ts';
 
 const FLUSH_MS = 20;
@@ -51,11 +51,7 @@ process.on('message', (m: ToShard) => {
     switch (m.t) {
       case 'init': {
         const i = m.init;
-        firmwares = i.devices.map((d) => {
-          const fw = createFirmware(d, i.seed, i.start, i.cfg);
-          fw.stopRecordingAfter(i.end);
-          return fw;
-        });
+        firmwares = planFirmwares({ devices: [...i.devices] }, i.seed, i.start, i.end, i.speed);
         lastAcked = firmwares.map(() => 0);
         fleet = new Fleet({
           endpointOf: (slot) => i.endpoints[slot] as string, firmwares, modes: i.modes, keepaliveS: i.keepaliveS, seed: i.seed,

@@ -8,8 +8,6 @@
 import { basename } from 'node:path';
 import { virtualClock, type ClockTriple } from '../../protocol/clock.ts';
 import { VigilError } from '../../protocol/errors.ts';
-import { Fleet } from '../../sim/fleet.ts';
-import { planFirmwares } from '../../sim/model/seed-replay.ts';
 import type { LoadedScenario } from '../load.ts';
 import { provisionRun } from './provision.ts';
 import { probeBroker } from './endpoints.ts';
@@ -17,6 +15,7 @@ import { firmwareModes } from './setup.ts';
 import { Teardowns } from './teardown.ts';
 import { drain, waitUntil } from './feed-watch.ts';
 import { checkClockFits, refuseFaultsWithoutDevices } from './clock-handoff.ts';
+import { checkWorkers, startRunFleet } from './run-fleet.ts';
 
 export interface DevicesOnlyOptions {
   readonly loaded: LoadedScenario;
@@ -24,6 +23,8 @@ export interface DevicesOnlyOptions {
   readonly brokerUrl: string;
   readonly log: (line: string) => void;
   readonly signal?: AbortSignal | undefined;
+  /** Worker processes the fleet is split over (--workers). */
+  readonly workers: number;
 }
 
 export interface DevicesOnlyOutcome {
@@ -50,15 +51,15 @@ export async function runDevicesOnly(o: DevicesOnlyOptions): Promise<DevicesOnly
   }
   // The same fleet, validated the same way, as the observer derived its expectations from.
   const { plan } = provisionRun(scenario, file);
-  const firmwares = planFirmwares(plan, scenario.seed, start, end, scenario.speed);
+  checkWorkers(scenario, o.workers, file);
   await probeBroker(o.brokerUrl);
 
   const teardowns = new Teardowns();
   try {
     let records = 0;
-    const fleet = new Fleet({
-      endpointOf: () => o.brokerUrl, firmwares, modes: firmwareModes(scenario, plan.devices.map((d) => d.type)),
-      keepaliveS: 60, seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord: () => void records++,
+    const fleet = await startRunFleet({
+      workers: o.workers, plan, scenario, modes: firmwareModes(scenario, plan.devices.map((d) => d.type)),
+      keepaliveS: 60, endpointOf: () => o.brokerUrl, onRecord: () => void records++,
     });
     teardowns.add('fleet', () => fleet.close());
     const startsIn = (clock.triple.startReal - Date.now()) / 1000;
@@ -75,9 +76,10 @@ export async function runDevicesOnly(o: DevicesOnlyOptions): Promise<DevicesOnly
       o.log(`  virtual ${new Date(clock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  records ${records}  unacked ${fleet.pending}`);
     });
     await drain(clock, clock.now() + scenario.drain, () => fleet.pending === 0, o.signal);
+    const devices = await fleet.progress();
     const outcome: DevicesOnlyOutcome = {
       devices: plan.devices.length, records, publishes: fleet.stats.publishes, acks: fleet.stats.acks, unacked: fleet.pending,
-      resent: firmwares.reduce((n, fw) => n + fw.counters.resent, 0), evicted: firmwares.reduce((n, fw) => n + fw.counters.evicted, 0),
+      resent: devices.reduce((n, d) => n + d.resent, 0), evicted: devices.reduce((n, d) => n + d.evicted, 0),
     };
     o.log(`sent: ${outcome.records} records from ${outcome.devices} devices in ${outcome.publishes} publishes; ${outcome.acks} acks; ${outcome.unacked} unacknowledged; ${outcome.resent} resent; ${outcome.evicted} evicted`);
     return outcome;

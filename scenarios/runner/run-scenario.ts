@@ -5,13 +5,12 @@
 import { basename } from 'node:path';
 import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
-import { Fleet } from '../../sim/fleet.ts';
-import { planFirmwares } from '../../sim/model/seed-replay.ts';
 import { Oracle, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { SilenceTracker } from '../../verify/absence.ts';
 import { judge } from '../../verify/judge.ts';
 import { RunNetwork } from './network.ts';
-import { checkProcessFaults, ProcessFaults } from './process-faults.ts';
+import { checkProcessFaults, ProcessFaults, type DeviceSeqs } from './process-faults.ts';
+import { checkWorkers, startRunFleet, type RunFleet } from './run-fleet.ts';
 import { DeviceFaults } from './device-faults.ts';
 import { isProcessFault } from '../schema.ts';
 import type { RunResult } from '../../reports/run-result.ts';
@@ -39,6 +38,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
 
   try {
     checkProcessFaults(scenario.faults, opts, basename(opts.loaded.file));
+    checkWorkers(scenario, opts.workers ?? 1, basename(opts.loaded.file));
 
     // Provision: broker, pipeline.
     const svc = await startServices(opts, ctx);
@@ -57,8 +57,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       }
     };
     const onRecord = (r: UplinkRecord): void => expect(oracle.observe(r));
-    const firmwares = planFirmwares(plan, scenario.seed, start, end, scenario.speed);
-    const slotOf = new Map(firmwares.map((fw, i) => [fw.deviceId, i]));
+    const slotOf = new Map(plan.devices.map((d, i) => [d.deviceId, i]));
+    // Set once the fleet starts (after the network, whose endpoints it dials); read lazily below.
+    let fleetRef: RunFleet | undefined;
+    const deviceOf = (id: string): DeviceSeqs | undefined => fleetRef?.devices[slotOf.get(id) ?? -1];
 
     // The operator network: proxies per operator when a fault needs them (or the scenario asks).
     const tracker = new SilenceTracker({ offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed), end });
@@ -70,7 +72,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (plannedFaults.length > 0 || scenario.network.proxy || processFaulted) {
       network = new RunNetwork({
         brokerUrl, faults: plannedFaults, operatorOf, seed: scenario.seed,
-        tracker, madeSeq: (id) => (firmwares[slotOf.get(id) ?? -1]?.lastSeq ?? 0),
+        tracker, madeSeq: (id) => deviceOf(id)?.lastSeq ?? 0,
         journal: (entry) => journal.append(entry), log,
       });
       const net = network;
@@ -81,21 +83,26 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       await network.start();
     }
     const admin = { url: pipelineUrl, token };
-    const deviceFaults = new DeviceFaults(plannedFaults, (id) => firmwares[slotOf.get(id) ?? -1], (entry) => journal.append(entry));
+    const deviceFaults = new DeviceFaults(plannedFaults, (id) => fleetRef?.firmwareOf(id), (entry) => journal.append(entry));
     teardowns.add('device faults', () => deviceFaults.healAll(virtualNow()));
     const processFaults = new ProcessFaults({
-      faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, devices: firmwares, virtualNow, journal: (entry) => journal.append(entry), log,
+      faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, devices: plan.devices.map((d) => ({
+        deviceId: d.deviceId,
+        get lastSeq() {
+          return deviceOf(d.deviceId)?.lastSeq ?? 0;
+        },
+        get ackedSeq() {
+          return deviceOf(d.deviceId)?.ackedSeq ?? 0;
+        },
+      })), virtualNow, journal: (entry) => journal.append(entry), log,
       pipelineFault: pipelineChild && (async (kind, active) => void (await pipelineApi.fault(admin.url, admin.token, { kind, active }))),
     });
     teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
-    const endpointOf = (slot: number): string => {
-      if (!network) return brokerUrl;
-      return network.endpointOf((firmwares[slot] as (typeof firmwares)[number]).deviceId);
-    };
+    const endpointOf = (deviceId: string): string => (network ? network.endpointOf(deviceId) : brokerUrl);
     // With faults, devices notice a dead path as a real device would: a keepalive of ~5 virtual
     // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
-    const fleet = new Fleet({ endpointOf, firmwares, modes, keepaliveS, seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord });
+    const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
 
@@ -130,7 +137,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // An abort (Ctrl-C) ends the timeline now: the devices stop recording, and only what was due
     // by then is judged.
     const judgedEnd = opts.signal?.aborted ? Math.min(end, timelineClock.now()) : end;
-    if (judgedEnd < end) for (const fw of firmwares) fw.stopRecordingAfter(judgedEnd);
+    if (judgedEnd < end) fleet.stopRecordingAfter(judgedEnd);
     // Every record up to the end is made by the first fleet tick past it; then the oracle closes
     // the run (BAR watermarks, devices silent since before the end — docs/RULES.md).
     const closeAt = judgedEnd + timelineClock.triple.speed * 100;
@@ -150,7 +157,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
 
     // Final read.
     const summary = await pipelineApi.summary(pipelineUrl, token);
-    const devices = fleet.progress();
+    const devices = await fleet.progress();
     const finalAt = timelineClock.now();
     phase('final read');
 
@@ -170,7 +177,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
       fleet: {
         ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
-        resent: firmwares.reduce((n, fw) => n + fw.counters.resent, 0), evicted: firmwares.reduce((n, fw) => n + fw.counters.evicted, 0),
+        resent: devices.reduce((n, d) => n + d.resent, 0), evicted: devices.reduce((n, d) => n + d.evicted, 0),
       },
       feed: { ...feed.stats },
     });

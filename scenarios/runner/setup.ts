@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly log: (line: string) => void;
   /** Aborts the run (Ctrl-C): it still drains what it can, reads, and reports. */
   readonly signal?: AbortSignal | undefined;
+  /** Worker processes the fleet is split over (--workers; default 1: the fleet in this process). */
+  readonly workers?: number | undefined;
 }
 
 export function newRunId(name: string): string {

@@ -16,7 +16,7 @@ import { Oracle, type Expectation, type OracleConfig } from './oracle/oracle.ts'
  * Each planned device's firmware as a run makes it: the run's device config (it depends on the
  * speed), recording up to `end` and no further.
  */
-export function planFirmwares(plan: FleetPlan, seed: number, start: number, end: number, speed: number): Firmware[] {
+export function planFirmwares(plan: Pick<FleetPlan, 'devices'>, seed: number, start: number, end: number, speed: number): Firmware[] {
   const cfg = deviceConfigForSpeed(speed);
   return plan.devices.map((d) => {
     const fw = createFirmware(d, seed, start, cfg);

@@ -8,8 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alarmKey } from '../../sim/model/oracle/oracle.ts';
-import { expectCleanPass, tempDir, vigil, writeScenario, type CliResult } from '../support/cli.ts';
+import { expectCleanPass, expectedKeys, tempDir, vigil, writeScenario, type CliResult } from '../support/cli.ts';
 
 // 32 devices of every type for 30 virtual minutes at speed 120 (15 s of timeline; an SLA of 4
 // minutes is 2 real seconds), behaviour scaled up so that 31 wearers make alarms of several kinds.
@@ -17,12 +16,6 @@ const scenario = {
   name: 'observed', seed: 2021, speed: 120, start: '2021-10-25T14:00:00+02:00', duration: '30m',
   fleet: { psem: 20, pse: 10, bar: 1 }, behaviour: { scale: 40 }, drain: '5m',
 };
-
-function expectedKeys(runDir: string): string[] {
-  return readFileSync(join(runDir, 'journal.jsonl'), 'utf8').trim().split('\n')
-    .map((l) => JSON.parse(l) as { t: string; deviceId: string; kind: string; seq: number; zoneId?: string; pairId?: string })
-    .filter((j) => j.t === 'expectation').map((j) => alarmKey(j)).sort();
-}
 
 /** Starts an observer and resolves with its `clock:` and `broker:` lines once it printed them. */
 function observe(file: string, out: string, lead: number): { handoff: Promise<{ clock: string; broker: string }>; done: Promise<CliResult> } {

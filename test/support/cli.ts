@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { RunResult } from '../../reports/run-result.ts';
+import { alarmKey } from '../../sim/model/oracle/oracle.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const VIGIL = join(REPO, 'bin/vigil.js');
@@ -84,4 +85,11 @@ export function expectCleanPass(r: CliResult): RunResult {
   expect(run.ledger).toMatchObject({ dropped: 0, late: 0, spurious: 0, duplicates: 0 });
   expect(run.completeness.recordsMissing).toBe(0);
   return run;
+}
+
+/** Every alarm a run expected, as sorted alarm keys, from its journal. */
+export function expectedKeys(runDir: string): string[] {
+  return readFileSync(join(runDir, 'journal.jsonl'), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as { t: string; deviceId: string; kind: string; seq: number; zoneId?: string; pairId?: string })
+    .filter((j) => j.t === 'expectation').map((j) => alarmKey(j)).sort();
 }
