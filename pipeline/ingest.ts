@@ -9,9 +9,11 @@
  * lost by it: the device keeps every record until the application ack covers it, and resends.
  */
 import { connect, type MqttClient } from 'mqtt';
-import { UPLINK_SUBSCRIPTION, UplinkDecodeError, ackTopic, decodeBatch, deviceOfUpTopic, encodeAck } from '../protocol/uplink.ts';
+import { UPLINK_SUBSCRIPTION, UplinkDecodeError, ackJson, ackTopic, decodeBatch, deviceOfUpTopic } from '../protocol/uplink.ts';
 import type { Engine } from './engine.ts';
 import { limitedLog } from './log.ts';
+
+const ACK_OPTS = { qos: 1 } as const;
 
 export interface IngestOptions {
   brokerUrl: string;
@@ -123,16 +125,21 @@ export class Ingest {
     this.engine.flush();
   }
 
-  /** Publishes `encodeAck(device, contiguousSeq)` for each device. Skipped while offline: devices resend, and a duplicate is re-acked. */
+  /**
+   * Publishes `encodeAck(device, contiguousSeq)` for each device. Skipped while offline: devices
+   * resend, and a duplicate is re-acked. The payload goes as the JSON string (encodeAck's bytes):
+   * mqtt-packet writes it straight into the packet, and mqtt.js's outgoing store need not copy a
+   * buffer. One commit's acks already leave in one write: mqtt-packet corks the socket until the next tick.
+   */
   publishAcks(acks: ReadonlyMap<string, number>): void {
     if (!this.client.connected) return;
-    for (const [device, seq] of acks) {
-      const a = encodeAck(device, seq);
-      this.client.publish(ackTopic(device), Buffer.from(a.buffer, a.byteOffset, a.byteLength), { qos: 1 }, (err) => {
-        if (err) this.badLog(`ack to ${device} failed: ${err.message}`);
-      });
-    }
+    for (const [device, seq] of acks) this.client.publish(ackTopic(device), ackJson(device, seq), ACK_OPTS, this.onAckSent);
   }
+
+  /** One callback for every ack publish (a closure per ack would be an allocation per record at batch 1). */
+  private readonly onAckSent = (err?: Error): void => {
+    if (err) this.badLog(`an ack failed: ${err.message} (the device resends; its duplicate is re-acked)`);
+  };
 
   /** Stops taking messages, commits what is pending (acks go out), then disconnects. */
   async close(): Promise<void> {
