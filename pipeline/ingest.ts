@@ -35,6 +35,8 @@ export class Ingest {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private closed = false;
+  /** Real ms the last commit took (fsync included). */
+  private lastCommitMs = 0;
   private readyResolve!: () => void;
   /** Resolves once the first subscription is granted. */
   readonly ready: Promise<void>;
@@ -113,7 +115,9 @@ export class Ingest {
     if (this.engine.pendingRecords >= this.batchRecords) {
       this.immediate ??= setImmediate(() => this.commit());
     } else {
-      this.timer ??= setTimeout(() => this.commit(), this.interval);
+      // At least as long as the last commit took: under load commits grow instead of taking the
+      // whole event loop (each one an fsync; profiled at 25–40 % of wall time at the replay's rate).
+      this.timer ??= setTimeout(() => this.commit(), Math.max(this.interval, this.lastCommitMs));
     }
   }
 
@@ -122,7 +126,9 @@ export class Ingest {
     clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
+    const t0 = performance.now();
     this.engine.flush();
+    this.lastCommitMs = performance.now() - t0;
   }
 
   /**
