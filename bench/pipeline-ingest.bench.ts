@@ -9,6 +9,16 @@
  * fleet `mixed`: every rule at work — 60 % PSE with a 20:00 → 07:00 curfew (wearers going out and
  * back), 25 % PSEM with an exclusion zone and a windowed inclusion zone, 15 % BAR units in pairs;
  * records a virtual minute apart, so curfews and windows open and close during the run.
+ *
+ * Environment:
+ *   BENCH_BROKER=mosquitto          a mosquitto child (as in the replay) instead of the in-process aedes,
+ *                                   with an unbounded queue for the pipeline's session (mosquitto's
+ *                                   default drops QoS 1 messages past 1,000 queued, and this bench's
+ *                                   devices never resend)
+ *   BENCH_SPEED=100                 the run's clock speed (default 1): the watchdog sweeps every
+ *                                   min(1 s, 5 virtual s) real, 50 ms at the replay's speed 100
+ *   VIGIL_PIPELINE_PROF_DIR=/tmp/p  the pipeline process writes a V8 CPU profile there on exit
+ *                                   (node refuses --cpu-prof in NODE_OPTIONS)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,18 +30,39 @@ import { Aedes } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { ProvisioningInput } from '../protocol/provisioning.ts';
 import { ackTopic, decodeAck, encodeBatch, upTopic, type UplinkRecord } from '../protocol/uplink.ts';
+import { startMosquitto } from '../test/support/mosquitto.ts';
 
 const [devices = 1000, perDevice = 200, batch = 10] = process.argv.slice(2, 5).map(Number);
 const mixed = process.argv[5] === 'mixed';
 const TOKEN = 'bench';
+const speed = Number(process.env.BENCH_SPEED ?? '1');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-const broker = await Aedes.createBroker();
-const mqttServer = createServer(broker.handle);
-await new Promise<void>((resolve) => mqttServer.listen(0, '127.0.0.1', resolve));
-const brokerUrl = `mqtt://127.0.0.1:${(mqttServer.address() as { port: number }).port}`;
+const brokerKind = process.env.BENCH_BROKER === 'mosquitto' ? 'mosquitto' : 'aedes';
+const { url: brokerUrl, stop: stopBroker } = await startBroker();
 
-const child = spawn(process.execPath, [join(import.meta.dirname, '../bin/vigil.js'), 'pipeline', '--broker', brokerUrl, '--db', join(dir, 'p.db')],
+async function startBroker(): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (brokerKind === 'mosquitto') {
+    const m = await startMosquitto(['max_queued_messages 0', 'max_connections -1']);
+    return { url: m.url, stop: () => m.stop() };
+  }
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+    stop: async () => {
+      broker.close();
+      server.close();
+    },
+  };
+}
+
+const profDir = process.env.VIGIL_PIPELINE_PROF_DIR;
+const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '../bin/vigil.js'), 'pipeline', '--broker', brokerUrl, '--db', join(dir, 'p.db')],
   { env: { ...process.env, VIGIL_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'] });
+// A crash of this bench (EMFILE: aedes in this process needs two sockets a device) must not leave the pipeline running.
+process.once('exit', () => child.kill('SIGKILL'));
 const url = await new Promise<string>((resolve) => {
   createInterface({ input: child.stdout }).on('line', (l) => {
     const m = /serving (http:\/\/\S+)/.exec(l);
@@ -52,7 +83,7 @@ const kindOf = (i: number): Kind => {
 };
 const kinds = ids.map((_, i) => kindOf(i));
 const prov: ProvisioningInput = {
-  runId: `bench-${now}`, clock: { startVirtual: now, startReal: now, speed: 1 }, offlineTimeoutMs: 3_600_000,
+  runId: `bench-${now}`, clock: { startVirtual: now, startReal: now, speed }, offlineTimeoutMs: 3_600_000 * speed,
   devices: ids.map((deviceId, i) => (kinds[i] === 'pse' ? { deviceId, type: 'pse', home: { lat: 48.05, lon: 2.05 } } : { deviceId, type: kinds[i]! })),
   zones: ids.flatMap((deviceId, i) => (kinds[i] !== 'psem' ? [] : [
     { zoneId: 'x', kind: 'exclusion' as const, deviceId, polygon: ZONE },
@@ -113,12 +144,12 @@ await all;
 const secs = (performance.now() - t0) / 1000;
 const cpu = pipelineCpu() - cpu0;
 const total = devices * perDevice;
-process.stdout.write(`${total} records from ${devices} ${mixed ? 'mixed' : 'psem'} devices in batches of ${batch}: ${secs.toFixed(2)} s, ` +
-  `${Math.round(total / secs)} records/s acked end to end; pipeline CPU ${cpu.toFixed(2)} s = ${Math.round(total / cpu)} records per pipeline CPU-second\n`);
+process.stdout.write(`${total} records from ${devices} ${mixed ? 'mixed' : 'psem'} devices in batches of ${batch} (${brokerKind}): ${secs.toFixed(2)} s, ` +
+  `${Math.round(total / secs)} records/s acked end to end; pipeline CPU ${cpu.toFixed(2)} s = ${Math.round(total / cpu)} records per pipeline CPU-second ` +
+  `= ${((cpu * 1000) / (total / 1000)).toFixed(1)} CPU-ms per 1,000 records\n`);
 
 await Promise.all(clients.map((c) => c.endAsync()));
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
-broker.close();
-mqttServer.close();
+await stopBroker();
 rmSync(dir, { recursive: true, force: true });

@@ -223,3 +223,36 @@ describe('communication_loss after a pipeline restart (RULES.md "Watching since"
     expect(store.alarmsAfter(0, 100_000).find((a) => a.kind === 'communication_loss')).toMatchObject({ seq: 1, deviceTime: T0 });
   });
 });
+
+describe('the watchdog skips its sweep over all devices until one can be due', () => {
+  const lossesOf = (e: ReturnType<typeof open>, device: string) =>
+    e.all().filter((a) => a.kind === 'communication_loss' && a.deviceId === device).map((a) => [a.seq, a.deviceTime - T0]);
+
+  it('a device first heard after sweeps that found nobody to watch is still due one offline timeout later', () => {
+    const e = open();
+    e.sweep(0);
+    e.sweep(MIN);
+    e.at(5 * MIN);
+    e.say('a0');
+    e.sweep(5 * MIN + TIMEOUT - 1);
+    expect(lossesOf(e, 'a0')).toEqual([]);
+    e.sweep(5 * MIN + TIMEOUT);
+    expect(lossesOf(e, 'a0')).toEqual([[1, 5 * MIN]]);
+  });
+
+  it('a record that moves a device\'s due time earlier (its clock set back) is seen at once', () => {
+    const e = open();
+    // The clock runs 30 minutes ahead: due at +30 min + TIMEOUT, and the sweep learns that.
+    e.engine.accept('a0', [hb('a0', 1, T0 + 30 * MIN)]);
+    e.engine.flush();
+    e.sweep(MIN);
+    // Corrected: the next record says T0, so L falls back and the loss is due at T0 + TIMEOUT.
+    e.at(2 * MIN);
+    e.engine.accept('a0', [hb('a0', 2, T0)]);
+    e.engine.flush();
+    e.sweep(TIMEOUT - 1);
+    expect(lossesOf(e, 'a0')).toEqual([]);
+    e.sweep(TIMEOUT);
+    expect(lossesOf(e, 'a0')).toEqual([[2, 0]]);
+  });
+});

@@ -17,7 +17,7 @@ import type { DeviceIngest, IngestSummary, Provisioning, ProvisioningResult } fr
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import { compileRing } from './geometry.ts';
 import { PERPETRATOR, VICTIM, evaluatePair, newBarState, type BarLevel, type BarState, type Side } from './rules/bar-distance.ts';
-import { checkSilence, noteReceived, type SilenceState } from './rules/communication-loss.ts';
+import { checkSilence, noteReceived, silenceDueAt, type SilenceState } from './rules/communication-loss.ts';
 import { evaluateCurfew, newCurfewState, type CurfewState } from './rules/curfew.ts';
 import { eventAlarm } from './rules/event-alarms.ts';
 import { evaluatePosition, type Zone, type ZoneStates } from './rules/exclusion-zone.ts';
@@ -49,6 +49,10 @@ interface OperatorRt extends MassState {
 /** Per-device ingest progress and rule state, in memory; mirrored to the store in each commit. */
 interface DeviceRt extends SilenceState, BatteryState {
   readonly device: string;
+  /** Position in the provisioning: the watchdog visits devices in this order. */
+  readonly index: number;
+  /** Records this device stored in the commit under way, by seq; empty between commits (reused: no Map per device per tick). */
+  readonly fresh: Map<number, UplinkRecord>;
   readonly type: DeviceType;
   /** The device's mobile operator (mass_communication_loss scope). */
   readonly op: OperatorRt;
@@ -157,6 +161,14 @@ export class Engine {
   private operators = new Map<string, OperatorRt>();
   private pending: { dev: DeviceRt; records: readonly UplinkRecord[] }[] = [];
   private pendingCount = 0;
+  /** Devices whose gapSince is set (a gap holds their evaluation back): what the watchdog ages. */
+  private gapped = new Set<DeviceRt>();
+  /**
+   * Virtual time before which no device can be due a communication_loss (silenceDueAt, the minimum
+   * over devices): the watchdog skips its sweep over all devices until then. Lowered as records
+   * arrive (a first record, a skewed clock); -Infinity: unknown, sweep.
+   */
+  private silenceDue = -Infinity;
 
   /** Virtual time this process started watching the current run's devices (-Infinity: from the run's start). */
   private watchingSince = -Infinity;
@@ -225,9 +237,11 @@ export class Engine {
     // Operators with a device re-armed in this tick: their S fell.
     const rearmed = new Set<OperatorRt>();
     let alarms = 0;
+    const offlineTimeoutMs = this.prov?.offlineTimeoutMs ?? Infinity;
+    // Devices with records stored in this tick, in the order their first one came.
+    const fresh: DeviceRt[] = [];
     try {
       this.store.transaction(() => {
-        const fresh = new Map<DeviceRt, Map<number, UplinkRecord>>();
         for (const { dev, records } of batch) {
           touched.add(dev);
           for (const r of records) {
@@ -250,16 +264,18 @@ export class Engine {
               dev.op.silent--;
               rearmed.add(dev.op);
             }
-            let m = fresh.get(dev);
-            if (!m) fresh.set(dev, (m = new Map()));
-            m.set(r.seq, r);
+            const due = silenceDueAt(dev, offlineTimeoutMs, this.watchingSince);
+            if (due < this.silenceDue) this.silenceDue = due;
+            if (dev.fresh.size === 0) fresh.push(dev);
+            dev.fresh.set(r.seq, r);
           }
         }
         // BAR pairs with a unit whose evaluated prefix advanced: their watermark may have moved.
         const pairs = new Set<PairRt>();
-        for (const [dev, recs] of fresh) {
-          this.advanceContiguous(dev, recs);
-          alarms += this.advanceDevice(dev, recs, now, pairs);
+        for (const dev of fresh) {
+          this.advanceContiguous(dev, dev.fresh);
+          alarms += this.advanceDevice(dev, dev.fresh, now, pairs);
+          dev.fresh.clear();
         }
         for (const pair of pairs) alarms += this.evaluatePair(pair, now);
         for (const op of rearmed) alarms += this.evaluateMass(op, now);
@@ -302,16 +318,24 @@ export class Engine {
     try {
       this.store.transaction(() => {
         const pairs = new Set<PairRt>();
-        for (const dev of this.devices.values()) {
-          if (dev.gapSince !== null && now >= dev.gapSince + this.gapWait()) alarms += this.advanceDevice(dev, null, now, pairs);
-        }
+        const wait = this.gapWait();
+        const aged = [...this.gapped].filter((dev) => now >= dev.gapSince! + wait).sort((a, b) => a.index - b.index);
+        for (const dev of aged) alarms += this.advanceDevice(dev, null, now, pairs);
         for (const pair of pairs) alarms += this.evaluatePair(pair, now);
-        for (const dev of this.devices.values()) {
-          const a = checkSilence(dev, now, prov.offlineTimeoutMs, this.watchingSince);
-          if (!a) continue;
-          alarms += this.raise(dev.device, 'communication_loss', a.seq, a.deviceTime, now);
-          dev.op.silent++;
-          this.saveDevice(dev);
+        if (now >= this.silenceDue) {
+          // Some device may be due: check them all (in provisioning order) and note the next due time.
+          let next = Infinity;
+          for (const dev of this.devices.values()) {
+            const a = checkSilence(dev, now, prov.offlineTimeoutMs, this.watchingSince);
+            if (!a) {
+              next = Math.min(next, silenceDueAt(dev, prov.offlineTimeoutMs, this.watchingSince));
+              continue;
+            }
+            alarms += this.raise(dev.device, 'communication_loss', a.seq, a.deviceTime, now);
+            dev.op.silent++;
+            this.saveDevice(dev);
+          }
+          this.silenceDue = next;
         }
         // All operators, not only those whose S grew: cheap (a handful), and a re-provisioned
         // threshold takes effect at the next sweep.
@@ -417,6 +441,8 @@ export class Engine {
   private advanceDevice(dev: DeviceRt, fresh: ReadonlyMap<number, UplinkRecord> | null, now: number, pairs: Set<PairRt>): number {
     const before = dev.evalSeq;
     const alarms = this.advance(dev, fresh, now);
+    if (dev.gapSince === null) this.gapped.delete(dev);
+    else this.gapped.add(dev);
     this.saveDevice(dev);
     if (dev.evalSeq !== before) for (const { pair } of dev.pairs) pairs.add(pair);
     return alarms;
@@ -568,6 +594,8 @@ export class Engine {
     this.operators = new Map();
     this.pending = [];
     this.pendingCount = 0;
+    this.gapped = new Set();
+    this.silenceDue = -Infinity;
     if (!this.prov) return;
     const schedules = new Schedules(this.prov.timeZone);
     const perOperator = new Map<string, number>();
@@ -579,9 +607,9 @@ export class Engine {
       const state = { ...newMassState(n, this.prov.massCommunicationLoss), open: row?.open ?? false, ordinal: row?.ordinal ?? 0 };
       this.operators.set(operator, { operator, ...state });
     }
-    for (const d of this.prov.devices) {
+    for (const [index, d] of this.prov.devices.entries()) {
       this.devices.set(d.deviceId, {
-        device: d.deviceId, type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: 0, evalSeq: 0, evalTime: 0, gapSince: null,
+        device: d.deviceId, index, fresh: new Map(), type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: 0, evalSeq: 0, evalTime: 0, gapSince: null,
         maxSeq: 0, stored: 0,
         lastSeq: 0, lastTime: 0, openSeq: null, rearmedAt: null, batteryLow: false, exclusion: [], zoneStates: new Map(), inclusion: [],
         inclusionStates: new Map(), curfew: null, presence: newCurfewState(), pairs: [],
@@ -605,6 +633,7 @@ export class Engine {
       dev.evalSeq = row.evalSeq;
       dev.evalTime = row.evalTime;
       dev.gapSince = row.gapSince;
+      if (dev.gapSince !== null) this.gapped.add(dev);
       dev.maxSeq = row.maxSeq;
       dev.stored = row.stored;
       dev.lastSeq = row.lastSeq;

@@ -9,9 +9,11 @@
  * lost by it: the device keeps every record until the application ack covers it, and resends.
  */
 import { connect, type MqttClient } from 'mqtt';
-import { UPLINK_SUBSCRIPTION, UplinkDecodeError, ackTopic, decodeBatch, deviceOfUpTopic, encodeAck } from '../protocol/uplink.ts';
+import { UPLINK_SUBSCRIPTION, UplinkDecodeError, ackJson, ackTopic, decodeBatch, deviceOfUpTopic } from '../protocol/uplink.ts';
 import type { Engine } from './engine.ts';
 import { limitedLog } from './log.ts';
+
+const ACK_OPTS = { qos: 1 } as const;
 
 export interface IngestOptions {
   brokerUrl: string;
@@ -33,6 +35,8 @@ export class Ingest {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private closed = false;
+  /** Real ms the last commit took (fsync included). */
+  private lastCommitMs = 0;
   private readyResolve!: () => void;
   /** Resolves once the first subscription is granted. */
   readonly ready: Promise<void>;
@@ -111,7 +115,9 @@ export class Ingest {
     if (this.engine.pendingRecords >= this.batchRecords) {
       this.immediate ??= setImmediate(() => this.commit());
     } else {
-      this.timer ??= setTimeout(() => this.commit(), this.interval);
+      // At least as long as the last commit took: under load commits grow instead of taking the
+      // whole event loop (each one an fsync; profiled at 25–40 % of wall time at the replay's rate).
+      this.timer ??= setTimeout(() => this.commit(), Math.max(this.interval, this.lastCommitMs));
     }
   }
 
@@ -120,19 +126,26 @@ export class Ingest {
     clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
+    const t0 = performance.now();
     this.engine.flush();
+    this.lastCommitMs = performance.now() - t0;
   }
 
-  /** Publishes `encodeAck(device, contiguousSeq)` for each device. Skipped while offline: devices resend, and a duplicate is re-acked. */
+  /**
+   * Publishes `encodeAck(device, contiguousSeq)` for each device. Skipped while offline: devices
+   * resend, and a duplicate is re-acked. The payload goes as the JSON string (encodeAck's bytes):
+   * mqtt-packet writes it straight into the packet, and mqtt.js's outgoing store need not copy a
+   * buffer. One commit's acks already leave in one write: mqtt-packet corks the socket until the next tick.
+   */
   publishAcks(acks: ReadonlyMap<string, number>): void {
     if (!this.client.connected) return;
-    for (const [device, seq] of acks) {
-      const a = encodeAck(device, seq);
-      this.client.publish(ackTopic(device), Buffer.from(a.buffer, a.byteOffset, a.byteLength), { qos: 1 }, (err) => {
-        if (err) this.badLog(`ack to ${device} failed: ${err.message}`);
-      });
-    }
+    for (const [device, seq] of acks) this.client.publish(ackTopic(device), ackJson(device, seq), ACK_OPTS, this.onAckSent);
   }
+
+  /** One callback for every ack publish (a closure per ack would be an allocation per record at batch 1). */
+  private readonly onAckSent = (err?: Error): void => {
+    if (err) this.badLog(`an ack failed: ${err.message} (the device resends; its duplicate is re-acked)`);
+  };
 
   /** Stops taking messages, commits what is pending (acks go out), then disconnects. */
   async close(): Promise<void> {

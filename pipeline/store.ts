@@ -134,6 +134,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS alarms_identity ON alarms (epoch, device, kind
 export class Store {
   private readonly db: Database.Database;
   private readonly st;
+  /** One transaction wrapper for every commit (db.transaction builds a new one per call: ~10 µs). */
+  private readonly tx: (fn: () => unknown) => unknown;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -150,6 +152,7 @@ export class Store {
     this.db.exec(SCHEMA);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const db = this.db;
+    this.tx = db.transaction((fn: () => unknown) => fn());
     this.st = {
       getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
@@ -196,7 +199,7 @@ export class Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.tx(fn) as T;
   }
 
   getMeta(key: string): string | undefined {

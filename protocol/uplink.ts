@@ -101,8 +101,13 @@ export function encodeBatch(records: readonly UplinkRecord[]): Uint8Array {
 }
 
 export function encodeAck(device: string, ack: number): Uint8Array {
+  return encoder.encode(ackJson(device, ack));
+}
+
+/** The ack's JSON text (encodeAck's bytes, before encoding): an MQTT client can write it as is, with no copy. */
+export function ackJson(device: string, ack: number): string {
   const msg: UplinkAck = { v: 1, device, ack };
-  return encoder.encode(JSON.stringify(msg));
+  return JSON.stringify(msg);
 }
 
 function parseJson(payload: Uint8Array | string): unknown {

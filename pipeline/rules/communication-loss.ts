@@ -50,11 +50,19 @@ export interface SilenceAlarm {
  * no silence it did not see — what the broker queued for it while it was down is still coming).
  */
 export function checkSilence(s: SilenceState, now: number, offlineTimeoutMs: number, watchingSince = -Infinity): SilenceAlarm | null {
-  if (s.lastSeq === 0 || s.openSeq !== null) return null;
-  const since = Math.max(s.lastTime, s.rearmedAt ?? -Infinity, watchingSince);
-  if (now < since + offlineTimeoutMs) return null;
+  if (now < silenceDueAt(s, offlineTimeoutMs, watchingSince)) return null;
   s.openSeq = s.lastSeq;
   return { seq: s.lastSeq, deviceTime: s.lastTime };
+}
+
+/**
+ * The virtual time from which checkSilence raises, as the state stands: max(L, R) + offlineTimeoutMs
+ * (and not before watchingSince + offlineTimeoutMs); Infinity while the device was never heard from
+ * or an alarm is open. The watchdog skips its sweep over all devices until the earliest of these.
+ */
+export function silenceDueAt(s: SilenceState, offlineTimeoutMs: number, watchingSince = -Infinity): number {
+  if (s.lastSeq === 0 || s.openSeq !== null) return Infinity;
+  return Math.max(s.lastTime, s.rearmedAt ?? -Infinity, watchingSince) + offlineTimeoutMs;
 }
 
 /**
