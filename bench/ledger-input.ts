@@ -345,22 +345,26 @@ export function generateJudgeInput(expected: number, seed = 2021): Generated {
   // And one the pipeline raised in a quiet hour: no outage calls for it.
   mass('mass_communication_loss', 2, start + 1 * HOUR);
 
-  // The feed's order: cursors increase with arrival; a replay carries the cursor it had.
+  // The feed's order: cursors increase with arrival; a replay carries the cursor it had. Then each
+  // observation is made again the way a run makes it, in arrival order, parsed from the feed's JSON
+  // (its own strings, laid out in memory as they came); and each expectation as the oracle emits it,
+  // in record-time order across the fleet.
   observations.sort((a, b) => a.receivedAt - b.receivedAt);
   let cursor = 0;
   const cursors = new Map<FeedAlarm, number>();
-  for (const o of observations) {
+  const received = observations.map((o) => {
     const c = cursors.get(o.alarm) ?? ++cursor;
     cursors.set(o.alarm, c);
-    (o.alarm as { cursor: number }).cursor = c;
-  }
+    return { alarm: JSON.parse(JSON.stringify({ ...o.alarm, cursor: c })) as FeedAlarm, receivedAt: o.receivedAt };
+  });
+  const emitted = expectations.sort((a, b) => a.deviceTime - b.deviceTime).map((e) => ({ ...e }));
 
   const input: JudgeInput = {
     faults: faults.map((f) => f.w), watched, episodes,
     heal: (fault, id) => faults.find((f) => f.w.name === fault)?.heals.get(id),
-    operatorOf, partnerOf, expectations, observations, offlineTimeoutMs: OFFLINE_TIMEOUT_MS, toleranceMs: TOLERANCE_MS, lateAllowanceMs: LATE_ALLOWANCE_MS,
+    operatorOf, partnerOf, expectations: emitted, observations: received, offlineTimeoutMs: OFFLINE_TIMEOUT_MS, toleranceMs: TOLERANCE_MS, lateAllowanceMs: LATE_ALLOWANCE_MS,
     window: { start, end }, finalAt: end + 30 * MIN, mass: { share: 0.1, minDevices: 5 }, slaMs,
     deviceTypes, devices: records, summary: { runId: 'bench', devices: ingest },
   };
-  return { input, truth, devices: plan.length, observations: observations.length };
+  return { input, truth, devices: plan.length, observations: received.length };
 }

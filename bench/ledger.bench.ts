@@ -11,7 +11,7 @@
  * 1 when it disagrees (a fast wrong ledger is worthless) or was too slow, 2 on bad arguments.
  */
 import { performance } from 'node:perf_hooks';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { setFlagsFromString, getHeapStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { judge, type Judgement } from '../verify/judge.ts';
@@ -32,6 +32,11 @@ const gc = runInNewContext('gc') as () => void;
 const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(0)} MiB`;
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+/** CPU ms since `from`, every thread of the process (GC helpers too): on a busy machine, wall time alone misleads. */
+const cpuMs = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
 
 process.stdout.write(`ledger bench: ${expected.toLocaleString('en')} expected alarms · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? '?'}\n`);
 let t = performance.now();
@@ -43,23 +48,28 @@ const heapBefore = heapUsed();
 process.stdout.write(`  before: RSS ${mib(rssBefore)}, heap ${mib(heapBefore)} (the input)\n`);
 
 t = performance.now();
+let cpu = process.cpuUsage();
 const j = judge(gen.input);
 const judgeMs = performance.now() - t;
+const judgeCpu = cpuMs(cpu);
 const afterJudge = { peak: peakRss(), heap: heapUsed() };
 
 gc();
 t = performance.now();
+cpu = process.cpuUsage();
 const ledgerOnly = buildLedger({
   expectations: j.prepared.expectations, observations: j.prepared.observations, optional: j.prepared.optional, excuse: j.prepared.excuse,
   window: gen.input.window, slaMs: gen.input.slaMs, offlineTimeoutMs: gen.input.offlineTimeoutMs, deviceTypes: gen.input.deviceTypes,
 });
 const ledgerMs = performance.now() - t;
+const ledgerCpu = cpuMs(cpu);
 
 const per100k = (ms: number): string => `${((ms / expected) * 100_000).toFixed(0)} ms per 100k alarms`;
 const c = j.ledger.counts;
 process.stdout.write([
-  `  judge():       ${(judgeMs / 1000).toFixed(2)} s wall (${per100k(judgeMs)}); peak RSS ${mib(afterJudge.peak)}, heap after ${mib(afterJudge.heap)} (+${mib(afterJudge.heap - heapBefore)} over the input)`,
-  `  buildLedger(): ${(ledgerMs / 1000).toFixed(2)} s wall (${per100k(ledgerMs)})`,
+  `  judge():       ${(judgeMs / 1000).toFixed(2)} s wall (${per100k(judgeMs)}), ${(judgeCpu / 1000).toFixed(2)} s CPU; peak RSS ${mib(afterJudge.peak)}, heap after ${mib(afterJudge.heap)} (+${mib(afterJudge.heap - heapBefore)} over the input)`,
+  `  buildLedger(): ${(ledgerMs / 1000).toFixed(2)} s wall (${per100k(ledgerMs)}), ${(ledgerCpu / 1000).toFixed(2)} s CPU`,
+  `  machine load: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1, 5, 15 min) on ${cpus().length} cores`,
   `  ledger: ${c.expected} expected · ${c.onTime} on time · ${c.late} late · ${c.lateAllowed} late within a fault's allowance · ${c.dropped} dropped · ${c.duplicates} duplicates · ${c.spurious} spurious · ${c.outOfWindow} out of window · ${c.optionalSeen ?? 0} optional seen`,
   `  faults: ${j.faults.map((f) => `${f.name}: ${f.alarms?.expected ?? 0} alarms due, ${f.absence.required} silenced (${f.absence.onTime} on time)`).join('; ')}`,
   `  mass: ${j.prepared.mass.map((m) => `${m.operator} ${m.status}, recovery ${m.recovery}`).join('; ') || 'none'}; ${j.prepared.spuriousMass.length} spurious`,
