@@ -10,7 +10,9 @@ import hdr from 'hdr-histogram-js';
 import type { AlarmKind } from '../protocol/alarms.ts';
 import { ALARM_KINDS } from '../protocol/alarms.ts';
 import type { FeedAlarm } from '../protocol/feed.ts';
-import { alarmKey, type Expectation } from '../sim/model/oracle/oracle.ts';
+import type { Expectation } from '../sim/model/oracle/oracle.ts';
+import { hashString } from '../sim/model/random.ts';
+import { AlarmIndex } from './alarm-index.ts';
 
 export interface Observation {
   readonly alarm: FeedAlarm;
@@ -112,118 +114,257 @@ function zeroCounts(): LedgerCounts {
   return { expected: 0, onTime: 0, late: 0, lateAllowed: 0, dropped: 0, duplicates: 0, spurious: 0, outOfWindow: 0 };
 }
 
+type Bucket = LedgerCounts & { observed: number };
+
+/** A bucket's counters, by field index (a typed array: a million alarms bump it without a keyed lookup). */
+type Tally = Float64Array;
+const EXPECTED = 0;
+const ON_TIME = 1;
+const LATE = 2;
+const LATE_ALLOWED = 3;
+const DROPPED = 4;
+const DUPLICATES = 5;
+const SPURIOUS = 6;
+const OUT_OF_WINDOW = 7;
+const OBSERVED = 8;
+const NO_FAULTS: readonly Tally[] = [];
+
+/** The buckets per kind, device type and fault window, each made when first touched: the order the result lists them in. */
+class Tallies {
+  readonly kinds = new Map<string, Tally>();
+  readonly types = new Map<string, Tally>();
+  readonly faults = new Map<string, Tally>();
+  /** By device number (AlarmIndex.deviceOf): its type's tally, without a lookup by id per alarm. */
+  private readonly ofDevice: Tally[] = [];
+
+  constructor(private readonly deviceTypes: ReadonlyMap<string, string> | undefined) {
+    for (const k of ALARM_KINDS) this.kinds.set(k, new Float64Array(9));
+  }
+
+  kind(kind: string): Tally {
+    return getOrMake(this.kinds, kind);
+  }
+
+  type(deviceNo: number, deviceId: string): Tally {
+    let t = this.ofDevice[deviceNo];
+    if (t === undefined) {
+      t = getOrMake(this.types, this.deviceTypes?.get(deviceId) ?? 'unknown');
+      this.ofDevice[deviceNo] = t;
+    }
+    return t;
+  }
+
+  fault(names: readonly string[] | undefined): readonly Tally[] {
+    return names === undefined || names.length === 0 ? NO_FAULTS : names.map((f) => getOrMake(this.faults, f));
+  }
+}
+
+function getOrMake(m: Map<string, Tally>, name: string): Tally {
+  let t = m.get(name);
+  if (t === undefined) {
+    t = new Float64Array(9);
+    m.set(name, t);
+  }
+  return t;
+}
+
+/** Counts one more (or n) in every bucket an alarm counts in: its kind's, its device type's, and each fault window's it overlapped. */
+function bump(kind: Tally, type: Tally, faults: readonly Tally[], field: number, n = 1): void {
+  kind[field] = kind[field]! + n;
+  type[field] = type[field]! + n;
+  for (const f of faults) f[field] = f[field]! + n;
+}
+
+function toBuckets(m: ReadonlyMap<string, Tally>): Record<string, Bucket> {
+  const out: Record<string, Bucket> = {};
+  for (const [name, t] of m) {
+    out[name] = {
+      expected: t[EXPECTED]!, onTime: t[ON_TIME]!, late: t[LATE]!, lateAllowed: t[LATE_ALLOWED]!, dropped: t[DROPPED]!,
+      duplicates: t[DUPLICATES]!, spurious: t[SPURIOUS]!, outOfWindow: t[OUT_OF_WINDOW]!, observed: t[OBSERVED]!,
+    };
+  }
+  return out;
+}
+
+/** The feed's order: by cursor, then arrival. Usually already so (the feed consumer appends as it reads): then no sort. */
+function inFeedOrder(observations: readonly Observation[]): readonly Observation[] {
+  const before = (a: Observation, b: Observation): number => a.alarm.cursor - b.alarm.cursor || a.receivedAt - b.receivedAt;
+  for (let i = 1; i < observations.length; i++) {
+    if (before(observations[i - 1] as Observation, observations[i] as Observation) > 0) return [...observations].sort(before);
+  }
+  return observations;
+}
+
+/**
+ * Which observations may repeat an earlier one's alarm id: 1 where its id's 32-bit hash is shared.
+ * Exact would be a Set of every id, but a Set of a million strings cost a third of the ledger's
+ * time, and ids are nearly always all distinct (the feed consumer drops replays already): so the
+ * hashes are sorted as numbers and only ids whose hash occurs twice go through the Set.
+ */
+function sharedHashes(observations: readonly Observation[]): Uint8Array {
+  const hashes = new Uint32Array(observations.length);
+  observations.forEach((o, i) => {
+    hashes[i] = hashString(o.alarm.alarmId);
+  });
+  const sorted = hashes.slice().sort();
+  const shared = new Set<number>();
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) shared.add(sorted[i] as number);
+  const out = new Uint8Array(observations.length);
+  if (shared.size > 0) {
+    hashes.forEach((h, i) => {
+      if (shared.has(h)) out[i] = 1;
+    });
+  }
+  return out;
+}
+
+/** localeCompare's order, its collator built once. */
+const byDevice = new Intl.Collator();
+
+/**
+ * Entries in trigger-time order, then by device, else as they came (a stable sort). The times are
+ * copied into a typed array and their indices sorted: comparing scattered entry objects of several
+ * shapes cost more than the rest of the ledger's sorting.
+ */
+function inTriggerOrder(entries: readonly LedgerEntry[]): LedgerEntry[] {
+  const at = new Float64Array(entries.length);
+  const order = new Uint32Array(entries.length);
+  entries.forEach((e, i) => {
+    at[i] = e.triggerTime;
+    order[i] = i;
+  });
+  const device = (i: number): string => (entries[i] as LedgerEntry).deviceId;
+  order.sort((p, q) => (at[p] as number) - (at[q] as number) || (device(p) === device(q) ? 0 : byDevice.compare(device(p), device(q))) || p - q);
+  return Array.from(order, (i) => entries[i] as LedgerEntry);
+}
+
+/** What a ledger entry says of an expected alarm, before what happened to it. */
+function entryOf(e: Expectation, excuse: LateExcuse | undefined): Omit<LedgerEntry, 'status' | 'detail'> {
+  return { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId, pairId: e.pairId, faults: excuse?.faults };
+}
+
+const during = (excuse: LateExcuse | undefined): string => (excuse ? ` during ${excuse.faults.join(', ')}` : '');
+
 export function buildLedger(input: LedgerInput): Ledger {
   const { window, slaMs } = input;
   const inWindow = (t: number): boolean => t >= window.start && t <= window.end;
   const counts = zeroCounts();
-  type Bucket = LedgerCounts & { observed: number };
-  const perKind: Record<string, Bucket> = {};
-  const perDeviceType: Record<string, Bucket> = {};
-  const perFault: Record<string, Bucket> = {};
-  for (const k of ALARM_KINDS) perKind[k] = { ...zeroCounts(), observed: 0 };
-  /** Every bucket an alarm of (kind, device) counts in: the kind's, the device type's, and each fault window's it overlapped. */
-  const bucketsOf = (kind: string, deviceId: string, faults: readonly string[] = []): Bucket[] => {
-    const type = input.deviceTypes?.get(deviceId) ?? 'unknown';
-    return [
-      (perKind[kind] ??= { ...zeroCounts(), observed: 0 }), (perDeviceType[type] ??= { ...zeroCounts(), observed: 0 }),
-      ...faults.map((f) => (perFault[f] ??= { ...zeroCounts(), observed: 0 })),
-    ];
-  };
-  const bump = (buckets: Bucket[], field: keyof Bucket, n = 1): void => {
-    for (const b of buckets) b[field] += n;
-  };
+  const tallies = new Tallies(input.deviceTypes);
 
-  // Observations by alarm key, first arrival first; a replay of an alarm id after resume is not a
-  // new observation (the feed consumer already drops those, this keeps the ledger safe alone).
-  const seen = new Map<string, Observation[]>();
+  // Observations by alarm (verify/alarm-index.ts), first arrival first; a replay of an alarm id
+  // after resume is not a new observation (the feed consumer already drops those, this keeps the
+  // ledger safe alone). `first[slot]`: the first; `again`: the rest, under other alarm ids.
+  const index = new AlarmIndex();
+  const first: Observation[] = [];
+  const again = new Map<number, Observation[]>();
+  const ordered = inFeedOrder(input.observations);
+  const mayRepeat = sharedHashes(ordered);
+
   const ids = new Set<string>();
-  for (const o of [...input.observations].sort((a, b) => a.alarm.cursor - b.alarm.cursor || a.receivedAt - b.receivedAt)) {
-    if (ids.has(o.alarm.alarmId)) continue;
-    ids.add(o.alarm.alarmId);
-    const key = alarmKey(o.alarm);
-    const list = seen.get(key);
-    if (list) list.push(o);
-    else seen.set(key, [o]);
+  for (let i = 0; i < ordered.length; i++) {
+    const o = ordered[i] as Observation;
+    if (mayRepeat[i] === 1) {
+      if (ids.has(o.alarm.alarmId)) continue;
+      ids.add(o.alarm.alarmId);
+    }
+    const slot = index.slot(o.alarm);
+    if (slot === first.length) first.push(o);
+    else {
+      const list = again.get(slot);
+      if (list) list.push(o);
+      else again.set(slot, [o]);
+    }
   }
+  const observedSlots = first.length;
+  const seenAll = (slot: number): Observation[] => [first[slot] as Observation, ...(again.get(slot) ?? [])];
 
   const failures: LedgerEntry[] = [];
   const lateAllowed: LedgerEntry[] = [];
   const latencies = new Map<string, number[]>();
   /** Alarms due under a fault: their latency is the fault's, reported apart and judged by the allowance, not the SLA. */
   const faultLatencies = new Map<string, number[]>();
-  const expectedKeys = new Set<string>();
+  /** Slots of the expected alarms in the window (a slot past observedSlots was never observed). */
+  const expected = new Uint8Array(observedSlots + input.expectations.length);
 
   for (const e of input.expectations) {
     if (!inWindow(e.triggerTime)) continue;
-    const key = alarmKey(e);
-    if (expectedKeys.has(key)) continue;
-    expectedKeys.add(key);
+    const slot = index.slot(e);
+    if (expected[slot] === 1) continue;
+    expected[slot] = 1;
     const excuse = input.excuse?.(e);
-    const kc = bucketsOf(e.kind, e.deviceId, excuse?.faults);
+    const kt = tallies.kind(e.kind);
+    const tt = tallies.type(index.deviceOf(slot), e.deviceId);
+    const ft = tallies.fault(excuse?.faults);
     counts.expected++;
-    bump(kc, 'expected');
-    const base = { deviceId: e.deviceId, kind: e.kind, seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime, zoneId: e.zoneId, pairId: e.pairId, faults: excuse?.faults };
-    const during = excuse ? ` during ${excuse.faults.join(', ')}` : '';
-    const obs = seen.get(key);
-    if (!obs || obs.length === 0) {
+    bump(kt, tt, ft, EXPECTED);
+    if (slot >= observedSlots) {
       counts.dropped++;
-      bump(kc, 'dropped');
-      failures.push({ ...base, status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}${during}) never reached the operator feed` });
+      bump(kt, tt, ft, DROPPED);
+      failures.push({ ...entryOf(e, excuse), status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}${during(excuse)}) never reached the operator feed` });
       continue;
     }
-    const first = obs[0] as Observation;
-    const latency = first.receivedAt - e.triggerTime;
-    bump(kc, 'observed', obs.length);
+    const o = first[slot] as Observation;
+    const dups = again.get(slot);
+    const latency = o.receivedAt - e.triggerTime;
+    bump(kt, tt, ft, OBSERVED, 1 + (dups?.length ?? 0));
     const into = excuse ? faultLatencies : latencies;
-    const list = into.get(e.kind) ?? [];
+    let list = into.get(e.kind);
+    if (list === undefined) {
+      list = [];
+      into.set(e.kind, list);
+    }
     list.push(Math.max(0, latency));
-    into.set(e.kind, list);
     const sla = slaMs[e.kind];
-    const seenAt = { alarmId: first.alarm.alarmId, receivedAt: first.receivedAt, latencyMs: latency };
     if (latency <= sla) {
       counts.onTime++;
-      bump(kc, 'onTime');
-    } else if (excuse && first.receivedAt <= excuse.lateOkUntil) {
+      bump(kt, tt, ft, ON_TIME);
+    } else if (excuse && o.receivedAt <= excuse.lateOkUntil) {
       counts.lateAllowed++;
-      bump(kc, 'lateAllowed');
-      lateAllowed.push({ ...base, ...seenAt, status: 'late_allowed', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during}, within the allowance after its link came back` });
+      bump(kt, tt, ft, LATE_ALLOWED);
+      lateAllowed.push({ ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'late_allowed', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during(excuse)}, within the allowance after its link came back` });
     } else {
       counts.late++;
-      bump(kc, 'late');
-      const beyond = excuse ? `, and ${fmtMs(first.receivedAt - excuse.lateOkUntil)} past the allowance after its link came back` : '';
-      failures.push({ ...base, ...seenAt, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during}, SLA ${fmtMs(sla)}${beyond}` });
+      bump(kt, tt, ft, LATE);
+      const beyond = excuse ? `, and ${fmtMs(o.receivedAt - excuse.lateOkUntil)} past the allowance after its link came back` : '';
+      failures.push({ ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during(excuse)}, SLA ${fmtMs(sla)}${beyond}` });
     }
-    for (const dup of obs.slice(1)) {
+    for (const dup of dups ?? []) {
       counts.duplicates++;
-      bump(kc, 'duplicates');
+      bump(kt, tt, ft, DUPLICATES);
       failures.push({
-        ...base, status: 'duplicate', alarmId: dup.alarm.alarmId, receivedAt: dup.receivedAt, latencyMs: dup.receivedAt - e.triggerTime,
-        detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) raised again as ${dup.alarm.alarmId} (first: ${first.alarm.alarmId})`,
+        ...entryOf(e, excuse), status: 'duplicate', alarmId: dup.alarm.alarmId, receivedAt: dup.receivedAt, latencyMs: dup.receivedAt - e.triggerTime,
+        detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) raised again as ${dup.alarm.alarmId} (first: ${o.alarm.alarmId})`,
       });
     }
   }
 
-  const optionalKeys = new Set((input.optional ?? []).map(alarmKey));
+  const optional = new Uint8Array(observedSlots);
+  for (const e of input.optional ?? []) {
+    const slot = index.find(e);
+    if (slot >= 0 && slot < observedSlots) optional[slot] = 1;
+  }
   let optionalSeen = 0;
-  for (const [key, obs] of seen) {
-    if (expectedKeys.has(key)) continue;
-    if (optionalKeys.has(key)) {
+  for (let slot = 0; slot < observedSlots; slot++) {
+    if (expected[slot] === 1) continue;
+    const obs = seenAll(slot);
+    if (optional[slot] === 1) {
       optionalSeen += obs.length;
-      for (const o of obs) bump(bucketsOf(o.alarm.kind, o.alarm.deviceId), 'observed');
+      for (const o of obs) bump(tallies.kind(o.alarm.kind), tallies.type(index.deviceOf(slot), o.alarm.deviceId), NO_FAULTS, OBSERVED);
       continue;
     }
     for (const o of obs) {
       const a = o.alarm;
       const trigger = observedTriggerTime(a, input.offlineTimeoutMs);
-      const kc = bucketsOf(a.kind, a.deviceId);
-      bump(kc, 'observed');
+      const kt = tallies.kind(a.kind);
+      const tt = tallies.type(index.deviceOf(slot), a.deviceId);
+      bump(kt, tt, NO_FAULTS, OBSERVED);
       if (!inWindow(trigger)) {
         counts.outOfWindow++;
-        bump(kc, 'outOfWindow');
+        bump(kt, tt, NO_FAULTS, OUT_OF_WINDOW);
         continue;
       }
       counts.spurious++;
-      bump(kc, 'spurious');
+      bump(kt, tt, NO_FAULTS, SPURIOUS);
       failures.push({
         status: 'spurious', deviceId: a.deviceId, kind: a.kind, seq: a.seq, deviceTime: a.deviceTime, triggerTime: trigger, zoneId: a.zoneId, pairId: a.pairId,
         alarmId: a.alarmId, receivedAt: o.receivedAt, latencyMs: o.receivedAt - trigger,
@@ -232,13 +373,16 @@ export function buildLedger(input: LedgerInput): Ledger {
     }
   }
 
-  failures.sort((a, b) => a.triggerTime - b.triggerTime || a.deviceId.localeCompare(b.deviceId));
+
   const latencyMs: Record<string, LatencySummary> = {};
   for (const k of ALARM_KINDS) latencyMs[k] = summarise(latencies.get(k) ?? [], slaMs[k]);
   const latencyUnderFaultMs: Record<string, LatencySummary> = {};
   for (const [k, list] of faultLatencies) latencyUnderFaultMs[k] = summarise(list, slaMs[k as AlarmKind]);
-  lateAllowed.sort((a, b) => a.triggerTime - b.triggerTime || a.deviceId.localeCompare(b.deviceId));
-  return { counts: { ...counts, optionalSeen }, perKind, perDeviceType, perFault, latencyMs, latencyUnderFaultMs, failures, lateAllowed };
+
+  return {
+    counts: { ...counts, optionalSeen }, perKind: toBuckets(tallies.kinds), perDeviceType: toBuckets(tallies.types), perFault: toBuckets(tallies.faults),
+    latencyMs, latencyUnderFaultMs, failures: inTriggerOrder(failures), lateAllowed: inTriggerOrder(lateAllowed),
+  };
 }
 
 /** Latency quantiles with HdrHistogram (3 significant digits), max exact. */

@@ -77,16 +77,38 @@ const iso = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString
 export function prepareNetwork(n: NetworkInput): Prepared {
   const { watched } = n;
 
+  // A slow pipeline (the slow-consumer fault) hears the devices late, so it may count a talking
+  // device as silent: a communication_loss it raises then, and the mass alarm that follows, are
+  // the fault's consequence — neither required nor spurious, and reported with the window.
+  const slowWindows = n.faults.filter((f) => f.kind === 'slow-consumer').map((f) => [f.from, Math.max(...f.healAt.values()) + n.offlineTimeoutMs + n.toleranceMs] as const);
+  const inSlow = (t: number): boolean => slowWindows.some(([a, b]) => t >= a && t <= b);
+
+  // One pass over what the feed showed (a million alarms in a big run) for everything below needs
+  // of it: the device alarms the ledger judges, the mass alarms, the communication_loss alarms of
+  // watched devices by device, and those a slow pipeline may have raised.
+  const observations: Observation[] = [];
+  const massObs: Observation[] = [];
+  const lossObs = new Map<string, Observation[]>();
+  const slowLosses: Observation[] = [];
+  for (const o of n.observations) {
+    const a = o.alarm;
+    if (isFleetAlarmKind(a.kind)) {
+      massObs.push(o);
+      continue;
+    }
+    observations.push(o);
+    if (a.kind !== 'communication_loss') continue;
+    if (watched.has(a.deviceId)) {
+      const list = lossObs.get(a.deviceId);
+      if (list) list.push(o);
+      else lossObs.set(a.deviceId, [o]);
+    }
+    if (slowWindows.length > 0 && inSlow(a.deviceTime + n.offlineTimeoutMs)) slowLosses.push(o);
+  }
+
   // The pipeline may have heard a little less than the proxy forwarded: records in flight past the
   // proxy when a broker died never arrive. An alarm naming an earlier record of the same device,
   // made within the tolerance before the proxy's last, is the same silence seen from the pipeline.
-  const lossObs = new Map<string, Observation[]>();
-  for (const o of n.observations) {
-    if (o.alarm.kind !== 'communication_loss' || !watched.has(o.alarm.deviceId)) continue;
-    const list = lossObs.get(o.alarm.deviceId);
-    if (list) list.push(o);
-    else lossObs.set(o.alarm.deviceId, [o]);
-  }
   // An alarm naming another episode's own record is that episode's, never a stand-in.
   const episodeKeys = new Set(n.episodes.map((e) => `${e.deviceId}|${e.seq}`));
   const claimed = new Set([...lossObs.values()].flat().filter((o) => episodeKeys.has(`${o.alarm.deviceId}|${o.alarm.seq}`)).map((o) => o.alarm.alarmId));
@@ -100,25 +122,34 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   };
   const episodes = n.episodes.map(seenAs);
   const toExpectation = (e: AbsenceEpisode): Expectation => ({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime });
-  const oracleKept = n.expectations.filter((e) => !(e.kind === 'communication_loss' && watched.has(e.deviceId)));
-  const expectations = [...oracleKept, ...episodes.filter((e) => e.required).map(toExpectation)];
-  // A slow pipeline (the slow-consumer fault) hears the devices late, so it may count a talking
-  // device as silent: a communication_loss it raises then, and the mass alarm that follows, are
-  // the fault's consequence — neither required nor spurious, and reported with the window.
-  const slowWindows = n.faults.filter((f) => f.kind === 'slow-consumer').map((f) => [f.from, Math.max(...f.healAt.values()) + n.offlineTimeoutMs + n.toleranceMs] as const);
-  const inSlow = (t: number): boolean => slowWindows.some(([a, b]) => t >= a && t <= b);
+  // The oracle's expectations, but the communication_loss of watched devices: theirs are the episodes'.
+  const expectations: Expectation[] = [];
+  const oracleLosses: Expectation[] = [];
+  for (const e of n.expectations) {
+    if (e.kind === 'communication_loss') {
+      if (watched.has(e.deviceId)) continue;
+      oracleLosses.push(e);
+    }
+    expectations.push(e);
+  }
+  for (const e of episodes) if (e.required) expectations.push(toExpectation(e));
   const optional = [
     ...episodes.filter((e) => !e.required).map(toExpectation),
-    ...n.observations.filter((o) => o.alarm.kind === 'communication_loss' && inSlow(o.alarm.deviceTime + n.offlineTimeoutMs))
-      .map((o): Expectation => ({ deviceId: o.alarm.deviceId, kind: 'communication_loss', seq: o.alarm.seq, deviceTime: o.alarm.deviceTime, triggerTime: o.alarm.deviceTime + n.offlineTimeoutMs })),
+    ...slowLosses.map((o): Expectation => ({ deviceId: o.alarm.deviceId, kind: 'communication_loss', seq: o.alarm.seq, deviceTime: o.alarm.deviceTime, triggerTime: o.alarm.deviceTime + n.offlineTimeoutMs })),
   ];
 
   // Link back: the first uplink forwarded at or after the device's heal.
   const linkBack = (fault: string, deviceId: string, healAt: number): number => n.heal(fault, deviceId)?.linkBackAt ?? healAt;
+  // The devices some fault touched: the ledger asks for an excuse for every expected alarm, and most
+  // are of devices no fault touched.
+  const faulted = new Set<string>();
+  for (const f of n.faults) for (const id of f.healAt.keys()) faulted.add(id);
   const excuse = (e: Expectation): LateExcuse | undefined => {
+    const partner = e.pairId ? n.partnerOf.get(e.deviceId) : undefined;
+    if (!faulted.has(e.deviceId) && (partner === undefined || !faulted.has(partner))) return undefined;
     // A silence of a faulted device must still be detected within its SLA: the fault is its cause, not an excuse.
     const excusable = e.kind !== 'communication_loss';
-    const units = [e.deviceId, ...(e.pairId ? [n.partnerOf.get(e.deviceId)].filter((x): x is string => x !== undefined) : [])];
+    const units = partner === undefined ? [e.deviceId] : [e.deviceId, partner];
     let names: string[] | undefined;
     let okUntil = -Infinity;
     for (const f of n.faults) {
@@ -139,11 +170,10 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   };
 
   // Mass: per operator, from every open communication_loss the run implies.
-  const oracleLosses = oracleKept.filter((e) => e.kind === 'communication_loss');
   const intervals = openIntervals(episodes, oracleLosses, n.toleranceMs);
   const sizes = new Map<string, number>();
   for (const op of n.operatorOf.values()) sizes.set(op, (sizes.get(op) ?? 0) + 1);
-  const massObs = n.observations.filter((o) => isFleetAlarmKind(o.alarm.kind)).sort((a, b) => a.receivedAt - b.receivedAt);
+  massObs.sort((a, b) => a.receivedAt - b.receivedAt);
   const used = new Set<string>();
   const mass: MassCheck[] = [];
   for (const [op, size] of sizes) {
@@ -154,7 +184,6 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   }
   // A mass alarm raised after the timeline (every device falls silent once the run stops recording) is out of window.
   const spuriousMass = massObs.filter((o) => !used.has(o.alarm.alarmId) && o.alarm.deviceTime <= n.window.end && !inSlow(o.alarm.deviceTime));
-  const observations = n.observations.filter((o) => !isFleetAlarmKind(o.alarm.kind));
   return { expectations, optional, observations, excuse, episodes, mass, spuriousMass };
 }
 
