@@ -60,7 +60,6 @@ export type FromShard =
   | { readonly t: 'records'; readonly records: readonly UplinkRecord[] }
   /** Counters, and [index in the shard, acked seq] of each device whose ack moved since the last state. */
   | { readonly t: 'state'; readonly stats: FleetStats; readonly pending: number; readonly acked: readonly (readonly [number, number])[] }
-  | { readonly t: 'connected'; readonly connected: number }
   | { readonly t: 'synced'; readonly id: number }
   | { readonly t: 'progress'; readonly devices: readonly DeviceProgress[] }
   | { readonly t: 'link-error'; readonly deviceId: string; readonly message: string }
@@ -97,7 +96,8 @@ export class ShardedFleet {
   /** Every device, in plan order. */
   readonly views: DeviceView[];
   private readonly shards: Shard[] = [];
-  private readonly waiting = new Map<number, () => void>();
+  /** Outstanding sync requests, by id: the shard asked, and what to call once it answered (or died). */
+  private readonly waiting = new Map<number, { readonly shard: Shard; readonly done: () => void }>();
   private progressReplies: ((d: readonly DeviceProgress[]) => void)[][] = [];
   private nextId = 1;
 
@@ -133,8 +133,8 @@ export class ShardedFleet {
       child.on('exit', (code, signal) => {
         shard.exited = true;
         reject(new Error(`fleet worker ${k} exited (${signal ?? `code ${String(code)}`}) before it was ready`));
-        // A shard gone mid-run: nothing more to wait for from it.
-        for (const done of this.waiting.values()) done();
+        // A shard gone mid-run: nothing more to wait for from it (the others still answer).
+        for (const w of [...this.waiting.values()]) if (w.shard === shard) w.done();
       });
       child.on('message', (m: FromShard) => {
         switch (m.t) {
@@ -155,11 +155,8 @@ export class ShardedFleet {
               if (v) v.ackedSeq = acked;
             }
             return;
-          case 'connected':
-            shard.stats = { ...shard.stats, connected: m.connected };
-            return;
           case 'synced':
-            this.waiting.get(m.id)?.();
+            this.waiting.get(m.id)?.done();
             return;
           case 'progress': {
             const reply = this.progressReplies[k]?.shift();
@@ -233,9 +230,12 @@ export class ShardedFleet {
       const id = this.nextId++;
       return new Promise<void>((resolve) => {
         if (s.exited) return resolve();
-        this.waiting.set(id, () => {
-          this.waiting.delete(id);
-          resolve();
+        this.waiting.set(id, {
+          shard: s,
+          done: () => {
+            this.waiting.delete(id);
+            resolve();
+          },
         });
         this.send(s, { t: 'sync', id });
       });

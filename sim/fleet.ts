@@ -110,7 +110,7 @@ export class Fleet {
         this.stats.connects++;
         const clock = this.clock;
         if (!clock) return; // warm-up: nothing made yet, nothing to resend
-        fw.onLinkUp(clock.now());
+        fw.onLinkUp();
         this.queue.schedule(slot, Math.min(fw.nextWakeAt(), clock.now()));
       },
       onDown: () => {

@@ -127,7 +127,7 @@ export class DeviceDriver {
       this.up[slot] = true;
       this.stats.connects++;
       const now = this.clock.now();
-      fw.onLinkUp(now);
+      fw.onLinkUp();
       this.queue.schedule(slot, Math.min(fw.nextWakeAt(), now));
       // xk6-mqtt (paho) always starts a clean session, so the ack subscription is made again on
       // every connect; an ack lost meanwhile is made good by the firmware's resend.

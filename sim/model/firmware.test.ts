@@ -50,7 +50,7 @@ describe('firmware (store-and-forward)', () => {
     expect(fw.pending).toBe(made.length);
     expect(made.length).toBeGreaterThan(8);
     const up = T0 + 30 * 60_000;
-    fw.onLinkUp(up);
+    fw.onLinkUp();
     expect(fw.nextWakeAt()).toBe(-Infinity);
     const sent: UplinkRecord[][] = [];
     for (let i = 0; i < 100 && fw.pending > 0; i++) {
@@ -71,7 +71,7 @@ describe('firmware (store-and-forward)', () => {
     for (let t = T0; t <= T0 + 10 * 60_000; t += 60_000) fw.wake(t, false, (r) => made.push(r));
     expect(made.length).toBeGreaterThanOrEqual(3);
     const up = T0 + 10 * 60_000;
-    fw.onLinkUp(up);
+    fw.onLinkUp();
     expect(fw.wake(up, true, () => {}).flat().map((r) => r.seq)).toEqual([1]);
     // Acked 4 s later: seq 2 goes at +4 s and times out 5 s after that, not at +5 s.
     fw.onAck(1);
@@ -139,7 +139,7 @@ describe('firmware (store-and-forward)', () => {
     fw.stopRecordingAfter(T0 + 5 * 60_000);
     for (let t = T0; t <= T0 + 60 * 60_000; t += 10_000) fw.wake(t, false, (r) => made.push(r));
     expect(made.every((r) => r.time <= T0 + 5 * 60_000)).toBe(true);
-    fw.onLinkUp(T0 + 60 * 60_000);
+    fw.onLinkUp();
     const resent: UplinkRecord[] = [];
     for (let i = 0; i < 100 && fw.pending > 0; i++) {
       const batch = fw.wake(T0 + 60 * 60_000, true, () => {}).flat();

@@ -153,7 +153,7 @@ export class Firmware {
   }
 
   /** A new link session: everything unacked goes out again from the next wake on, window by window. */
-  onLinkUp(_now: number): void {
+  onLinkUp(): void {
     this.up = true;
     this.sentUpTo = 0;
     this.sends.length = 0;

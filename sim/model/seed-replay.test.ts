@@ -33,7 +33,7 @@ function liveDrive(fleetPlan: ReturnType<typeof plan>, oracleCfg: OracleConfig):
       const ack = toAck[i];
       if (up && ack !== undefined) fw.onAck(ack);
       toAck[i] = undefined;
-      if (up && !wasUp[i]) fw.onLinkUp(now);
+      if (up && !wasUp[i]) fw.onLinkUp();
       wasUp[i] = up;
       if (fw.nextWakeAt() > now) return;
       const batches = fw.wake(now, up, onRecord);
