@@ -156,6 +156,26 @@ describe('BAR distance (RULES.md "bar_pre_alert and bar_alert")', () => {
     expect(o.finish(T0 + 30 * MIN)).toEqual([{ deviceId: 'V', kind: 'communication_loss', seq: 2, deviceTime: T0 + MIN, triggerTime: T0 + 11 * MIN }]);
   });
 
+  it('starts the SLA clock when the pair becomes decidable: the silent unit\'s next record, whatever the arrival order', () => {
+    const p = recordsOf('P');
+    const v = recordsOf('V');
+    const near = north(500);
+    const ps = [p.pos(T0, 48.9, 2.35), p.pos(T0 + MIN, near.lat, near.lon), p.hb(T0 + 50 * MIN)];
+    // The victim unit speaks at T0, then nothing until 40 minutes later (it was silent).
+    const vs = [v.pos(T0, ORIGIN.lat, ORIGIN.lon), v.hb(T0 + 40 * MIN), v.hb(T0 + 45 * MIN)];
+    const alert = { deviceId: 'P', kind: 'bar_alert', seq: 2, deviceTime: T0 + MIN, triggerTime: T0 + 40 * MIN, pairId: 'B1' };
+    for (const order of [byTime(ps, vs), [...ps, ...vs], [...vs, ...ps]]) {
+      const o = pair(1);
+      expect([...feed(o, order), ...o.finish(T0 + 60 * MIN)]).toEqual([alert]);
+    }
+    // Decidable at once when the victim had already reported past it.
+    const o = pair(1);
+    const vNow = recordsOf('V');
+    const pNow = recordsOf('P');
+    expect(feed(o, [vNow.pos(T0, ORIGIN.lat, ORIGIN.lon), vNow.hb(T0 + 90_000), pNow.pos(T0 + MIN, near.lat, near.lon)]))
+      .toEqual([{ ...alert, seq: 1, triggerTime: T0 + 90_000 }]);
+  });
+
   it('holds positions only until the watermark passes them', () => {
     const rule = new BarRule({ pairId: 'B1', perpetratorId: 'P', victimId: 'V', alertKm: 1 });
     const p = recordsOf('P');

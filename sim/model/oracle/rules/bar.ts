@@ -4,6 +4,11 @@
  * the watermark — the smaller of the two units' latest record times, any record type — so the
  * outcome does not depend on which unit's records come first. Each unit's positions wait in a
  * small queue until the watermark passes them, and no longer.
+ *
+ * Trigger time (RULES.md "bar_pre_alert and bar_alert"): the moment the pair became decidable at
+ * the triggering position — the later of its device time and the other unit's first record at or
+ * after it. A unit that is silent (and raised as communication_loss) holds its pair's approach
+ * alarms; their SLA runs from when it speaks again, not from a moment no pipeline could decide.
  */
 import distance from '@turf/distance';
 import { point } from '@turf/helpers';
@@ -16,13 +21,29 @@ interface Fix {
   readonly time: number;
   readonly lat: number;
   readonly lon: number;
+  /** Device time of the other unit's first record at or after `time`, once there is one. */
+  decidedAt?: number;
 }
+
+/**
+ * Bound on the record times a unit keeps for its partner's look-ups while the partner has never been
+ * heard (otherwise they are trimmed to the partner's latest time): about a week of records.
+ */
+const HISTORY_CAP = 10_000;
 
 /** One unit's side of the pair: its latest record time and the positions not yet evaluated. */
 class Side {
   latest = Number.NaN;
   private queue: Fix[] = [];
   private head = 0;
+  /** Queue index of the first position the other unit has not yet reached (decided ones are a prefix). */
+  private undecided = 0;
+  /**
+   * This unit's record times at or after the other unit's latest, in order: a position of the
+   * other unit that arrives after them (records of different devices come in any order, e.g. from
+   * several shards) looks its decision time up here, so the trigger time does not depend on order.
+   */
+  private history: number[] = [];
   last: Fix | undefined;
 
   constructor(readonly deviceId: string) {}
@@ -35,12 +56,40 @@ class Side {
     const f = this.queue[this.head++]!;
     if (this.head === this.queue.length) {
       this.queue = [];
+      this.undecided = 0;
       this.head = 0;
     } else if (this.head >= 256 && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head);
+      this.undecided = Math.max(0, this.undecided - this.head);
       this.head = 0;
     }
     return f;
+  }
+
+  /** The other unit made a record at `t`: this unit's waiting positions up to `t` are decided then. */
+  decide(t: number): void {
+    let i = Math.max(this.undecided, this.head);
+    for (; i < this.queue.length && this.queue[i]!.time <= t; i++) this.queue[i]!.decidedAt ??= t;
+    this.undecided = i;
+  }
+
+  /** Remember a record time of this unit; times before the other unit's latest are never looked up. */
+  remember(t: number, otherLatest: number): void {
+    const h = this.history;
+    h.push(t);
+    if (Number.isNaN(otherLatest)) {
+      if (h.length > HISTORY_CAP) h.shift();
+    } else {
+      let drop = 0;
+      while (drop < h.length && h[drop]! < otherLatest) drop++;
+      if (drop > 0) h.splice(0, drop);
+    }
+  }
+
+  /** This unit's first remembered record time at or after `t`. */
+  firstAtOrAfter(t: number): number | undefined {
+    for (const x of this.history) if (x >= t) return x;
+    return undefined;
   }
 
   push(f: Fix): void {
@@ -79,8 +128,11 @@ export class BarRule {
   /** Any record of either unit: it moves that unit's watermark; a position also joins the stream. */
   observe(r: UplinkRecord, out: Expectation[]): void {
     const side = r.device === this.pair.perpetratorId ? this.perp : this.victim;
+    const other = side === this.perp ? this.victim : this.perp;
     side.latest = r.time;
-    if (r.type === 'position') side.push({ seq: r.seq, time: r.time, lat: r.lat, lon: r.lon });
+    other.decide(r.time);
+    side.remember(r.time, other.latest);
+    if (r.type === 'position') side.push({ seq: r.seq, time: r.time, lat: r.lat, lon: r.lon, decidedAt: other.firstAtOrAfter(r.time) });
     this.drain(false, out);
   }
 
@@ -126,6 +178,8 @@ export class BarRule {
     } else {
       this.state = 'clear';
     }
-    if (kind) out.push({ deviceId: side.deviceId, kind, seq: at.seq, deviceTime: at.time, triggerTime: at.time, pairId: this.pair.pairId });
+    // Released by the final watermark without the other unit reaching it: no decision time; the
+    // trigger record's own time stands.
+    if (kind) out.push({ deviceId: side.deviceId, kind, seq: at.seq, deviceTime: at.time, triggerTime: at.decidedAt ?? at.time, pairId: this.pair.pairId });
   }
 }
