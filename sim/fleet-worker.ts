@@ -19,6 +19,10 @@ if (process.send === undefined) {
   process.exit(2);
 }
 process.on('disconnect', () => process.exit(0));
+// A terminal's Ctrl-C reaches the whole foreground process group, this worker too: the run stops
+// it itself once it has drained, read and reported (and a second Ctrl-C exits the run, which ends
+// this worker through 'disconnect'). Dying on the first one would cut the run's devices mid-stop.
+process.on('SIGINT', () => {});
 
 const send = (m: FromShard): void => {
   if (process.connected) process.send?.(m);

@@ -37,9 +37,17 @@ const exited = (child: ChildProcess): boolean => child.exitCode !== null || chil
 async function spawnChild(opts: PipelineChildOptions, port: number, output: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child: ChildProcess = spawn(process.execPath, [VIGIL_BIN, 'pipeline', '--broker', opts.brokerUrl, '--port', String(port), '--db', opts.dbFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C goes to the foreground group, and the run still
+    // needs its pipeline to drain, read the feed and report after the first one. The run stops it.
+    detached: true,
     // The token goes by environment, not argv, so it never shows in a process list.
     env: { ...process.env, VIGIL_TOKEN: opts.token },
   });
+  // Out of the terminal's group, it would outlive a run that exits at once (a second Ctrl-C, a
+  // crash): killed then, synchronously, as 'exit' handlers must be.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {

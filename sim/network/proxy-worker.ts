@@ -27,6 +27,10 @@ if (process.send === undefined) {
 }
 // The parent is gone (exited, crashed, killed): its devices are gone too.
 process.on('disconnect', () => process.exit(0));
+// A terminal's Ctrl-C reaches the whole foreground process group, this worker too: the run stops
+// it itself once it has drained, read and reported (and a second Ctrl-C exits the run, which ends
+// this worker through 'disconnect'). Dying on the first one would cut the run's proxies mid-stop.
+process.on('SIGINT', () => {});
 
 /** Real time at speed 1 until the run's timeline gives its clock. */
 let clock: Clock | undefined;

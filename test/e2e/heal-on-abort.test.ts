@@ -15,7 +15,9 @@ describe('heal on abort', () => {
       name: 'abort', seed: 3, speed: 60, duration: '2h', fleet: { psem: 10 },
       faults: [{ name: 'long-cut', kind: 'black-hole', from: '+5m', until: '+110m', target: { fraction: 0.5 } }],
     });
-    const child = spawn(process.execPath, [VIGIL, 'run', file, '--out', dir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, signalled as a whole below: a terminal's Ctrl-C reaches every process
+    // of the foreground group — Vigil, the pipeline, the proxy workers — not only Vigil.
+    const child = spawn(process.execPath, [VIGIL, 'run', file, '--out', dir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -33,10 +35,11 @@ describe('heal on abort', () => {
       if (Date.now() - t0 > 60_000) throw new Error(`the fault never started:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    child.kill('SIGINT');
+    process.kill(-child.pid!, 'SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect([0, 1], out).toContain(code); // a verdict, not a crash
     expect(out).toMatch(/stopping — draining, reading and reporting/);
+    expect(out).not.toMatch(/exited unexpectedly|failed/);
     const lines = journalOf().trim().split('\n').map((l) => JSON.parse(l) as { t: string; event?: string; fault?: string; devices?: unknown; at: number });
     const start = lines.find((l) => l.t === 'fault' && l.event === 'start')!;
     const heals = lines.filter((l) => l.t === 'fault' && l.event === 'heal' && l.fault === 'long-cut');
