@@ -11,8 +11,11 @@
  * communication-loss alarm within their SLAs, then the recovery. With `--firmware broker-ack` the
  * devices trust the gateway's PUBACK and forget: the run FAILs and names every dropped alarm.
  *
- * Full size at speed 60 is 9 minutes of timeline; the README runs it with `--devices 300` and a
- * higher speed so a new user sees the headline case in about three minutes.
+ * Issue 4's bar is speed ≥ 60 and ≤ 9 minutes of wall time at full size; 9 virtual hours at exactly
+ * 60 take the whole 9 minutes before the fleet has connected, so the run goes at 64 (8 min 26 s of
+ * timeline) and connects at 1,000 devices a second (15 s; the default 500/s takes 31 s). The README
+ * runs it with `--devices 300` and a higher speed so a new user sees the headline case in about
+ * three minutes.
  */
 import { defineScenario } from './define.ts';
 
@@ -20,7 +23,8 @@ export default defineScenario({
   name: 'fr-2021-10-25',
   description: 'The French EM outage of 25 October 2021: half the fleet behind an ack-then-lose gateway for 2 h 15 min, back progressively until 21:50.',
   seed: 20211025,
-  speed: 60,
+  speed: 64,
+  connectRate: 1000,
   start: '2021-10-25T14:00:00+02:00',
   duration: '9h',
   // The default fleet: DOMAIN.md's French mix (13,150 PSE, 1,500 PSEM, 350 BAR pairs).
