@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceAbsences, massEpisodes, massThreshold, SilenceTracker, type Forwarded } from './absence.ts';
+import { deviceAbsences, drainedBy, massEpisodes, massThreshold, SilenceTracker, type Forwarded } from './absence.ts';
 
 const MIN = 60_000;
 const T = 10 * MIN;
@@ -70,6 +70,28 @@ describe('communication_loss from what the network forwarded', () => {
     expect(w.drainedAt).toBe(60 * MIN);
     expect(tr.isWatched('D')).toBe(true);
     expect(tr.isWatched('E')).toBe(false);
+  });
+});
+
+describe('backlog drain after a heal', () => {
+  it('a device that made nothing new since its last forward (silent on its own) is drained at its heal', () => {
+    const tr = new SilenceTracker(short);
+    const w = tr.expectHeal('cut', 'D', 60 * MIN);
+    tr.forwarded('D', { at: 10 * MIN, seq: 5, time: 10 * MIN }); // its last record, before the fault
+    w.need = 5; // made nothing after it (a flat battery)
+    expect(drainedBy(w)).toBe(60 * MIN);
+  });
+
+  it('a device with a backlog drains when its last record made before the heal is forwarded after it', () => {
+    const tr = new SilenceTracker(short);
+    const w = tr.expectHeal('cut', 'D', 60 * MIN);
+    tr.forwarded('D', { at: 10 * MIN, seq: 5, time: 10 * MIN });
+    w.need = 9;
+    expect(drainedBy(w)).toBeUndefined();
+    tr.forwarded('D', { at: 61 * MIN, seq: 8, time: 30 * MIN });
+    expect(drainedBy(w)).toBeUndefined();
+    tr.forwarded('D', { at: 62 * MIN, seq: 9, time: 40 * MIN });
+    expect(drainedBy(w)).toBe(62 * MIN);
   });
 });
 

@@ -111,6 +111,18 @@ export interface HealWatch {
   linkBackAt: number | undefined;
   /** First moment the forwarded seq reached `need`. */
   drainedAt: number | undefined;
+  /** Highest seq forwarded before the heal (0 or absent: none). */
+  forwardedBefore?: number;
+}
+
+/**
+ * When the device's backlog had gone through: at the heal itself when everything it had made was
+ * already forwarded before the fault took it (a device gone silent on its own — a flat battery, a
+ * unit unplugged — has no backlog), else the first forward after the heal that reached `need`.
+ */
+export function drainedBy(w: HealWatch): number | undefined {
+  if (w.need !== undefined && w.need <= (w.forwardedBefore ?? 0)) return w.healAt;
+  return w.drainedAt;
 }
 
 /**
@@ -151,7 +163,10 @@ export class SilenceTracker {
     const heals = this.heals.get(deviceId);
     if (!heals) return;
     for (const w of heals) {
-      if (f.at < w.healAt) continue;
+      if (f.at < w.healAt) {
+        if (f.seq > (w.forwardedBefore ?? 0)) w.forwardedBefore = f.seq;
+        continue;
+      }
       w.linkBackAt ??= f.at;
       if (w.drainedAt === undefined && w.need !== undefined && f.seq >= w.need) w.drainedAt = f.at;
     }

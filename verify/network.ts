@@ -12,7 +12,7 @@
  */
 import { isFleetAlarmKind, type AlarmKind } from '../protocol/alarms.ts';
 import type { Expectation } from '../sim/model/oracle/oracle.ts';
-import { massEpisodes, openIntervals, type AbsenceEpisode, type HealWatch, type MassEpisode } from './absence.ts';
+import { drainedBy, massEpisodes, openIntervals, type AbsenceEpisode, type HealWatch, type MassEpisode } from './absence.ts';
 import { fmtMs, type LateExcuse, type Ledger, type Observation } from './ledger.ts';
 
 export interface FaultWindow {
@@ -159,7 +159,7 @@ export function prepareNetwork(n: NetworkInput): Prepared {
         // Until the backlog made before the heal is through, a new record waits behind it: an
         // alarm due then is the fault's too.
         const w = n.heal(f.name, u);
-        const back = Math.max(heal, w?.drainedAt ?? w?.linkBackAt ?? heal);
+        const back = Math.max(heal, (w && drainedBy(w)) ?? w?.linkBackAt ?? heal);
         if (e.triggerTime < f.from - n.slaMs[e.kind] || e.triggerTime > back) continue;
         names ??= [];
         if (!names.includes(f.name)) names.push(f.name);
@@ -265,7 +265,7 @@ export function faultReports(n: NetworkInput, prepared: Prepared, ledger: Ledger
     let drainedAt = -Infinity;
     for (const id of f.devices) {
       const w = n.heal(f.name, id);
-      const done = w?.need === 0 ? w.healAt : w?.drainedAt;
+      const done = w && drainedBy(w);
       if (done === undefined) notDrained.push(id);
       else drainedAt = Math.max(drainedAt, done);
     }
