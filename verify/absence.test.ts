@@ -73,6 +73,17 @@ describe('communication_loss from what the network forwarded', () => {
   });
 });
 
+describe('a backlog that arrives already past its deadline', () => {
+  it('is not a required silence when the next record follows within the tolerance, and is when it does not', () => {
+    // A device first heard through its backlog, 15 minutes behind: seq 50 is past its deadline on arrival.
+    const base: Forwarded[] = [{ at: 100 * MIN, seq: 50, time: 85 * MIN }];
+    const quick = deviceAbsences('D', [...base, { at: 100 * MIN + 4000, seq: 51, time: 88 * MIN }], short);
+    expect(quick[0]).toMatchObject({ seq: 50, triggerTime: 100 * MIN, required: false });
+    const slow = deviceAbsences('D', [...base, { at: 100 * MIN + short.toleranceMs + 1, seq: 51, time: 88 * MIN }], short);
+    expect(slow[0]).toMatchObject({ seq: 50, triggerTime: 100 * MIN, required: true });
+  });
+});
+
 describe('backlog drain after a heal', () => {
   it('a device that made nothing new since its last forward (silent on its own) is drained at its heal', () => {
     const tr = new SilenceTracker(short);

@@ -67,7 +67,11 @@ class DeviceSilence {
     if (this.seq > 0) {
       const deadline = this.due();
       if (deadline <= this.o.end && f.at >= deadline - this.o.toleranceMs) {
-        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: f.at > deadline + this.o.toleranceMs, until: f.at });
+        // Required only when the silence outlasted the tolerance from the moment the alarm could be
+        // raised: a backlog record arrives already past its deadline, and the next one right behind
+        // it ends the silence before any watchdog could see it.
+        const opens = this.opensAt(deadline);
+        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: opens, required: f.at > opens + this.o.toleranceMs, until: f.at });
         this.rearmedAt = f.at;
       }
     }
@@ -89,7 +93,8 @@ class DeviceSilence {
     if (this.seq === 0) return this.episodes;
     const deadline = this.due();
     if (deadline > this.o.end) return this.episodes;
-    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: finalAt > deadline + this.o.toleranceMs, until: Infinity }];
+    const opens = this.opensAt(deadline);
+    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: opens, required: finalAt > opens + this.o.toleranceMs, until: Infinity }];
   }
 }
 
