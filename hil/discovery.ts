@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import { VigilError } from '../protocol/errors.ts';
+import { VigilError, type VigilErrorCode } from '../protocol/errors.ts';
 import type { HilMatch, HilPortInfo, ListHilPorts } from './api.ts';
 
 const BY_ID = '/dev/serial/by-id';
@@ -90,9 +90,19 @@ export function portsTable(ports: readonly HilPortInfo[]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
 }
 
-/** A VigilError that names the problem and lists the ports there are (issue 5: exit 2 with the list). */
-export function portError(code: 'VIGIL_HIL_PORT_NOT_FOUND' | 'VIGIL_HIL_PORT_BUSY' | 'VIGIL_USAGE', message: string, fix: string, ports: readonly HilPortInfo[]): VigilError {
-  return new VigilError(code, `${message}\navailable ports:\n${portsTable(ports)}\n`, fix);
+/** A port that is missing, busy or named the wrong way: the one line, then the ports there are (issue 5: exit 2 with the list). */
+export class HilPortError extends VigilError {
+  constructor(code: VigilErrorCode, message: string, fix: string, readonly ports: readonly HilPortInfo[]) {
+    super(code, message, fix);
+  }
+
+  override oneLine(): string {
+    return `${super.oneLine()}\navailable ports:\n${portsTable(this.ports)}`;
+  }
+}
+
+function portError(code: 'VIGIL_HIL_PORT_NOT_FOUND' | 'VIGIL_HIL_PORT_BUSY' | 'VIGIL_USAGE', message: string, fix: string, ports: readonly HilPortInfo[]): HilPortError {
+  return new HilPortError(code, message, fix, ports);
 }
 
 /** Resolves a match to one port; `path` in the result is what to open (the stable path when there is one). */

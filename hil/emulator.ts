@@ -152,7 +152,9 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
     ).finally(() => (sending = false));
   };
   const timer = setInterval(pump, TICK_MS);
-  void link.send('HEL', device.hello(), { retries: 0 }).then(() => (harnessPresent = true), () => log('emulator: no harness yet; waiting for one to send IDN'));
+  // HEL goes out once, briefly waited for: a harness that opens the port later sends IDN itself, and
+  // records wait behind an unanswered HEL (stop-and-wait).
+  void link.send('HEL', device.hello(), { retries: 0, ackTimeoutMs: 100 }).then(() => (harnessPresent = true), () => log('emulator: no harness yet; waiting for one to send IDN'));
   log(`emulator: ${o.deviceType} ${o.serialNumber}, seq ${state.lastSeq}, ${state.outbox.length} unacked record(s)${stateFile ? `, state in ${stateFile}` : ' (no --state: nothing survives a restart)'}`);
 
   return {

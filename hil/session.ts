@@ -17,7 +17,7 @@
 import { SerialPort } from 'serialport';
 import type { SerialPortStream } from '@serialport/stream';
 import type { HilIdentity, HilMatch, HilPortInfo, HilSession, HilStatus, ListHilPorts, OpenHilOptions, OpenHilSession } from './api.ts';
-import { describeMatch, listHilPorts, portError, resolveHilPort } from './discovery.ts';
+import { describeMatch, HilPortError, listHilPorts, resolveHilPort } from './discovery.ts';
 import { HilError } from './errors.ts';
 import { emptyStats, LinkRefusal, SerialLink, type LinkStats } from './link.ts';
 import { openByteLog, type ByteLog } from './byte-log.ts';
@@ -237,10 +237,10 @@ export class DeviceSession implements HilSession {
       const msg = (err as Error).message;
       const ports = await this.deps.list().catch(() => []);
       if (/lock|busy|temporarily unavailable/i.test(msg)) {
-        throw portError('VIGIL_HIL_PORT_BUSY', `${this.port.path} is in use by another program (${msg})`,
+        throw new HilPortError('VIGIL_HIL_PORT_BUSY', `${this.port.path} is in use by another program (${msg})`,
           'close the other program (another vigil run, a terminal such as screen or minicom) or pick another device', ports);
       }
-      throw portError('VIGIL_HIL_PORT_NOT_FOUND', `cannot open ${this.port.path} (${msg})`, 'check the device is plugged in and you may open it (group dialout)', ports);
+      throw new HilPortError('VIGIL_HIL_PORT_NOT_FOUND', `cannot open ${this.port.path} (${msg})`, 'check the device is plugged in and you may open it (group dialout)', ports);
     }
     this.serial = serial;
     this.lastHeardReal = Date.now();

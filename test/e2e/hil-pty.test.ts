@@ -105,13 +105,39 @@ describe('the emulator on a pty, killed and started again', () => {
     }
   });
 
+  it('an unplug (the pty pair goes away) and a replug on the same path: down, then up, configured and on time again', async () => {
+    const session = await openHilSession({ path: harness }, { ackTimeoutMs: 200, retries: 2, keepAliveMs: 300 });
+    try {
+      await session.configure({ deviceId: 'hil-pty-2', deviceType: 'psem' });
+      const start = Date.UTC(2021, 9, 25, 17, 0);
+      await session.setTime(start, 60);
+      socat?.kill('SIGKILL'); // the cable is pulled: both pty ends go away
+      emulator?.kill('SIGKILL');
+      await waitFor('the session to go down', () => session.state === 'down');
+      await expect(session.injectTamper()).rejects.toMatchObject({ code: 'VIGIL_HIL_DOWN' });
+
+      const pair = await startPtyPair(dir); // plugged back: the same paths, new ptys
+      socat = pair.socat;
+      emulator = await startEmulator(pair.device);
+      await waitFor('the session to come back up', () => session.state === 'up');
+      await session.injectTamper();
+      const ev = await session.expectRecord((r) => r.type === 'event' && r.event === 'strap_tamper' && r.device === 'hil-pty-2');
+      // CFG and TIM were sent again: the device knows who it is and what time it is in the run.
+      expect(ev.time).toBeGreaterThanOrEqual(start);
+      expect(ev.time).toBeLessThan(start + 30 * 60_000);
+      await session.ack(ev.seq);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('a port held by a session is busy for anyone else: exit 2, listing the ports', async () => {
     const session = await openHilSession({ path: harness });
     try {
       const err = await openHilSession({ path: harness }).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(VigilError);
       expect((err as VigilError).code).toBe('VIGIL_HIL_PORT_BUSY');
-      expect((err as VigilError).message).toMatch(/is in use by another program[\s\S]*available ports:/);
+      expect((err as VigilError).oneLine()).toMatch(/is in use by another program[\s\S]*available ports:/);
 
       const probe = await vigil(['hil', 'probe', harness], { timeoutMs: 30_000 });
       expect(probe.code).toBe(2);
@@ -131,5 +157,16 @@ describe('the emulator on a pty, killed and started again', () => {
     expect(probe.stdout).toMatch(/serial number\s+EMU-PTY-1/);
     expect(probe.stdout).toMatch(/follows virtual time\s+yes/);
     expect(probe.stdout).toMatch(/self-test\s+ok/);
+  });
+
+  it('vigil hil list prints the ports, and a device that is not there exits 2 with the list', async () => {
+    const listed = await vigil(['hil', 'list'], { timeoutMs: 30_000 });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^path\s+vendor:product\s+serial number|no serial ports found/);
+    const missing = await vigil(['hil', 'probe', 'serial=NO-SUCH-DEVICE'], { timeoutMs: 30_000 });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('vigil: no serial port matches serial=NO-SUCH-DEVICE');
+    expect(missing.stderr).toContain('available ports:');
+    expect(missing.stderr).toContain('[VIGIL_HIL_PORT_NOT_FOUND]');
   });
 });
