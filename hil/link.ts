@@ -100,6 +100,8 @@ interface Answer {
   readonly bytes: Buffer;
 }
 
+function ignore(): void {}
+
 export class SerialLink {
   readonly stats: LinkStats;
   private readonly framer: SerialFramer;
@@ -154,6 +156,9 @@ export class SerialLink {
     this.stream.off('data', this.onData);
     this.stream.off('close', this.onStreamClose);
     this.stream.off('error', this.onStreamError);
+    // A write still on its way fails once the port is gone ("Write canceled"); the link is already
+    // down and has said so: that error must not become an uncaught exception.
+    this.stream.on('error', ignore);
     this.framer.destroy();
     const pending = this.outstanding;
     this.outstanding = undefined;
