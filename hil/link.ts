@@ -136,11 +136,17 @@ export class SerialLink {
       const start = (): void => {
         if (this.closed) return reject(this.downError(type));
         const seq = this.nextSeq;
+        let bytes: Buffer;
+        try {
+          bytes = Buffer.from(encodeFrame({ seq, type, fields }), 'latin1');
+        } catch (err) {
+          reject(err as Error); // a frame that cannot be sent (too long): this send fails, the next goes
+          this.queue.shift()?.();
+          return;
+        }
         this.nextSeq = (this.nextSeq + 1) % 256;
         this.outstanding = {
-          seq, type, bytes: Buffer.from(encodeFrame({ seq, type, fields }), 'latin1'),
-          retries: o.retries ?? this.retries, ackTimeoutMs: o.ackTimeoutMs ?? this.ackTimeoutMs, attempt: 0,
-          resolve, reject,
+          seq, type, bytes, retries: o.retries ?? this.retries, ackTimeoutMs: o.ackTimeoutMs ?? this.ackTimeoutMs, attempt: 0, resolve, reject,
         };
         this.transmit();
       };
@@ -256,7 +262,9 @@ export class SerialLink {
     } catch (err) {
       if (err instanceof LinkRefusal) return this.answer(f.seq, this.nakBytes(f.seq, err.reason, err.message));
       if (err instanceof SerialPayloadError) return this.answer(f.seq, this.nakBytes(f.seq, 'invalid', err.message));
-      throw err;
+      // A handler that failed otherwise (a bug, an answer too long for a frame) must not take the
+      // link and its process down: the other end gets a NAK that says so, and gives up on the frame.
+      return this.answer(f.seq, this.nakBytes(f.seq, 'refused', `internal error: ${(err as Error).message}`));
     }
     this.answer(f.seq, Buffer.from(answer, 'latin1'));
   }
