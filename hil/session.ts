@@ -296,8 +296,9 @@ export class DeviceSession implements HilSession {
   private receive(r: UplinkRecord): void {
     this.history.push(r);
     if (this.history.length > HISTORY_LIMIT) {
-      this.history.splice(0, this.history.length - HISTORY_LIMIT);
-      this.expectFrom = 0;
+      const dropped = this.history.length - HISTORY_LIMIT;
+      this.history.splice(0, dropped);
+      this.expectFrom = Math.max(0, this.expectFrom - dropped);
     }
     for (const cb of this.recordListeners) {
       try {
