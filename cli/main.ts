@@ -8,6 +8,8 @@ import { VIGIL_VERSION } from '../reports/version.ts';
 import { runCommand } from './run-command.ts';
 import { pipelineCommand } from './pipeline-command.ts';
 import { k6ExportCommand } from './k6-command.ts';
+import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
+import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
 import { parseHilMatch, splitHilList } from '../scenarios/hil-schema.ts';
 
@@ -118,6 +120,41 @@ program
   .action(async (file: string, o: Parameters<typeof k6ExportCommand>[1]) => {
     process.exitCode = await k6ExportCommand(file, o, (line) => process.stdout.write(`${line}\n`));
   });
+
+const hil = program
+  .command('hil')
+  .description('real devices on serial ports (docs/PROTOCOL.md "Serial protocol"): list them, probe one, or emulate one');
+
+hil
+  .command('list')
+  .description('the serial ports: path, vendor:product id, serial number, manufacturer, stable /dev/serial/by-id path')
+  .action(async () => {
+    process.exitCode = await hilListCommand(print);
+  });
+
+hil
+  .command('probe')
+  .description('identify the device on a port: identity, firmware, whether it follows virtual time, and a self-test; exit 0 ok, 1 self-test failed, 2 no device')
+  .argument('<device>', 'a path (/dev/serial/by-id/…, a pty), serial=ABC123 or vid=0483,pid=5740[,serial=…]')
+  .option('--timeout <ms>', 'ACK timeout per frame, real ms', positive('--timeout', true))
+  .action(async (device: string, o: Parameters<typeof hilProbeCommand>[1]) => {
+    process.exitCode = await hilProbeCommand(device, o, print);
+  });
+
+hil
+  .command('emulate')
+  .description('run an emulated reference bracelet on a pseudo-terminal (made with socat unless --link names one), until Ctrl-C')
+  .option('--link <path>', 'the device end of an existing pty pair (default: start socat and print the end to give vigil)')
+  .option('--type <type>', `the device type: ${SERIAL_DEVICE_TYPES.join(', ')}`, oneOf('--type', SERIAL_DEVICE_TYPES), 'psem')
+  .option('--serial <sn>', 'its serial number', 'EMU-0001')
+  .option('--state <file>', 'where its seq and unacked records persist (fsynced), so a restart loses nothing')
+  .action(async (o: Parameters<typeof hilEmulateCommand>[0]) => {
+    process.exitCode = await hilEmulateCommand(o, print);
+  });
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
 
 try {
   await program.parseAsync(process.argv);

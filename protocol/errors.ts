@@ -9,7 +9,16 @@ export type VigilErrorCode =
   | 'VIGIL_BROKER_UNREACHABLE'
   | 'VIGIL_PIPELINE_UNREACHABLE'
   | 'VIGIL_PIPELINE_REJECTED'
-  | 'VIGIL_USAGE';
+  | 'VIGIL_USAGE'
+  // HIL devices on serial ports (hil/): a port that is not there or held by another program, and a
+  // device that does not answer, refuses a command, is unplugged, or answers nonsense.
+  | 'VIGIL_HIL_PORT_NOT_FOUND'
+  | 'VIGIL_HIL_PORT_BUSY'
+  | 'VIGIL_HIL_NO_ANSWER'
+  | 'VIGIL_HIL_REFUSED'
+  | 'VIGIL_HIL_DOWN'
+  | 'VIGIL_HIL_EXPECT_TIMEOUT'
+  | 'VIGIL_HIL_BAD_ANSWER';
 
 export class VigilError extends Error {
   override readonly name = 'VigilError';
