@@ -11,7 +11,7 @@ import { k6ExportCommand } from './k6-command.ts';
 import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
 import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
-import { parseHilMatch, splitHilList } from '../scenarios/hil-schema.ts';
+import { hilMatchProblem, splitHilList } from '../scenarios/hil-schema.ts';
 
 export const EXIT = { PASS: 0, FAIL: 1, COULD_NOT_RUN: 2 } as const;
 
@@ -58,8 +58,8 @@ function hilList(v: string, previous: string[] | undefined): string[] {
   const devices = splitHilList(v);
   if (devices.length === 0) throw new InvalidArgumentError(`--hil needs a port or a match, got "${v}"`);
   for (const d of devices) {
-    const m = parseHilMatch(d);
-    if (typeof m === 'string') throw new InvalidArgumentError(`--hil: ${m}`);
+    const problem = hilMatchProblem(d);
+    if (problem !== undefined) throw new InvalidArgumentError(`--hil: ${problem}`);
   }
   return [...(previous ?? []), ...devices];
 }

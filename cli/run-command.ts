@@ -6,6 +6,7 @@ import { observeScenario } from '../scenarios/runner/observe.ts';
 import { runDevicesOnly } from '../scenarios/runner/devices-only.ts';
 import { parseClock, readClockFile } from '../scenarios/runner/clock-handoff.ts';
 import { summaryText } from '../reports/summary.ts';
+import { openHilSession } from '../hil/session.ts';
 
 export interface RunFlags {
   broker?: string;
@@ -95,7 +96,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1 });
       return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
     }
-    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1 };
+    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession };
     const { result, runDir } = flags.observe
       ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
       : await runScenario(common);

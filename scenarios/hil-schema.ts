@@ -12,7 +12,8 @@
  *     }]
  */
 import { z } from 'zod';
-import type { HilMatch } from '../hil/api.ts';
+import { parseHilMatch } from '../hil/discovery.ts';
+import { VigilError } from '../protocol/errors.ts';
 import type { HilStimulusStep } from '../hil/stimulus.ts';
 import { CITIES, type CityName } from '../sim/model/geo.ts';
 import { duration, OFFSET_HINT, when, type When } from './network-schema.ts';
@@ -26,32 +27,15 @@ export type HilRole = (typeof HIL_ROLES)[number];
 export const HIL_MODES = ['gateway', 'direct'] as const;
 export type HilMode = (typeof HIL_MODES)[number];
 
-export const HIL_MATCH_HINT = 'a port path (/dev/serial/by-id/…, /tmp/vigil-pty-a), "serial=ABC123" or "vid=0483,pid=5740[,serial=ABC123]"';
-
-/** Vendor and product ids as the OS lists them: four hex digits. */
-const HEX4 = /^[0-9a-fA-F]{4}$/;
-
-/**
- * A device match from its text form, or why the text is not one. Never a bare `/dev/ttyUSBn`-style
- * name without a path: the text must be a path (it starts with `/`), or key=value pairs.
- */
-export function parseHilMatch(text: string): HilMatch | string {
-  const t = text.trim();
-  if (t.startsWith('/')) return { path: t };
-  if (!t.includes('=')) return `"${t}" is neither a path nor key=value pairs: expected ${HIL_MATCH_HINT}`;
-  const out: { serialNumber?: string; vendorId?: string; productId?: string } = {};
-  for (const part of t.split(',')) {
-    const [key, value, ...rest] = part.split('=').map((s) => s.trim());
-    if (!value || rest.length > 0) return `"${part}" is not key=value: expected ${HIL_MATCH_HINT}`;
-    if (key === 'serial') out.serialNumber = value;
-    else if (key === 'vid' || key === 'pid') {
-      if (!HEX4.test(value)) return `${key} "${value}" is not four hex digits (as \`vigil hil list\` shows it, e.g. 0483)`;
-      if (key === 'vid') out.vendorId = value.toLowerCase();
-      else out.productId = value.toLowerCase();
-    } else return `unknown key "${key}": expected serial, vid or pid (${HIL_MATCH_HINT})`;
+/** The text of a device match, or why it is not one (hil/discovery.ts parses it: the same for `vigil hil probe`). */
+export function hilMatchProblem(text: string): string | undefined {
+  try {
+    parseHilMatch(text);
+    return undefined;
+  } catch (err) {
+    if (err instanceof VigilError) return `${err.message}: ${err.fix}`;
+    throw err;
   }
-  if ((out.vendorId === undefined) !== (out.productId === undefined)) return `vid and pid go together: expected ${HIL_MATCH_HINT}`;
-  return out;
 }
 
 /**
@@ -72,12 +56,12 @@ export function splitHilList(text: string): string[] {
 }
 
 const hilMatch = z.string().transform((s, ctx) => {
-  const m = parseHilMatch(s);
-  if (typeof m === 'string') {
-    ctx.addIssue({ code: 'custom', message: m });
+  const problem = hilMatchProblem(s);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
-  return m;
+  return parseHilMatch(s);
 });
 
 const cityNames = Object.keys(CITIES) as [CityName, ...CityName[]];
