@@ -52,6 +52,8 @@ export interface BridgeStats {
   ackRelayFailures: number;
   linkUps: number;
   linkDowns: number;
+  /** Gateway: MQTT link errors (connect and keepalive timeouts, refusals), each kind logged once in a row. */
+  linkErrors: number;
 }
 
 /** DESIGN.md "Uplink": records per publish, as the virtual firmware batches them. */
@@ -60,7 +62,7 @@ const MAX_BATCH = DEVICE_DEFAULTS.maxBatch;
 const RECONNECT_MS = 1000;
 
 export class HilBridge {
-  readonly stats: BridgeStats = { records: 0, deviceResends: 0, foreign: 0, publishes: 0, republishes: 0, acksRelayed: 0, ackRelayFailures: 0, linkUps: 0, linkDowns: 0 };
+  readonly stats: BridgeStats = { records: 0, deviceResends: 0, foreign: 0, publishes: 0, republishes: 0, acksRelayed: 0, ackRelayFailures: 0, linkUps: 0, linkDowns: 0, linkErrors: 0 };
   /** Highest seq the device sent. */
   private lastSeq = 0;
   /** Gateway: highest seq the pipeline acknowledged. */
@@ -74,6 +76,7 @@ export class HilBridge {
   private resendTimer: NodeJS.Timeout | undefined;
   private ackProgressAt = Date.now();
   private warnedForeign = false;
+  private lastLinkError: string | undefined;
   /** Each record's device time, by seq (a day at 15 s is 5,760 pairs): what was made by the end of the run. */
   private readonly timeOf = new Map<number, number>();
   private lastTime = -Infinity;
@@ -91,6 +94,7 @@ export class HilBridge {
     this.link = mqttLink(this.o.endpoint, this.o.deviceId, {
       onUp: () => {
         this.stats.linkUps++;
+        this.lastLinkError = undefined;
         // A new session: everything pending goes out again (the broker may have lost it with the old one).
         this.publishedUpTo = this.ackedSeq;
         this.flush();
@@ -99,7 +103,13 @@ export class HilBridge {
         this.stats.linkDowns++;
       },
       onAck: (seq) => this.fromPipeline(seq),
-      onError: (err) => this.o.log(`hil ${this.o.deviceId}: uplink: ${err.message}`),
+      onError: (err) => {
+        this.stats.linkErrors++;
+        // Said once per kind in a row: a faulted path repeats the same error at every redial.
+        if (err.message === this.lastLinkError) return;
+        this.lastLinkError = err.message;
+        this.o.log(`hil ${this.o.deviceId}: uplink: ${err.message}`);
+      },
     }, { reconnectMs: RECONNECT_MS, keepaliveS: this.o.keepaliveS });
     const resendMs = this.o.resendMs ?? DEVICE_DEFAULTS.ackTimeoutMs;
     this.resendTimer = setInterval(() => {
