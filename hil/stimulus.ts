@@ -19,7 +19,8 @@ export type HilStimulusStep =
   | { readonly at: number; readonly action: 'tamper' }
   | { readonly at: number; readonly action: 'battery'; readonly percent: number }
   | { readonly at: number; readonly action: 'charger'; readonly connected: boolean }
-  | { readonly at: number; readonly action: 'enterZone'; readonly zoneId: string; readonly stayMs: number };
+  | { readonly at: number; readonly action: 'enterZone'; readonly zoneId: string; readonly stayMs: number }
+  | { readonly at: number; readonly action: 'approachVictim'; readonly stayMs: number };
 
 /** One command to the device, due at virtual `at`. `time` sets its clock (start, reconnection). */
 export type HilCommand =
@@ -40,7 +41,7 @@ const FIX_ACCURACY_M = 5;
 
 export interface ScheduleOptions {
   readonly trajectory: Trajectory;
-  /** The scenario's events; `enterZone` steps are in the trajectory already and are skipped here. */
+  /** The scenario's events; `enterZone` and `approachVictim` steps are in the trajectory already and are skipped here. */
   readonly steps: readonly HilStimulusStep[];
   /** Virtual start of the timeline: the first fix. */
   readonly start: number;
@@ -63,7 +64,9 @@ export class StimulusSchedule {
         case 'tamper': return [{ at: s.at, kind: 'tamper' }];
         case 'battery': return [{ at: s.at, kind: 'battery', percent: s.percent }];
         case 'charger': return [{ at: s.at, kind: 'charger', connected: s.connected }];
-        case 'enterZone': return [];
+        case 'enterZone':
+        case 'approachVictim':
+          return [];
       }
     }).sort((a, b) => a.at - b.at);
   }

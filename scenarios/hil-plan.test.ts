@@ -46,6 +46,18 @@ describe('a wearer per real device', () => {
     expect(p.hil[0]).toMatchObject({ pairId: 'BAR-00001', victimId: 'BAR-V-00001' });
   });
 
+  it('sends a BAR perpetrator to where his victim\'s routine has her at the time of approachVictim', () => {
+    const p = provisionRun(scenarioOf([{ device: '/tmp/a', role: 'bar_perpetrator', pairWith: 'BAR-V-00001', stimulus: [{ at: '+2m', approachVictim: true, stay: '5m' }] }]), 'x.scenario.ts');
+    const h = p.hil[0]!;
+    const victim = p.plan.devices.find((d) => d.deviceId === 'BAR-V-00001')!;
+    const visit = h.visits[0]!;
+    expect(visit).toMatchObject({ from: Date.parse(base.start) + 120_000, stayMs: 300_000 });
+    // A place of hers (home, work or an errand), far from his home: the pair's homes lie apart (sim/model/violations.ts).
+    const hers = [victim.routine.home, victim.routine.work, ...victim.routine.places].filter((x) => x !== undefined);
+    expect(hers).toContainEqual(visit.place);
+    expect(h.wearer.routine.home).not.toEqual(visit.place);
+  });
+
   it('plans a new BAR pair whose victim unit is virtual and joins the fleet', () => {
     const p = provisionRun(scenarioOf([{ device: '/tmp/a', role: 'bar_perpetrator', wearer: { city: 'lyon' } }]), 'x.scenario.ts');
     expect(p.fleet.barPairs.find((b) => b.perpetratorId === 'HIL-BAR-P-1')).toMatchObject({ pairId: 'BAR-HIL1', victimId: 'BAR-V-HIL1' });

@@ -20,7 +20,9 @@ import type { HilStimulusStep } from '../hil/stimulus.ts';
 import { ringCentre, type Visit } from '../hil/wearer.ts';
 import { planFleet, type FleetPlan, type FleetProvisioning, type PlannedBarPerpetrator, type PlannedDevice, type PlannedPsem } from '../sim/model/fleet-plan.ts';
 import type { CityName } from '../sim/model/geo.ts';
+import { localDay } from '../sim/model/localtime.ts';
 import { rng } from '../sim/model/random.ts';
+import { BaseRoutine } from '../sim/model/routine.ts';
 import type { HilMode, HilRole, TimedHilEntry } from './hil-schema.ts';
 import type { Scenario } from './schema.ts';
 
@@ -90,7 +92,7 @@ export function planHil(scenario: Scenario, plan: FleetPlan, file: string): { pl
     const pair = wearer.type === 'bar_perpetrator' ? wearer.pair : undefined;
     taken.push({
       index, deviceId, role: entry.role, mode: entry.mode, match: entry.device, wearer, tookOver: takeOver,
-      pairId: pair?.pairId, victimId: pair?.victimId, visits: visitsOf(entry, index, deviceId, prov, file), stimulus: entry.stimulus,
+      pairId: pair?.pairId, victimId: pair?.victimId, visits: visitsOf(entry, index, wearer, prov, scenario, file), stimulus: entry.stimulus,
     });
   });
   return { plan: { ...plan, devices, provisioning: prov }, hil: taken };
@@ -113,10 +115,19 @@ function newWearer(scenario: Scenario, entry: TimedHilEntry, index: number, devi
   return { wearer, virtual: planned.filter((d) => d !== wearer), provisioning: renamed(one.provisioning, ids) };
 }
 
-/** Each `enterZone` as a visit to the middle of one of the device's own zones. */
-function visitsOf(entry: TimedHilEntry, index: number, deviceId: string, prov: FleetProvisioning, file: string): Visit[] {
+/**
+ * Each `enterZone` as a visit to the middle of one of the device's own zones; each `approachVictim`
+ * as a visit to where the victim's routine has her then (drawn as her virtual unit draws it:
+ * sim/model/fleet-plan.ts createFirmware, the same routine stream).
+ */
+function visitsOf(entry: TimedHilEntry, index: number, wearer: PlannedPsem | PlannedBarPerpetrator, prov: FleetProvisioning, scenario: Scenario, file: string): Visit[] {
+  const deviceId = wearer.deviceId;
   const own = prov.zones.filter((z) => z.deviceId === deviceId);
   return entry.stimulus.flatMap((s, j): Visit[] => {
+    if (s.action === 'approachVictim' && wearer.type === 'bar_perpetrator') {
+      const victim = new BaseRoutine(wearer.victimRoutine, rng(scenario.seed, 'routine', wearer.pair.victimId), localDay(scenario.start) - 1);
+      return [{ from: s.at, stayMs: s.stayMs, place: victim.placeBefore(s.at) }];
+    }
     if (s.action !== 'enterZone') return [];
     const zone = own.find((z) => z.zoneId === s.zoneId);
     if (zone === undefined) {

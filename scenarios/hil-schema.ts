@@ -66,7 +66,7 @@ const hilMatch = z.string().transform((s, ctx) => {
 
 const cityNames = Object.keys(CITIES) as [CityName, ...CityName[]];
 
-const ACTIONS = ['tamper', 'battery', 'charger', 'enterZone'] as const;
+const ACTIONS = ['tamper', 'battery', 'charger', 'enterZone', 'approachVictim'] as const;
 
 /** One stimulus: exactly one action at a point of the timeline. */
 const StimulusStep = z.strictObject({
@@ -79,13 +79,15 @@ const StimulusStep = z.strictObject({
   charger: z.boolean().optional(),
   /** The wearer sets off at `at` for this zone (one of the device's own, e.g. its exclusion zone Z-X-<id>) and stays `stay`. */
   enterZone: z.string().min(1).optional(),
+  /** A BAR perpetrator sets off at `at` for where his victim's routine has her then (the pair's alarms follow), and stays `stay`. */
+  approachVictim: z.literal(true).optional(),
   stay: duration.optional(),
 }).superRefine((s, ctx) => {
   const given = ACTIONS.filter((a) => s[a] !== undefined);
   if (given.length !== 1) {
     ctx.addIssue({ code: 'custom', message: `expected exactly one action of ${ACTIONS.join(', ')}${given.length > 1 ? `, got ${given.join(' and ')}` : ''}` });
   }
-  if (s.stay !== undefined && s.enterZone === undefined) ctx.addIssue({ code: 'custom', path: ['stay'], message: 'stay goes with enterZone only' });
+  if (s.stay !== undefined && s.enterZone === undefined && s.approachVictim === undefined) ctx.addIssue({ code: 'custom', path: ['stay'], message: 'stay goes with enterZone or approachVictim only' });
 });
 
 /** A planned wearer's id for the role: PSEM-00003 for psem, BAR-P-00003 for a BAR perpetrator. */
@@ -108,6 +110,9 @@ export const HilEntry = z.strictObject({
   stimulus: z.array(StimulusStep).default([]),
   mode: z.enum(HIL_MODES).default('gateway'),
 }).superRefine((e, ctx) => {
+  e.stimulus.forEach((s, j) => {
+    if (s.approachVictim && e.role !== 'bar_perpetrator') ctx.addIssue({ code: 'custom', path: ['stimulus', j, 'approachVictim'], message: 'approachVictim goes with role: "bar_perpetrator" only (a PSEM has no victim)' });
+  });
   if (e.pairWith !== undefined && e.role !== 'bar_perpetrator') {
     ctx.addIssue({ code: 'custom', path: ['pairWith'], message: 'pairWith goes with role: "bar_perpetrator" only' });
   }
@@ -150,6 +155,7 @@ export function timeHil(entries: readonly ParsedEntry[], start: number, end: num
       if (s.tamper) return { at: t, action: 'tamper' };
       if (s.battery !== undefined) return { at: t, action: 'battery', percent: s.battery };
       if (s.charger !== undefined) return { at: t, action: 'charger', connected: s.charger };
+      if (s.approachVictim) return { at: t, action: 'approachVictim', stayMs: s.stay ?? DEFAULT_STAY_MS };
       return { at: t, action: 'enterZone', zoneId: s.enterZone as string, stayMs: s.stay ?? DEFAULT_STAY_MS };
     }),
   }));
