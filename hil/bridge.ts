@@ -212,6 +212,11 @@ export class HilBridge {
     return { deviceId: this.o.deviceId, lastSeq, ackedSeq: Math.min(this.ackedSeq, lastSeq), pendingSeqs, evicted: 0 };
   }
 
+  /** Gateway: highest seq the pipeline acknowledged (0 in direct mode: the device's own uplink gets the acks). */
+  get acked(): number {
+    return this.ackedSeq;
+  }
+
   /** Highest seq the device sent. */
   get seenSeq(): number {
     return this.lastSeq;

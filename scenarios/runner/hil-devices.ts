@@ -140,6 +140,23 @@ export class RunHil {
     return this.devices.find((d) => d.plan.deviceId === deviceId)?.bridge?.seenSeq;
   }
 
+  /**
+   * The gateway devices' seqs as the run sees them (made, and acknowledged by the pipeline), for a
+   * process fault's watch like a virtual device's. A direct device's acks go to it, not to Vigil:
+   * it is left out.
+   */
+  gatewaySeqs(): { readonly deviceId: string; readonly lastSeq: number; readonly ackedSeq: number }[] {
+    return this.devices.filter((d) => d.plan.mode === 'gateway').map((d) => ({
+      deviceId: d.plan.deviceId,
+      get lastSeq() {
+        return d.bridge?.seenSeq ?? 0;
+      },
+      get ackedSeq() {
+        return d.bridge?.acked ?? 0;
+      },
+    }));
+  }
+
   /** What each device made by virtual `end`, for position completeness (hil/bridge.ts recordState). */
   recordStates(end: number): DeviceRecordState[] {
     return this.devices.map((d) => d.bridge?.recordState(end) ?? { deviceId: d.plan.deviceId, lastSeq: 0, ackedSeq: 0, pendingSeqs: [], evicted: 0 });

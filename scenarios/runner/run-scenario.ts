@@ -76,7 +76,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // A process fault silences every device as the pipeline sees it (a broker down): the proxies
     // then watch them all, so the absence checks know what got through.
     const processFaulted = scenario.faults.some(isProcessFault);
-    if (processFaulted) for (const d of plan.devices) tracker.watch(d.deviceId);
+    // Real devices in gateway mode go through the proxies too, and are watched alike.
+    const realSeqs = hil?.gatewaySeqs() ?? [];
+    if (processFaulted) for (const d of [...plan.devices, ...realSeqs]) tracker.watch(d.deviceId);
     if (plannedFaults.length > 0 || scenario.network.proxy || processFaulted) {
       network = new RunNetwork({
         brokerUrl, faults: plannedFaults, operatorOf, seed: scenario.seed,
@@ -102,7 +104,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
         get ackedSeq() {
           return deviceOf(d.deviceId)?.ackedSeq ?? 0;
         },
-      })), virtualNow, journal: (entry) => journal.append(entry), log,
+      })).concat(realSeqs), virtualNow, journal: (entry) => journal.append(entry), log,
       pipelineFault: pipelineChild && (async (kind, active) => void (await pipelineApi.fault(admin.url, admin.token, { kind, active }))),
     });
     teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
@@ -181,7 +183,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
 
     // Under faults, what the network forwarded decides the absence checks (verify/network.ts).
     const judgement = judge({
-      faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows(plan.devices.map((d) => d.deviceId))],
+      faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows([...plan.devices, ...realSeqs].map((d) => d.deviceId))],
       watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
       operatorOf, partnerOf: ctx.partnerOf, expectations: expectations.map((e) => deviceFaults.trueTrigger(e)), observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
