@@ -60,10 +60,15 @@ export async function hilEmulateCommand(flags: EmulateFlags, print: Print): Prom
   const emu = await startEmulator({ link: flags.link, deviceType: flags.type, serialNumber: flags.serial, stateFile: flags.state, log: print });
   if (emu.harnessPath) print(`vigil hil emulate: ${flags.type} ${flags.serial} ready on ${emu.harnessPath} (try: vigil hil probe ${emu.harnessPath})`);
   else print(`vigil hil emulate: ${flags.type} ${flags.serial} ready on ${flags.link} (open the other end of your pty pair)`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const stopped = new Promise<'stopped'>((resolve) => {
+    process.once('SIGINT', () => resolve('stopped'));
+    process.once('SIGTERM', () => resolve('stopped'));
   });
+  const how = await Promise.race([stopped, emu.lost.then(() => 'lost' as const)]);
   await emu.stop();
+  if (how === 'lost') {
+    print('vigil hil emulate: the pseudo-terminal went away; start the emulator again on a new one');
+    return 2;
+  }
   return 0;
 }

@@ -33,6 +33,8 @@ export interface RunningEmulator {
   /** The end Vigil opens (`vigil hil probe <it>`, `--hil <it>`); unknown with --link (the caller made the pair). */
   readonly harnessPath?: string;
   readonly device: EmulatedBracelet;
+  /** Resolves when the port closes under the emulator (its pty pair went away), not by stop(). */
+  readonly lost: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -129,13 +131,20 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
   // only then, so an emulator waiting for Vigil does not spin retransmits into an empty pty.
   let harnessPresent = false;
   let sending = false;
+  let stopping = false;
+  let onLost: () => void = () => undefined;
+  const lost = new Promise<void>((resolve) => (onLost = resolve));
   const link = new SerialLink(port, {
     portName: devicePath,
     onFrame: (f) => {
       harnessPresent = true;
       return device.handle(f);
     },
-    onClose: () => log(`emulator: ${devicePath} closed`),
+    onClose: () => {
+      if (stopping) return;
+      log(`emulator: ${devicePath} closed under it (the pty pair went away)`);
+      onLost();
+    },
   });
   const pump = (): void => {
     device.tick();
@@ -160,7 +169,9 @@ export async function startEmulator(o: EmulatorOptions): Promise<RunningEmulator
   return {
     harnessPath: pair?.harness,
     device,
+    lost,
     async stop() {
+      stopping = true;
       clearInterval(timer);
       link.close();
       if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));

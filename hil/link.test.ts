@@ -99,6 +99,20 @@ describe('SerialLink sending (harness → device)', () => {
     await Promise.all([a, b]);
   });
 
+  it('fails a frame too long to send without holding up the next one', async () => {
+    const l = await setUp();
+    const first = l.send('TMP', []);
+    const tooLong = l.send('EVT', ['x'.repeat(600)]);
+    const after = l.send('SOS', []);
+    far.send((await far.nextFrame()).seq, 'ACK');
+    await first;
+    await expect(tooLong).rejects.toThrow(/exceeds the 512-byte maximum/);
+    const f = await far.nextFrame();
+    expect(f).toMatchObject({ type: 'SOS', seq: 1 }); // the refused frame used no seq
+    far.send(f.seq, 'ACK');
+    await after;
+  });
+
   it('rejects what is pending with VIGIL_HIL_DOWN when the port closes', async () => {
     const l = await setUp(() => [], { ackTimeoutMs: 5000 });
     const pending = l.send('STA', []);
@@ -179,8 +193,11 @@ describe('SerialLink receiving (device → harness)', () => {
   it('NAKs what the handler refuses, with the reason, and gives a retransmit the same NAK', async () => {
     await setUp((f) => {
       if (f.type === 'SOS') throw new LinkRefusal('refused', 'no SOS button');
+      if (f.type === 'TMP') throw new TypeError('a bug');
       throw new SerialPayloadError(f.type, 'lat must be -90–90');
     });
+    far.send(0, 'TMP');
+    expect(await far.nextFrame()).toEqual({ seq: 0, type: 'NAK', fields: ['refused', 'internal error: a bug'] });
     far.send(1, 'SOS');
     expect(await far.nextFrame()).toEqual({ seq: 1, type: 'NAK', fields: ['refused', 'no SOS button'] });
     far.send(1, 'SOS');

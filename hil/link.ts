@@ -100,6 +100,8 @@ interface Answer {
   readonly bytes: Buffer;
 }
 
+function ignore(): void {}
+
 export class SerialLink {
   readonly stats: LinkStats;
   private readonly framer: SerialFramer;
@@ -134,11 +136,17 @@ export class SerialLink {
       const start = (): void => {
         if (this.closed) return reject(this.downError(type));
         const seq = this.nextSeq;
+        let bytes: Buffer;
+        try {
+          bytes = Buffer.from(encodeFrame({ seq, type, fields }), 'latin1');
+        } catch (err) {
+          reject(err as Error); // a frame that cannot be sent (too long): this send fails, the next goes
+          this.queue.shift()?.();
+          return;
+        }
         this.nextSeq = (this.nextSeq + 1) % 256;
         this.outstanding = {
-          seq, type, bytes: Buffer.from(encodeFrame({ seq, type, fields }), 'latin1'),
-          retries: o.retries ?? this.retries, ackTimeoutMs: o.ackTimeoutMs ?? this.ackTimeoutMs, attempt: 0,
-          resolve, reject,
+          seq, type, bytes, retries: o.retries ?? this.retries, ackTimeoutMs: o.ackTimeoutMs ?? this.ackTimeoutMs, attempt: 0, resolve, reject,
         };
         this.transmit();
       };
@@ -154,6 +162,9 @@ export class SerialLink {
     this.stream.off('data', this.onData);
     this.stream.off('close', this.onStreamClose);
     this.stream.off('error', this.onStreamError);
+    // A write still on its way fails once the port is gone ("Write canceled"); the link is already
+    // down and has said so: that error must not become an uncaught exception.
+    this.stream.on('error', ignore);
     this.framer.destroy();
     const pending = this.outstanding;
     this.outstanding = undefined;
@@ -251,7 +262,9 @@ export class SerialLink {
     } catch (err) {
       if (err instanceof LinkRefusal) return this.answer(f.seq, this.nakBytes(f.seq, err.reason, err.message));
       if (err instanceof SerialPayloadError) return this.answer(f.seq, this.nakBytes(f.seq, 'invalid', err.message));
-      throw err;
+      // A handler that failed otherwise (a bug, an answer too long for a frame) must not take the
+      // link and its process down: the other end gets a NAK that says so, and gives up on the frame.
+      return this.answer(f.seq, this.nakBytes(f.seq, 'refused', `internal error: ${(err as Error).message}`));
     }
     this.answer(f.seq, Buffer.from(answer, 'latin1'));
   }

@@ -195,11 +195,7 @@ export class DeviceSession implements HilSession {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.keepAlive);
-    this.link?.close();
-    this.link = undefined;
-    const serial = this.serial;
-    this.serial = undefined;
-    if (serial?.isOpen) await new Promise<void>((r) => serial.close(() => r()));
+    await this.releasePort();
     await this.byteLog?.close();
     if (this.state === 'up') this.setState('down');
   }
@@ -258,6 +254,14 @@ export class DeviceSession implements HilSession {
     serial.on('close', () => {
       if (this.serial === serial) this.serial = undefined;
     });
+  }
+
+  private async releasePort(): Promise<void> {
+    this.link?.close();
+    this.link = undefined;
+    const serial = this.serial;
+    this.serial = undefined;
+    if (serial?.isOpen) await new Promise<void>((r) => serial.close(() => r()));
   }
 
   private async identify(retries?: number): Promise<void> {
@@ -332,9 +336,10 @@ export class DeviceSession implements HilSession {
     while (!this.closing) {
       try {
         if (!this.serial?.isOpen || !this.link || this.link.isClosed) {
-          this.link?.close();
+          await this.releasePort();
           this.port = await resolveHilPort(this.match, this.deps.list);
           await this.openPort();
+          if (this.closing) break; // closed while the port was opening: let it go again
         }
         await this.identify(0);
         if (this.configured) await (this.link as SerialLink).send('CFG', configureFields(this.configured));
@@ -343,6 +348,7 @@ export class DeviceSession implements HilSession {
           const now = this.clock.time + (Date.now() - this.clock.atReal) * this.clock.speed;
           await (this.link as SerialLink).send('TIM', setTimeFields({ time: now, speed: this.clock.speed }));
         }
+        if (this.closing) break;
         this.recovering = false;
         this.stats.reconnects++;
         this.lastHeardReal = Date.now();
@@ -353,6 +359,7 @@ export class DeviceSession implements HilSession {
         await new Promise((r) => setTimeout(r, RECONNECT_EVERY_MS));
       }
     }
+    await this.releasePort();
     this.recovering = false;
   }
 }

@@ -14,6 +14,11 @@ export class MockFarEnd {
   private read = 0;
   private constructor(readonly port: SerialPortMock) {}
 
+  /** The far end of a mock port the code under test opened itself. */
+  static of(port: SerialPortMock): MockFarEnd {
+    return new MockFarEnd(port);
+  }
+
   /** Creates the mock port `path` and opens it as the code under test would. */
   static async open(path: string, info: { serialNumber?: string; vendorId?: string; productId?: string } = {}): Promise<MockFarEnd> {
     MockBinding.createPort(path, { echo: false, record: true, vendorId: info.vendorId, productId: info.productId });

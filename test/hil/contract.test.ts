@@ -11,7 +11,10 @@ if (port) {
   // A real device at speed 1 reports a fix within its 60 s cadence at worst.
   hilContractSuite(port, { recordTimeoutMs: 90_000 });
 } else {
+  const howTo = 'needs a device: HIL_PORT=/dev/serial/by-id/... npm run test:hil (or HIL_PORT=serial=ABC123; the pty `vigil hil emulate` prints works too)';
+  // Said out loud as well: a skipped test's name is easy to miss in a summary.
+  console.warn(`HIL device contract skipped: ${howTo}`);
   describe('HIL device contract', () => {
-    it.skip('needs a device: HIL_PORT=/dev/serial/by-id/... npm run test:hil (or HIL_PORT=serial=ABC123; a pty from `vigil hil emulate` works too)', () => {});
+    it.skip(howTo, () => {});
   });
 }
