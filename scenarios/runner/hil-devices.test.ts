@@ -52,6 +52,14 @@ describe('the real devices of a run', () => {
     expect(opened.every((o) => o.session.closed)).toBe(true);
   });
 
+  it('says when a device starts the run past seq 1, which a fresh pipeline never acknowledges', async () => {
+    const ctx = context([{ device: '/tmp/a' }]);
+    const used = new FakeHilSession();
+    used.status = () => Promise.resolve({ time: 0, battery: 90, charging: false, outbox: 0, lastSeq: 41, selfTest: 'ok' });
+    await openRealDevices(ctx, opener(() => used).open, (l) => log.push(l));
+    expect(log.join('\n')).toMatch(/HIL-PSEM-1: the device has made 41 records before this run, so its records here start at seq 42/);
+  });
+
   it('goes at speed 1 when a device cannot follow virtual time, and says so once', async () => {
     const ctx = context([{ device: '/tmp/a' }, { device: '/tmp/slow' }]);
     const { open } = opener((path) => new FakeHilSession({ followsVirtualTime: path !== '/tmp/slow' }));

@@ -55,6 +55,12 @@ export class RunHil {
         }
         await session.configure({ deviceId: plan.deviceId, deviceType: plan.role });
         o.log(`hil ${plan.deviceId}: ${id.model} serial ${id.serialNumber}, firmware ${id.firmwareVersion}, on ${session.port.stablePath ?? session.port.path} (${plan.mode} mode)`);
+        // A device's seq never goes back (DESIGN.md "Uplink"), and a pipeline acknowledges 1..n: a
+        // fresh pipeline never acknowledges a device that starts this run past seq 1.
+        const made = (await session.status()).lastSeq;
+        if (made > 0) {
+          o.log(`hil ${plan.deviceId}: the device has made ${made} records before this run, so its records here start at seq ${made + 1}; a pipeline that has not stored 1–${made} for ${plan.deviceId} will not acknowledge them and they count as missing (the emulator: give it a fresh --state file)`);
+        }
       }
     } catch (err) {
       await Promise.allSettled(devices.map((d) => d.session.close()));
