@@ -11,6 +11,7 @@ import { k6ExportCommand } from './k6-command.ts';
 import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
 import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
+import { hilMatchProblem, splitHilList } from '../scenarios/hil-schema.ts';
 
 export const EXIT = { PASS: 0, FAIL: 1, COULD_NOT_RUN: 2 } as const;
 
@@ -52,6 +53,17 @@ function url(name: string, schemes: readonly string[]) {
   };
 }
 
+/** `--hil a,b` (repeatable): each device's match text, checked here so the error names --hil. */
+function hilList(v: string, previous: string[] | undefined): string[] {
+  const devices = splitHilList(v);
+  if (devices.length === 0) throw new InvalidArgumentError(`--hil needs a port or a match, got "${v}"`);
+  for (const d of devices) {
+    const problem = hilMatchProblem(d);
+    if (problem !== undefined) throw new InvalidArgumentError(`--hil: ${problem}`);
+  }
+  return [...(previous ?? []), ...devices];
+}
+
 const program = new Command()
   .name('vigil')
   .description('Drive virtual bracelets through an electronic-monitoring pipeline and prove, alarm by alarm, that every alarm arrived.')
@@ -72,6 +84,7 @@ program
   .option('--firmware <mode>', `every device's firmware (overrides the scenario): ${FIRMWARE_MODES.join(', ')}`, oneOf('--firmware', FIRMWARE_MODES))
   .option('--workers <n>', 'split the fleet over n worker processes (default 1: in this process)', positive('--workers', true))
   .option('--out <dir>', 'where run directories go', 'runs')
+  .option('--hil <port|match>', 'real devices on serial ports in the run, comma-separated: a path, serial=…, or vid=…,pid=… (role psem, gateway mode; docs/SCENARIOS.md "Real devices")', hilList)
   .option('--observe', 'run no devices: verify a load that comes from elsewhere (k6, or another vigil with --devices-only) on the clock this run prints')
   .option('--lead <seconds>', 'with --observe: real seconds from the hand-off to the start of the timeline, for the load to start and connect (default 30)', positive('--lead', false))
   .option('--devices-only', 'run only the devices, on an observer\'s clock, against its broker (--broker): no pipeline, no verdict')

@@ -6,6 +6,7 @@ import { observeScenario } from '../scenarios/runner/observe.ts';
 import { runDevicesOnly } from '../scenarios/runner/devices-only.ts';
 import { parseClock, readClockFile } from '../scenarios/runner/clock-handoff.ts';
 import { summaryText } from '../reports/summary.ts';
+import { openHilSession } from '../hil/session.ts';
 
 export interface RunFlags {
   broker?: string;
@@ -26,6 +27,8 @@ export interface RunFlags {
   lead?: number;
   /** Worker processes the fleet is split over (default 1). */
   workers?: number;
+  /** Real devices added to the scenario's `hil` section: match texts. */
+  hil?: string[];
 }
 
 /** Scenario-shaping flags, in the order a reproduce command names them. */
@@ -41,6 +44,7 @@ export function reproduceCommand(file: string, flags: RunFlags): string {
   }
   if (flags.observe && flags.lead !== undefined) parts.push('--lead', String(flags.lead));
   if (flags.workers !== undefined && !flags.observe) parts.push('--workers', String(flags.workers));
+  if (flags.hil !== undefined && flags.hil.length > 0) parts.push('--hil', flags.hil.join(','));
   return parts.join(' ');
 }
 
@@ -64,6 +68,7 @@ export function checkModeFlags(f: RunFlags): void {
   if ((f.clock !== undefined || f.clockFile !== undefined) && !f.devicesOnly) usage('--clock and --clock-file only go with --devices-only (a run or an observer chooses its own clock)', 'add --devices-only, or drop the clock');
   if (f.lead !== undefined && !f.observe) usage('--lead only goes with --observe', 'add --observe, or drop --lead');
   if (f.workers !== undefined && f.workers > 1 && f.observe) usage('--workers splits the fleet, and an observer runs none', 'drop --workers here; give it to the load (vigil run --devices-only --workers N)');
+  if ((f.observe || f.devicesOnly) && f.hil !== undefined) usage(`--hil puts real devices into a run Vigil makes; ${f.observe ? '--observe runs no devices' : '--devices-only runs only virtual ones'}`, 'drop --hil, or run the scenario without --observe/--devices-only');
   if (f.devicesOnly) {
     if (f.clock === undefined && f.clockFile === undefined) usage('--devices-only needs the observer\'s clock', 'pass --clock \'<json>\' or --clock-file runs/<id>/clock.json, as the observer (vigil run --observe) printed');
     if (f.broker === undefined) usage('--devices-only needs the observer\'s broker', 'pass --broker <url>, as the observer (vigil run --observe) printed on its `broker:` line');
@@ -74,7 +79,10 @@ export function checkModeFlags(f: RunFlags): void {
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   checkModeFlags(flags);
   const clock = flags.devicesOnly ? (flags.clockFile !== undefined ? readClockFile(flags.clockFile) : parseClock(flags.clock as string, '--clock')) : undefined;
-  const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed, firmware: flags.firmware });
+  const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed, firmware: flags.firmware, hil: flags.hil });
+  if ((flags.observe || flags.devicesOnly) && loaded.scenario.hil.length > 0) {
+    throw new VigilError('VIGIL_USAGE', `scenario ${file} has real devices (hil), and ${flags.observe ? '--observe runs no devices' : '--devices-only runs only virtual ones'}`, 'run it without --observe/--devices-only, or drop its hil section');
+  }
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -88,7 +96,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1 });
       return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
     }
-    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1 };
+    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession };
     const { result, runDir } = flags.observe
       ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
       : await runScenario(common);

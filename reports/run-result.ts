@@ -8,8 +8,33 @@ import type { Check, Verdict } from '../verify/verdict.ts';
 import type { FaultReport, MassCheck } from '../verify/network.ts';
 import type { FeedAlarm } from '../protocol/feed.ts';
 
-/** 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). */
+/**
+ * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
+ * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5).
+ */
 export const SCHEMA_VERSION = 3;
+
+/** One real device of the run (scenarios/runner/hil-devices.ts): who it played, where it was, how its link went. */
+export interface HilDeviceReport {
+  readonly deviceId: string;
+  readonly role: string;
+  /** gateway: Vigil carried its records to the broker; direct: its own uplink did. */
+  readonly mode: string;
+  /** The planned wearer whose place it took, when the scenario named one. */
+  readonly tookOver?: string;
+  readonly pairId?: string;
+  readonly victimId?: string | undefined;
+  readonly port: { readonly path: string; readonly stablePath?: string };
+  readonly identity: { readonly serialNumber: string; readonly model: string; readonly firmwareVersion: string; readonly followsVirtualTime: boolean; readonly protocolVersion: number };
+  /** Serial link counters: CRC errors, garbage bytes, oversized and unknown frames, NAKs, retransmits, timeouts, reconnects. */
+  readonly link: Readonly<Record<string, number>>;
+  /** Records seen, resends deduped, publishes and acks relayed (null until the bridge started). */
+  readonly bridge: Readonly<Record<string, number>> | null;
+  /** Fixes and events sent, clock sets, failures (null until the timeline started). */
+  readonly stimulus: Readonly<Record<string, number>> | null;
+  /** The raw, timestamped byte log, in the run directory. */
+  readonly byteLog: string;
+}
 
 export interface RunResult {
   readonly schemaVersion: typeof SCHEMA_VERSION;
@@ -65,6 +90,14 @@ export interface RunResult {
   readonly network: { readonly operators: unknown; readonly proxies: unknown; readonly events: Readonly<Record<string, number>> } | null;
   readonly fleet: Readonly<Record<string, number>>;
   readonly feed: Readonly<Record<string, number | string[]>>;
+  /** Real devices on serial ports; absent when the run had none. */
+  readonly hil?: {
+    readonly devices: readonly HilDeviceReport[];
+    /** Set when a device cannot follow virtual time: the run went at speed 1 instead of this (DESIGN.md "Time"). */
+    readonly speedForced?: { readonly from: number; readonly to: 1; readonly devices: readonly string[] };
+    /** Every ledger entry of a real device, whatever its outcome (on time too), each marked `hil: true`. */
+    readonly ledger: readonly LedgerEntry[];
+  };
   /** Observe mode: the clock handed to the load, and what an observer cannot know (docs/SCENARIOS.md). */
   readonly observe?: {
     readonly clock: { readonly startVirtual: number; readonly startReal: number; readonly speed: number };

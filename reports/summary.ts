@@ -24,6 +24,12 @@ export function summaryText(r: RunResult, runDir: string): string {
       lines.push(`${kind.padEnd(22)} ${String(c.expected).padStart(8)} ${String(c.onTime).padStart(8)} ${String(c.late).padStart(5)} ${String(c.dropped).padStart(7)}  ${lat}`);
     }
   }
+  if (r.hil?.speedForced) lines.push(`hil: ${r.hil.speedForced.devices.join(', ')} cannot follow virtual time: run at speed 1, not ${r.hil.speedForced.from}`);
+  for (const d of r.hil?.devices ?? []) {
+    const own = r.hil?.ledger.filter((e) => e.deviceId === d.deviceId) ?? [];
+    const n = (k: string): number => d.link[k] ?? 0;
+    lines.push(`hil ${d.deviceId} (${d.identity.model} ${d.identity.serialNumber} on ${d.port.stablePath ?? d.port.path}, ${d.mode}): ${own.length} alarms, ${own.filter((e) => e.status === 'on_time').length} on time; serial link: ${n('crcErrors')} CRC errors, ${n('garbageBytes')} garbage bytes, ${n('retransmits')} retransmits, ${n('reconnects')} reconnects; bytes in ${d.byteLog}`);
+  }
   lines.push(`positions: ${r.completeness.recordsStored} of ${r.completeness.recordsMade} records stored${r.observe ? ' (made: from the seed)' : ''}`);
   if (r.observe) lines.push(`observe mode: the load came from elsewhere; unknown to this run: ${r.observe.unknown.join(', ')}`);
   const failing = r.checks.filter((c) => !c.passed);

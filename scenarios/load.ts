@@ -15,6 +15,8 @@ export interface ScenarioOverrides {
   readonly devices?: number | undefined;
   readonly seed?: number | undefined;
   readonly firmware?: string | undefined;
+  /** `--hil`: real devices added to the scenario's `hil` section (role psem, gateway mode), as match texts. */
+  readonly hil?: readonly string[] | undefined;
 }
 
 export interface LoadedScenario {
@@ -47,6 +49,9 @@ export async function loadScenario(path: string, overrides: ScenarioOverrides = 
   if (overrides.speed !== undefined) input.speed = overrides.speed;
   if (overrides.seed !== undefined) input.seed = overrides.seed;
   if (overrides.firmware !== undefined) input.firmware = overrides.firmware;
+  if (overrides.hil !== undefined && overrides.hil.length > 0) {
+    input.hil = [...(Array.isArray(input.hil) ? (input.hil as unknown[]) : []), ...overrides.hil.map((device) => ({ device }))];
+  }
   const r = validateScenario(input);
   if (!r.ok) {
     const p = r.problems[0] as (typeof r.problems)[number];

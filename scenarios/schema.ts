@@ -9,6 +9,7 @@ import { DEFAULT_SLA_MS, OFFLINE_TIMEOUT_MS } from '../sim/model/defaults.ts';
 import { DEFAULT_BEHAVIOUR, scaleBehaviour, type Behaviour } from '../sim/model/behaviour.ts';
 import { DEFAULT_FLEET_MIX, type FleetMix } from '../sim/model/fleet-plan.ts';
 import { BarPair, Curfew, Zone } from '../protocol/provisioning.ts';
+import { HilSection, timeHil, type TimedHilEntry } from './hil-schema.ts';
 import { duration, Fault, FAULT_KINDS, Firmware, Network, PROCESS_FAULT_KINDS, type ProcessFaultKind, type When } from './network-schema.ts';
 
 const instant = z.string().transform((s, ctx) => {
@@ -87,6 +88,8 @@ export const ScenarioSchema = z.strictObject({
    * window's allowance).
    */
   lateAllowance: duration.prefault('10m'),
+  /** Real devices on serial ports in the run (scenarios/hil-schema.ts); `--hil` adds to it. */
+  hil: HilSection,
 });
 
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
@@ -100,8 +103,10 @@ export function isProcessFault(f: TimedFault): f is TimedProcessFault {
   return (PROCESS_FAULT_KINDS as readonly string[]).includes(f.kind);
 }
 
-export type Scenario = Omit<z.output<typeof ScenarioSchema>, 'faults'> & {
+export type Scenario = Omit<z.output<typeof ScenarioSchema>, 'faults' | 'hil'> & {
   readonly faults: readonly TimedFault[];
+  /** Real devices, their stimulus times resolved to virtual ms. */
+  readonly hil: readonly TimedHilEntry[];
   readonly slaMs: Readonly<Record<(typeof ALARM_KINDS)[number], number>>;
   /** DEFAULT_BEHAVIOUR with the scenario's rates and scale applied. */
   readonly rates: Behaviour;
@@ -134,9 +139,12 @@ export function validateScenario(input: unknown): { ok: true; scenario: Scenario
   const { scale, ...overrides } = r.data.behaviour;
   const merged = { ...DEFAULT_BEHAVIOUR, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) } as Behaviour;
   const rates = scale === undefined ? merged : scaleBehaviour(merged, scale);
-  const timed = timeFaults(r.data.faults, r.data.start, r.data.start + r.data.duration);
-  if (!timed.ok) return { ok: false, problems: timed.problems.map((p) => ({ ...p, value: valueAt(input, p.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))) })) };
-  return { ok: true, scenario: { ...r.data, faults: timed.faults, slaMs, rates, mix: { ...r.data.fleet } } };
+  const end = r.data.start + r.data.duration;
+  const timed = timeFaults(r.data.faults, r.data.start, end);
+  const hil = timeHil(r.data.hil, r.data.start, end);
+  const late = [...(timed.ok ? [] : timed.problems), ...(hil.ok ? [] : hil.problems)];
+  if (!timed.ok || !hil.ok) return { ok: false, problems: late.map((p) => ({ ...p, value: valueAt(input, p.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))) })) };
+  return { ok: true, scenario: { ...r.data, faults: timed.faults, hil: hil.hil, slaMs, rates, mix: { ...r.data.fleet } } };
 }
 
 /** Each fault's window as virtual ms, inside the run's timeline and not empty. */

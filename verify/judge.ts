@@ -16,6 +16,8 @@ export interface JudgeInput extends NetworkInput {
   readonly devices: readonly DeviceRecordState[];
   /** The pipeline's ingest summary at the final read. */
   readonly summary: IngestSummary;
+  /** Devices whose every ledger entry is kept (a run's real devices: verify/ledger.ts `keep`). */
+  readonly keep?: (deviceId: string) => boolean;
 }
 
 export interface Judgement {
@@ -31,7 +33,7 @@ export function judge(i: JudgeInput): Judgement {
   const prepared = prepareNetwork(i);
   const ledger = buildLedger({
     expectations: prepared.expectations, observations: prepared.observations, optional: prepared.optional, excuse: prepared.excuse,
-    window: i.window, slaMs: i.slaMs, offlineTimeoutMs: i.offlineTimeoutMs, deviceTypes: i.deviceTypes,
+    window: i.window, slaMs: i.slaMs, offlineTimeoutMs: i.offlineTimeoutMs, deviceTypes: i.deviceTypes, keep: i.keep,
   });
   const faults = faultReports(i, prepared, ledger);
   const completeness = checkCompleteness(i.devices, i.summary);

@@ -29,6 +29,19 @@ describe('ledger', () => {
     expect(l.latencyMs.exclusion_zone_entry).toMatchObject({ count: 3, max: 300_000 });
   });
 
+  it('keeps every entry of the devices asked for, on time too, and only the failures of the rest', () => {
+    const [a, b, c, d] = [exp('HIL-1', 1), exp('HIL-1', 2), exp('HIL-1', 3), exp('D4', 4)] as [Expectation, Expectation, Expectation, Expectation];
+    const ghost = exp('HIL-1', 9);
+    const l = buildLedger({
+      expectations: [a, b, c, d], observations: [obs(a, 1000), obs(b, 300_000), obs(d, 2000), obs(ghost, 10)],
+      window, slaMs: sla, offlineTimeoutMs: 600_000, keep: (id) => id === 'HIL-1',
+    });
+    expect(l.kept.map((e) => [e.status, e.seq])).toEqual([['on_time', 1], ['late', 2], ['dropped', 3], ['spurious', 9]]);
+    expect(l.kept[0]).toMatchObject({ deviceId: 'HIL-1', latencyMs: 1000, detail: expect.stringMatching(/within its SLA of 4 min 0 s/) });
+    expect(l.failures.map((f) => f.deviceId)).toEqual(['HIL-1', 'HIL-1', 'HIL-1']);
+    expect(buildLedger({ expectations: [a, d], observations: [obs(a, 1000)], window, slaMs: sla, offlineTimeoutMs: 600_000 }).kept).toEqual([]);
+  });
+
   it('counts per kind and per device type', () => {
     const [a, b] = [exp('PSEM-1', 1), exp('PSE-1', 2)] as [Expectation, Expectation];
     const l = buildLedger({

@@ -38,6 +38,8 @@ export interface LedgerEntry {
   readonly faults?: readonly string[] | undefined;
   /** A sentence for a person: what happened to this alarm. */
   readonly detail: string;
+  /** The alarm of a real device on a serial port (run.json marks every entry of one). */
+  readonly hil?: true | undefined;
 }
 
 export interface LatencySummary {
@@ -79,6 +81,8 @@ export interface Ledger {
   readonly failures: readonly LedgerEntry[];
   /** Alarms late because of a fault, within its allowance: not failures, but each named with its delay. */
   readonly lateAllowed: readonly LedgerEntry[];
+  /** Every entry, whatever its outcome (on time too), of the devices `LedgerInput.keep` chose, in trigger-time order. */
+  readonly kept: readonly LedgerEntry[];
 }
 
 /** Why an alarm may be late: the fault windows it overlapped and until when lateness is accepted. */
@@ -101,6 +105,11 @@ export interface LedgerInput {
   readonly optional?: readonly Expectation[];
   /** Fault windows an expected alarm overlapped, and the allowance for lateness they give. */
   readonly excuse?: (e: Expectation) => LateExcuse | undefined;
+  /**
+   * Devices whose every entry the ledger keeps (`kept`), on-time ones too: a run's real devices.
+   * Only failures and allowed lates are kept for the rest, which is what makes a million alarms cheap.
+   */
+  readonly keep?: (deviceId: string) => boolean;
 }
 
 /** RULES.md "Trigger time" of an alarm as the pipeline reported it. */
@@ -280,6 +289,12 @@ export function buildLedger(input: LedgerInput): Ledger {
 
   const failures: LedgerEntry[] = [];
   const lateAllowed: LedgerEntry[] = [];
+  const kept: LedgerEntry[] = [];
+  const keep = input.keep;
+  const fail = (entry: LedgerEntry): void => {
+    failures.push(entry);
+    if (keep?.(entry.deviceId)) kept.push(entry);
+  };
   const latencies = new Map<string, number[]>();
   /** Alarms due under a fault: their latency is the fault's, reported apart and judged by the allowance, not the SLA. */
   const faultLatencies = new Map<string, number[]>();
@@ -300,7 +315,7 @@ export function buildLedger(input: LedgerInput): Ledger {
     if (slot >= observedSlots) {
       counts.dropped++;
       bump(kt, tt, ft, DROPPED);
-      failures.push({ ...entryOf(e, excuse), status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}${during(excuse)}) never reached the operator feed` });
+      fail({ ...entryOf(e, excuse), status: 'dropped', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}, due ${iso(e.triggerTime)}${during(excuse)}) never reached the operator feed` });
       continue;
     }
     const o = first[slot] as Observation;
@@ -318,20 +333,25 @@ export function buildLedger(input: LedgerInput): Ledger {
     if (latency <= sla) {
       counts.onTime++;
       bump(kt, tt, ft, ON_TIME);
+      if (keep?.(e.deviceId)) {
+        kept.push({ ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'on_time', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger, within its SLA of ${fmtMs(sla)}` });
+      }
     } else if (excuse && o.receivedAt <= excuse.lateOkUntil) {
       counts.lateAllowed++;
       bump(kt, tt, ft, LATE_ALLOWED);
-      lateAllowed.push({ ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'late_allowed', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during(excuse)}, within the allowance after its link came back` });
+      const entry: LedgerEntry = { ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'late_allowed', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during(excuse)}, within the allowance after its link came back` };
+      lateAllowed.push(entry);
+      if (keep?.(e.deviceId)) kept.push(entry);
     } else {
       counts.late++;
       bump(kt, tt, ft, LATE);
       const beyond = excuse ? `, and ${fmtMs(o.receivedAt - excuse.lateOkUntil)} past the allowance after its link came back` : '';
-      failures.push({ ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during(excuse)}, SLA ${fmtMs(sla)}${beyond}` });
+      fail({ ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during(excuse)}, SLA ${fmtMs(sla)}${beyond}` });
     }
     for (const dup of dups ?? []) {
       counts.duplicates++;
       bump(kt, tt, ft, DUPLICATES);
-      failures.push({
+      fail({
         ...entryOf(e, excuse), status: 'duplicate', alarmId: dup.alarm.alarmId, receivedAt: dup.receivedAt, latencyMs: dup.receivedAt - e.triggerTime,
         detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) raised again as ${dup.alarm.alarmId} (first: ${o.alarm.alarmId})`,
       });
@@ -365,7 +385,7 @@ export function buildLedger(input: LedgerInput): Ledger {
       }
       counts.spurious++;
       bump(kt, tt, NO_FAULTS, SPURIOUS);
-      failures.push({
+      fail({
         status: 'spurious', deviceId: a.deviceId, kind: a.kind, seq: a.seq, deviceTime: a.deviceTime, triggerTime: trigger, zoneId: a.zoneId, pairId: a.pairId,
         alarmId: a.alarmId, receivedAt: o.receivedAt, latencyMs: o.receivedAt - trigger,
         detail: `${a.kind} of ${a.deviceId} (seq ${a.seq}, alarm ${a.alarmId}) was raised but nothing that happened calls for it`,
@@ -381,7 +401,7 @@ export function buildLedger(input: LedgerInput): Ledger {
 
   return {
     counts: { ...counts, optionalSeen }, perKind: toBuckets(tallies.kinds), perDeviceType: toBuckets(tallies.types), perFault: toBuckets(tallies.faults),
-    latencyMs, latencyUnderFaultMs, failures: inTriggerOrder(failures), lateAllowed: inTriggerOrder(lateAllowed),
+    latencyMs, latencyUnderFaultMs, failures: inTriggerOrder(failures), lateAllowed: inTriggerOrder(lateAllowed), kept: inTriggerOrder(kept),
   };
 }
 

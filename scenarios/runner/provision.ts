@@ -9,6 +9,7 @@ import { Provisioning, type ProvisioningInput } from '../../protocol/provisionin
 import { planFleet, type FleetPlan } from '../../sim/model/fleet-plan.ts';
 import type { Scenario } from '../schema.ts';
 import { assignOperators, planFaults, type PlannedFault } from '../faults.ts';
+import { planHil, type HilDevicePlan } from '../hil-plan.ts';
 
 export interface RunProvisioning {
   readonly plan: FleetPlan;
@@ -16,6 +17,8 @@ export interface RunProvisioning {
   readonly fleet: Pick<Provisioning, 'devices' | 'zones' | 'curfews' | 'barPairs' | 'timeZone' | 'offlineTimeoutMs' | 'massCommunicationLoss'>;
   /** The scenario's faults against this fleet: devices hit and heal times. */
   readonly faults: readonly PlannedFault[];
+  /** The real devices of the scenario's `hil` section, each with its wearer; they are provisioned, not in `plan.devices`. */
+  readonly hil: readonly HilDevicePlan[];
 }
 
 type Lists = Required<Pick<ProvisioningInput, 'devices' | 'zones' | 'curfews' | 'barPairs'>>;
@@ -43,7 +46,7 @@ function mergeChanges(lists: Lists, changes: NonNullable<Scenario['provisioning'
 }
 
 export function provisionRun(scenario: Scenario, file: string): RunProvisioning {
-  const plan = planFleet({ seed: scenario.seed, mix: scenario.mix, cities: scenario.cities, behaviour: scenario.rates, start: scenario.start });
+  const { plan, hil } = planHil(scenario, planFleet({ seed: scenario.seed, mix: scenario.mix, cities: scenario.cities, behaviour: scenario.rates, start: scenario.start }), file);
   const operators = assignOperators(plan.provisioning.devices.map((d) => d.deviceId), scenario.network.operators, scenario.seed);
   const withOperators = { ...plan.provisioning, devices: plan.provisioning.devices.map((d) => ({ ...d, operator: operators.get(d.deviceId) })) };
   const lists = scenario.provisioning ? mergeChanges(withOperators, scenario.provisioning, file) : withOperators;
@@ -68,5 +71,5 @@ export function provisionRun(scenario: Scenario, file: string): RunProvisioning 
   }
   const { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss } = r.data;
   const faults = planFaults(scenario.faults, devices, scenario.seed, scenario.start + scenario.duration, file);
-  return { plan, fleet: { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss }, faults };
+  return { plan, fleet: { devices, zones, curfews, barPairs, timeZone, offlineTimeoutMs, massCommunicationLoss }, faults, hil };
 }

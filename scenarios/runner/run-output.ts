@@ -8,6 +8,7 @@ import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
 import { junitXml } from '../../reports/junit.ts';
 import { VIGIL_VERSION } from '../../reports/version.ts';
 import type { Judgement } from '../../verify/judge.ts';
+import type { LedgerEntry } from '../../verify/ledger.ts';
 import type { RunContext, RunOptions, Services } from './setup.ts';
 
 /**
@@ -34,10 +35,18 @@ export interface RunFacts {
   readonly fleet: RunResult['fleet'];
   readonly feed: RunResult['feed'];
   readonly observe?: RunResult['observe'];
+  /** The real devices: their ledger entries are added here, from the judgement. */
+  readonly hil?: Omit<NonNullable<RunResult['hil']>, 'ledger'> | undefined;
+}
+
+/** A real device's entries marked `hil: true`, the rest as they are. */
+function markHil(entries: readonly LedgerEntry[], ids: ReadonlySet<string>): LedgerEntry[] {
+  return entries.map((e) => (ids.has(e.deviceId) ? { ...e, hil: true } : e));
 }
 
 export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services, j: Judgement, facts: RunFacts): RunResult {
   const { scenario, start, end } = ctx;
+  const hilIds = new Set(facts.hil?.devices.map((d) => d.deviceId) ?? []);
   const result: RunResult = {
     schemaVersion: SCHEMA_VERSION,
     runId: ctx.runId,
@@ -61,8 +70,8 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     latencyUnderFaultMs: j.ledger.latencyUnderFaultMs,
     completeness: j.completeness,
     checks: j.checks,
-    failures: j.ledger.failures,
-    lateAllowed: j.ledger.lateAllowed,
+    failures: markHil(j.ledger.failures, hilIds),
+    lateAllowed: markHil(j.ledger.lateAllowed, hilIds),
     faults: j.faults,
     absence: {
       toleranceMs: absenceTolerance(scenario.speed),
@@ -78,6 +87,7 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     fleet: facts.fleet,
     feed: facts.feed,
     ...(facts.observe ? { observe: facts.observe } : {}),
+    ...(facts.hil ? { hil: { ...facts.hil, ledger: markHil(j.ledger.kept, hilIds) } } : {}),
   };
   writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(result, null, 2));
   writeFileSync(join(ctx.runDir, 'junit.xml'), junitXml(result));

@@ -18,6 +18,7 @@ import { pipelineApi } from './endpoints.ts';
 import { openRun, startServices, type RunOptions } from './setup.ts';
 import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
+import { openRealDevices } from './hil-devices.ts';
 
 export type { RunOptions } from './setup.ts';
 export { absenceTolerance, lateAllowance } from './run-output.ts';
@@ -32,14 +33,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log;
-  // The fleet and what it provisions, validated before anything starts.
-  const ctx = openRun(opts);
+  // The fleet and what it provisions, validated before anything starts; then the real devices,
+  // whose ports must open (and whose clocks may force speed 1) before anything else starts.
+  const opened = openRun(opts);
+  const real = await (async () => {
+    checkProcessFaults(opened.scenario.faults, opts, basename(opts.loaded.file));
+    checkWorkers(opened.scenario, opts.workers ?? 1, basename(opts.loaded.file));
+    return openRealDevices(opened, opts.openHilSession, log);
+  })().catch(async (err: unknown) => {
+    await opened.teardowns.unwind(log);
+    throw err;
+  });
+  const { ctx, hil } = real;
   const { scenario, runId, runDir, teardowns, phase, start, end, plan, fleet: provisioned, faults: plannedFaults, operatorOf, modes } = ctx;
 
   try {
-    checkProcessFaults(scenario.faults, opts, basename(opts.loaded.file));
-    checkWorkers(scenario, opts.workers ?? 1, basename(opts.loaded.file));
-
     // Provision: broker, pipeline.
     const svc = await startServices(opts, ctx);
     const { brokerUrl, embeddedBroker, pipelineUrl, token, pipelineChild, journal } = svc;
@@ -68,11 +76,13 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // A process fault silences every device as the pipeline sees it (a broker down): the proxies
     // then watch them all, so the absence checks know what got through.
     const processFaulted = scenario.faults.some(isProcessFault);
-    if (processFaulted) for (const d of plan.devices) tracker.watch(d.deviceId);
+    // Real devices in gateway mode go through the proxies too, and are watched alike.
+    const realSeqs = hil?.gatewaySeqs() ?? [];
+    if (processFaulted) for (const d of [...plan.devices, ...realSeqs]) tracker.watch(d.deviceId);
     if (plannedFaults.length > 0 || scenario.network.proxy || processFaulted) {
       network = new RunNetwork({
         brokerUrl, faults: plannedFaults, operatorOf, seed: scenario.seed,
-        tracker, madeSeq: (id) => deviceOf(id)?.lastSeq ?? 0,
+        tracker, madeSeq: (id) => deviceOf(id)?.lastSeq ?? hil?.lastSeqOf(id) ?? 0,
         journal: (entry) => journal.append(entry), log,
       });
       const net = network;
@@ -94,7 +104,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
         get ackedSeq() {
           return deviceOf(d.deviceId)?.ackedSeq ?? 0;
         },
-      })), virtualNow, journal: (entry) => journal.append(entry), log,
+      })).concat(realSeqs), virtualNow, journal: (entry) => journal.append(entry), log,
       pipelineFault: pipelineChild && (async (kind, active) => void (await pipelineApi.fault(admin.url, admin.token, { kind, active }))),
     });
     teardowns.add('process faults', () => processFaults.healAll(virtualNow()));
@@ -102,6 +112,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // With faults, devices notice a dead path as a real device would: a keepalive of ~5 virtual
     // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
+    // Real devices' records flow from now on (gateway: their MQTT session connects with the fleet's).
+    hil?.startBridges({ endpointOf, onRecord, keepaliveS, end });
     const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
@@ -123,6 +135,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const { feed, observations } = watch;
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
+    hil?.startStimulus({ clock: timelineClock, seed: scenario.seed, start });
     const net = network;
     const faultTimer = (net || processFaults.active || deviceFaults.active) && setInterval(() => {
       deviceFaults.tick(timelineClock.now());
@@ -132,7 +145,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     if (faultTimer) teardowns.add('fault timeline', () => clearInterval(faultTimer));
     await waitUntil(timelineClock, end, opts.signal, () => {
       const pct = Math.max(0, Math.min(100, ((timelineClock.now() - start) / (end - start)) * 100));
-      log(`  ${pct.toFixed(0)}%  virtual ${new Date(timelineClock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending}`);
+      log(`  ${pct.toFixed(0)}%  virtual ${new Date(timelineClock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending + (hil?.pending ?? 0)}`);
     });
     // An abort (Ctrl-C) ends the timeline now: the devices stop recording, and only what was due
     // by then is judged.
@@ -143,6 +156,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const closeAt = judgedEnd + timelineClock.triple.speed * 100;
     while (timelineClock.now() < closeAt) await sleep(20);
     await fleet.sync();
+    // A real device's records come over serial as it sends them: wait for those made by the end
+    // (DOMAIN.md's 60 s routine upload, and a heartbeat past it, in real time, and two seconds).
+    await hil?.closeOracle(judgedEnd, (4 * 60_000) / timelineClock.triple.speed + 2000);
     expect(oracle.finish(judgedEnd));
     if (faultTimer) clearInterval(faultTimer);
     await network?.healAll(timelineClock.now());
@@ -155,22 +171,23 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // forwarded (verify/network.ts), under the seq the pipeline saw last — not the oracle's: waiting
     // for the oracle's key would hold every faulted run to the drain limit.
     const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= judgedEnd && !(e.kind === 'communication_loss' && tracker.isWatched(e.deviceId)));
-    await drain(timelineClock, timelineClock.now() + scenario.drain, () => fleet.pending === 0 && watch.allObserved(judged()), opts.signal);
+    await drain(timelineClock, timelineClock.now() + scenario.drain, () => fleet.pending === 0 && (hil?.pending ?? 0) === 0 && watch.allObserved(judged()), opts.signal);
     phase('drain');
 
     // Final read.
     const summary = await pipelineApi.summary(pipelineUrl, token);
     const devices = await fleet.progress();
+    const realDevices = hil?.recordStates(judgedEnd) ?? [];
     const finalAt = timelineClock.now();
     phase('final read');
 
     // Under faults, what the network forwarded decides the absence checks (verify/network.ts).
     const judgement = judge({
-      faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows(plan.devices.map((d) => d.deviceId))],
+      faults: [...plannedFaults.map((p) => ({ name: p.fault.name, kind: p.fault.kind, from: p.fault.from, until: p.fault.until, devices: p.devices, healAt: p.healAt })), ...processFaults.windows([...plan.devices, ...realSeqs].map((d) => d.deviceId))],
       watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
       operatorOf, partnerOf: ctx.partnerOf, expectations: expectations.map((e) => deviceFaults.trueTrigger(e)), observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
-      deviceTypes: ctx.deviceTypes, devices, summary,
+      deviceTypes: ctx.deviceTypes, devices: [...devices, ...realDevices], summary, keep: hil && ((id: string) => hil.has(id)),
     });
     phase('verdict');
     journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict: judgement.verdict });
@@ -183,6 +200,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
         resent: devices.reduce((n, d) => n + d.resent, 0), evicted: devices.reduce((n, d) => n + d.evicted, 0),
       },
       feed: { ...feed.stats },
+      hil: hil && { devices: hil.report(), ...(real.speedForced ? { speedForced: real.speedForced } : {}) },
     });
     return { result, runDir };
   } finally {

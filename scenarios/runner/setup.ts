@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Health } from '../../protocol/provisioning.ts';
+import type { OpenHilSession } from '../../hil/api.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../../sim/broker.ts';
 import type { DeliveryMode } from '../../sim/fleet.ts';
 import { startPipelineChild, type PipelineChild } from '../../sim/pipeline-process.ts';
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal | undefined;
   /** Worker processes the fleet is split over (--workers; default 1: the fleet in this process). */
   readonly workers?: number | undefined;
+  /** Opens a real device's serial session (hil/session.ts); needed when the scenario has a `hil` section. */
+  readonly openHilSession?: OpenHilSession | undefined;
 }
 
 export function newRunId(name: string): string {
