@@ -53,6 +53,22 @@ describe('engine', () => {
     expect(e.engine.stats.unknownDevice).toBe(2);
   });
 
+  it('a device provisioned with firstSeq (a real device with a history) is acked and evaluated from it', () => {
+    const e = open();
+    const p = prov();
+    e.engine.provision({ ...p, devices: p.devices.map((d) => (d.deviceId === 'd1' ? { ...d, firstSeq: 501 } : d)) });
+    expect(e.engine.summary().devices.d1).toMatchObject({ contiguousSeq: 500, gaps: [] });
+    e.put('d1', pos('d1', 501, OUT), pos('d1', 502, IN));
+    e.engine.flush();
+    expect(e.commits.at(-1)?.acks.get('d1')).toBe(502);
+    expect(e.alarms().map((a) => [a.kind, a.seq])).toEqual([['exclusion_zone_entry', 502]]);
+    // A resend from before the run is a duplicate, never a gap.
+    e.put('d1', pos('d1', 7, IN));
+    e.engine.flush();
+    expect(e.engine.stats.duplicates).toBe(1);
+    expect(e.engine.summary().devices.d1).toMatchObject({ contiguousSeq: 502, stored: 2, gaps: [] });
+  });
+
   it('acks the contiguous seq; a gap holds evaluation until it fills, then evaluates in seq order', () => {
     const e = open();
     e.engine.provision(prov());

@@ -608,9 +608,11 @@ export class Engine {
       this.operators.set(operator, { operator, ...state });
     }
     for (const [index, d] of this.prov.devices.entries()) {
+      // Seqs below firstSeq were stored and evaluated before this run (a real device's history).
+      const before = (d.firstSeq ?? 1) - 1;
       this.devices.set(d.deviceId, {
-        device: d.deviceId, index, fresh: new Map(), type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: 0, evalSeq: 0, evalTime: 0, gapSince: null,
-        maxSeq: 0, stored: 0,
+        device: d.deviceId, index, fresh: new Map(), type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: before, evalSeq: before, evalTime: 0, gapSince: null,
+        maxSeq: before, stored: 0,
         lastSeq: 0, lastTime: 0, openSeq: null, rearmedAt: null, batteryLow: false, exclusion: [], zoneStates: new Map(), inclusion: [],
         inclusionStates: new Map(), curfew: null, presence: newCurfewState(), pairs: [],
       });

@@ -60,18 +60,27 @@ const deviceId = z.string().regex(DEVICE_ID, 'expected a device id: 1–64 lette
 export const DEFAULT_OPERATOR = 'operator-1';
 const operator = z.string().regex(DEVICE_ID, 'expected an operator id: 1–64 letters, digits, "-" or "_"').default(DEFAULT_OPERATOR);
 
+/**
+ * The seq of the first record this run can expect from the device (default 1). A device with a
+ * history before the run — a real bracelet, whose seq never goes back (DESIGN.md "Uplink") —
+ * starts past 1: every seq below it counts as stored and evaluated before the run (docs/RULES.md
+ * "Evaluation order"), so it is acknowledged from the start and no gap waits for it.
+ */
+const firstSeq = z.number().int().min(1).optional();
+
 export const ProvisionedDevice = z.discriminatedUnion('type', [
   z.object({
     deviceId,
     operator,
+    firstSeq,
     type: z.literal('pse'),
     /** Where the home unit is installed: the wearer's home. */
     // Checked in the top-level refinement: zod skips an absent optional key's own checks.
     home: z.preprocess((h) => h ?? undefined, LatLonPoint.optional()),
   }),
-  z.object({ deviceId, operator, type: z.literal('psem') }),
-  z.object({ deviceId, operator, type: z.literal('bar_perpetrator') }),
-  z.object({ deviceId, operator, type: z.literal('bar_victim') }),
+  z.object({ deviceId, operator, firstSeq, type: z.literal('psem') }),
+  z.object({ deviceId, operator, firstSeq, type: z.literal('bar_perpetrator') }),
+  z.object({ deviceId, operator, firstSeq, type: z.literal('bar_victim') }),
 ]);
 export type ProvisionedDevice = z.infer<typeof ProvisionedDevice>;
 

@@ -52,12 +52,15 @@ describe('the real devices of a run', () => {
     expect(opened.every((o) => o.session.closed)).toBe(true);
   });
 
-  it('says when a device starts the run past seq 1, which a fresh pipeline never acknowledges', async () => {
+  it('provisions a device with a history from the oldest record it still holds (firstSeq), and says so', async () => {
     const ctx = context([{ device: '/tmp/a' }]);
     const used = new FakeHilSession();
-    used.status = () => Promise.resolve({ time: 0, battery: 90, charging: false, outbox: 0, lastSeq: 41, selfTest: 'ok' });
-    await openRealDevices(ctx, opener(() => used).open, (l) => log.push(l));
-    expect(log.join('\n')).toMatch(/HIL-PSEM-1: the device has made 41 records before this run, so its records here start at seq 42/);
+    used.status = () => Promise.resolve({ time: 0, battery: 90, charging: false, outbox: 3, lastSeq: 41, selfTest: 'ok' });
+    const real = await openRealDevices(ctx, opener(() => used).open, (l) => log.push(l));
+    expect(log.join('\n')).toMatch(/HIL-PSEM-1: the device made 41 records before this run \(3 still unacknowledged\): this run starts it at seq 39/);
+    expect(real.ctx.fleet.devices.find((d) => d.deviceId === 'HIL-PSEM-1')?.firstSeq).toBe(39);
+    // The virtual devices start at 1, as ever.
+    expect(real.ctx.fleet.devices.filter((d) => d.firstSeq !== undefined).map((d) => d.deviceId)).toEqual(['HIL-PSEM-1']);
   });
 
   it('goes at speed 1 when a device cannot follow virtual time, and says so once', async () => {

@@ -23,6 +23,8 @@ interface Device {
   readonly plan: HilDevicePlan;
   readonly session: HilSession;
   readonly byteLog: string;
+  /** The first seq this run can expect from it: the oldest record it still holds unacknowledged, or its next. */
+  firstSeq: number;
   bridge?: HilBridge;
   stimulus?: StimulusStream;
 }
@@ -47,7 +49,8 @@ export class RunHil {
       for (const plan of o.hil) {
         const byteLog = `hil-${plan.deviceId}.log`;
         const session = await o.openSession(plan.match, { byteLogFile: join(o.runDir, byteLog), log: o.log });
-        devices.push({ plan, session, byteLog });
+        const device: Device = { plan, session, byteLog, firstSeq: 1 };
+        devices.push(device);
         const id = session.identity;
         if (!id.deviceTypes.includes(plan.role)) {
           throw new VigilError('VIGIL_USAGE', `hil.${plan.index}: the device on ${session.port.path} (${id.model}, serial ${id.serialNumber}) cannot play ${plan.role}: it plays ${id.deviceTypes.join(', ') || 'nothing'}`,
@@ -55,11 +58,13 @@ export class RunHil {
         }
         await session.configure({ deviceId: plan.deviceId, deviceType: plan.role });
         o.log(`hil ${plan.deviceId}: ${id.model} serial ${id.serialNumber}, firmware ${id.firmwareVersion}, on ${session.port.stablePath ?? session.port.path} (${plan.mode} mode)`);
-        // A device's seq never goes back (DESIGN.md "Uplink"), and a pipeline acknowledges 1..n: a
-        // fresh pipeline never acknowledges a device that starts this run past seq 1.
-        const made = (await session.status()).lastSeq;
-        if (made > 0) {
-          o.log(`hil ${plan.deviceId}: the device has made ${made} records before this run, so its records here start at seq ${made + 1}; a pipeline that has not stored 1–${made} for ${plan.deviceId} will not acknowledge them and they count as missing (the emulator: give it a fresh --state file)`);
+        // A device's seq never goes back (DESIGN.md "Uplink"): one with a history starts this run
+        // past seq 1. Its outbox is the unacknowledged tail (acks are cumulative), so the run
+        // expects seqs from the oldest record it still holds, and provisions that as its firstSeq.
+        const st = await session.status();
+        device.firstSeq = Math.max(1, st.lastSeq - st.outbox + 1);
+        if (device.firstSeq > 1) {
+          o.log(`hil ${plan.deviceId}: the device made ${st.lastSeq} records before this run (${st.outbox} still unacknowledged): this run starts it at seq ${device.firstSeq}`);
         }
       }
     } catch (err) {
@@ -71,6 +76,11 @@ export class RunHil {
 
   get size(): number {
     return this.devices.length;
+  }
+
+  /** Each device's first seq in this run, where it is past 1 (provisioned as its firstSeq). */
+  firstSeqs(): Map<string, number> {
+    return new Map(this.devices.filter((d) => d.firstSeq > 1).map((d) => [d.plan.deviceId, d.firstSeq]));
   }
 
   has(deviceId: string): boolean {
@@ -218,6 +228,11 @@ export async function openRealDevices(ctx: RunContext, openSession: OpenHilSessi
   }
   const hil = await RunHil.open({ hil: ctx.hil, runDir: ctx.runDir, openSession, log });
   ctx.teardowns.add('real devices', () => hil.close());
+  const first = hil.firstSeqs();
+  if (first.size > 0) {
+    const fleet = { ...ctx.fleet, devices: ctx.fleet.devices.map((d) => (first.has(d.deviceId) ? { ...d, firstSeq: first.get(d.deviceId) } : d)) };
+    ctx = { ...ctx, fleet };
+  }
   const slow = hil.slowClocks;
   const from = ctx.scenario.speed;
   if (slow.length === 0 || from === 1) return { ctx, hil, speedForced: undefined };

@@ -26,6 +26,14 @@ describe('oracle (docs/RULES.md)', () => {
     expect(out[0]!.triggerTime).toBe(T0 + 60_000);
   });
 
+  it('takes a device provisioned with firstSeq from that seq on (a real device with a history), and refuses one below it', () => {
+    seq = 500;
+    const o = new Oracle(config({ devices: [{ deviceId: 'D1', type: 'psem', firstSeq: 501 }], zones: [{ zoneId: 'Z1', kind: 'exclusion', deviceId: 'D1', polygon: ring }] }));
+    expect(brief([at(48.84, 2.35, T0), at(48.85, 2.35, T0 + 60_000)].flatMap((r) => o.observe(r)))).toEqual([['D1', 'exclusion_zone_entry', 502]]);
+    const fresh = new Oracle(config({ devices: [{ deviceId: 'D1', type: 'psem', firstSeq: 501 }] }));
+    expect(() => fresh.observe({ device: 'D1', seq: 1, time: T0, battery: 90, type: 'heartbeat' })).toThrow(/seq 1 after 500/);
+  });
+
   it('counts a point on the boundary as inside', () => {
     seq = 0;
     const o = withZone();

@@ -69,7 +69,7 @@ export class Oracle {
     this.offlineTimeoutMs = cfg.offlineTimeoutMs;
     this.local = new LocalTime(cfg.timeZone);
     for (const d of cfg.devices) {
-      this.devices.set(d.deviceId, { type: d.type, lastSeq: 0, lastTime: Number.NaN, lowBattery: false, zones: [], curfew: undefined, pairs: [] });
+      this.devices.set(d.deviceId, { type: d.type, lastSeq: (d.firstSeq ?? 1) - 1, lastTime: Number.NaN, lowBattery: false, zones: [], curfew: undefined, pairs: [] });
     }
     for (const z of cfg.zones) {
       this.known(z.deviceId, `zone ${z.zoneId}`).zones.push(new ZoneRule(z.zoneId, z.kind, zoneShape(z), z.windows && this.schedule(z.windows)));

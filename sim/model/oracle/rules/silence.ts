@@ -7,7 +7,7 @@
  */
 import type { Expectation } from '../expectation.ts';
 
-/** What the rule keeps per device: the last record (seq and device time); seq 0 = never heard. */
+/** What the rule keeps per device: the last record (seq and device time); time NaN = never heard (seq may start past 0: firstSeq). */
 export interface LastHeard {
   lastSeq: number;
   lastTime: number;
@@ -22,12 +22,12 @@ function lossAfter(deviceId: string, h: LastHeard, offlineTimeoutMs: number, sil
 /** A new record after `h`: a silence longer than the timeout before it was a communication loss. */
 export function silenceBefore(deviceId: string, h: LastHeard, time: number, offlineTimeoutMs: number): Expectation | undefined {
   // Scope starts at the first record: a device never heard from is not watched.
-  if (h.lastSeq === 0 || time - h.lastTime <= offlineTimeoutMs) return undefined;
+  if (Number.isNaN(h.lastTime) || time - h.lastTime <= offlineTimeoutMs) return undefined;
   return lossAfter(deviceId, h, offlineTimeoutMs, time);
 }
 
 /** The end of the timeline: a device silent for more than the timeout before `end`. */
 export function silenceAtEnd(deviceId: string, h: LastHeard, end: number, offlineTimeoutMs: number): Expectation | undefined {
-  if (h.lastSeq === 0 || end - h.lastTime <= offlineTimeoutMs) return undefined;
+  if (Number.isNaN(h.lastTime) || end - h.lastTime <= offlineTimeoutMs) return undefined;
   return lossAfter(deviceId, h, offlineTimeoutMs, undefined);
 }
