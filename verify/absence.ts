@@ -67,17 +67,24 @@ class DeviceSilence {
     if (this.seq > 0) {
       const deadline = this.due();
       if (deadline <= this.o.end && f.at >= deadline - this.o.toleranceMs) {
-        // Required only when the silence outlasted the tolerance from the moment the alarm could be
-        // raised: a backlog record arrives already past its deadline, and the next one right behind
-        // it ends the silence before any watchdog could see it.
-        const opens = this.opensAt(deadline);
-        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: opens, required: f.at > opens + this.o.toleranceMs, until: f.at });
+        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: this.required(deadline, f.at), until: f.at });
         this.rearmedAt = f.at;
       }
     }
     this.seq = f.seq;
     this.lastTime = f.time;
     this.lastAt = f.at;
+  }
+
+  /**
+   * Whether a silence that ended at `until` must have raised the alarm: when it outlasted the
+   * tolerance (forwarding is not arrival: broker hop, group commit) from the moment the alarm could
+   * open — its deadline, or when the record it names was forwarded if that is later (a backlog
+   * record, a clock that jumped back: the alarm cannot open before that record is stored, and a
+   * newer one right behind it may be stored in the same commit).
+   */
+  private required(deadline: number, until: number): boolean {
+    return until > this.opensAt(deadline) + this.o.toleranceMs;
   }
 
   /**
@@ -93,8 +100,7 @@ class DeviceSilence {
     if (this.seq === 0) return this.episodes;
     const deadline = this.due();
     if (deadline > this.o.end) return this.episodes;
-    const opens = this.opensAt(deadline);
-    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: opens, required: finalAt > opens + this.o.toleranceMs, until: Infinity }];
+    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: this.required(deadline, finalAt), until: Infinity }];
   }
 }
 
