@@ -35,7 +35,7 @@ export const ComparedRun = z.object({
     absence: z.object({ required: count, onTime: count, late: count, missing: count }),
     timeToDetectMs: ms.nullable(),
     drainMs: ms.nullable(),
-  })),
+  })).readonly(),
   firmware: z.unknown(),
 });
 export type ComparedRun = z.infer<typeof ComparedRun>;

@@ -21,12 +21,14 @@ export function compareText(c: Comparison): string {
     ...c.differences.map((d) => `differs: ${d}`),
   ];
   const labelWidth = Math.max(...c.sections.flatMap((sec) => sec.rows.map((r) => r.label.length + 2)), 10);
-  const cell = (v: string): string => v.padStart(14);
-  lines.push('', `${''.padEnd(labelWidth)}${cell('A')}${cell('B')}${cell('B - A')}`);
+  const cell = (v: string, width = 14): string => v.padStart(width);
+  // The delta holds a time and its percentage: "-2 min 20 s (-70%)".
+  const delta = (v: string): string => cell(v, 22);
+  lines.push('', `${''.padEnd(labelWidth)}${cell('A')}${cell('B')}${delta('B - A')}`);
   for (const sec of c.sections) {
     lines.push(sec.title);
     for (const r of sec.rows) {
-      lines.push(`  ${r.label.padEnd(labelWidth - 2)}${cell(fmtValue(r, r.a))}${cell(fmtValue(r, r.b))}${cell(fmtDelta(r))}${r.worse ? `   WORSE: ${r.worse}` : ''}`);
+      lines.push(`  ${r.label.padEnd(labelWidth - 2)}${cell(fmtValue(r, r.a))}${cell(fmtValue(r, r.b))}${delta(fmtDelta(r))}${r.worse ? `   WORSE: ${r.worse}` : ''}`);
     }
   }
   lines.push('', comparisonVerdict(c));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VigilError } from '../protocol/errors.ts';
+import type { VigilError } from '../protocol/errors.ts';
 import type { LatencySummary, LedgerCounts } from '../verify/ledger.ts';
 import type { FaultReport } from '../verify/network.ts';
 import { compareRuns, DEFAULT_THRESHOLDS, fmtDelta, type Comparison } from './compare.ts';

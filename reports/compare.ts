@@ -162,11 +162,14 @@ function latencySection(a: ComparedRun, b: ComparedRun, t: Thresholds): CompareS
   };
   return {
     title: `latency, virtual${a.faults.length > 0 ? ', outside fault windows' : ''}`,
-    rows: kindsOf(a.latencyMs, b.latencyMs).flatMap((k) => [
-      timeRow(`${k} p50`, at(a, k, 'p50'), at(b, k, 'p50'), '-', null),
-      // A kind B has no sample of is no latency to judge: its dropped alarms are counted above.
-      at(b, k, 'p99') === null ? timeRow(`${k} p99`, at(a, k, 'p99'), null, '-', null) : timeRow(`${k} p99`, at(a, k, 'p99'), at(b, k, 'p99'), '-', p99),
-    ]),
+    rows: kindsOf(a.latencyMs, b.latencyMs).flatMap((k) => {
+      const bP99 = at(b, k, 'p99');
+      return [
+        timeRow(`${k} p50`, at(a, k, 'p50'), at(b, k, 'p50'), '-', null),
+        // A kind B has no sample of is no latency to judge: its dropped alarms are counted above.
+        timeRow(`${k} p99`, at(a, k, 'p99'), bP99, '-', bP99 === null ? null : p99),
+      ];
+    }),
   };
 }
 

@@ -15,7 +15,7 @@ function state(detected: number): ProgressState {
   };
 }
 
-// eslint-disable-next-line no-control-regex -- the point: C0 controls and DEL other than the newline.
+// Any C0 control character or DEL but the newline.
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f]/;
 
 describe('progressWriter on a terminal', () => {
@@ -82,6 +82,18 @@ describe('progressWriter elsewhere (CI, a pipe)', () => {
     expect(lines[1]).toBe('a log line');
     expect(lines[2]).toContain('2 detected'); // at 20 s
     expect(s.out).not.toMatch(CONTROL);
+  });
+
+  it('keeps its cadence when samples come a little early', () => {
+    let now = 0;
+    const s = fakeStream();
+    const w = progressWriter(s, { everyMs: 1000, now: () => now });
+    // Ten samples 999 ms apart, over 9.99 s: a line for each of the nine whole seconds, none skipped.
+    for (let i = 1; i <= 10; i++) {
+      now = i * 999;
+      w.update(state(1));
+    }
+    expect(s.out.split('\n').filter((l) => l !== '')).toHaveLength(9);
   });
 
   it('prints no progress at all with everyMs 0', () => {

@@ -72,12 +72,17 @@ function liveWriter(stream: ProgressStream): ProgressWriter {
 }
 
 function plainWriter(stream: ProgressStream, everyMs: number, now: () => number): ProgressWriter {
-  let last = now();
+  // A line when a new period of everyMs has begun since the writer was made: on a fixed cadence, so
+  // samples that come a millisecond early (timers drift) do not skip a line.
+  const since = now();
+  let printed = 0;
   return {
     live: false,
     update(state) {
-      if (everyMs <= 0 || now() - last < everyMs) return;
-      last = now();
+      if (everyMs <= 0) return;
+      const period = Math.floor((now() - since) / everyMs);
+      if (period <= printed) return;
+      printed = period;
       stream.write(`${renderProgress(state)}\n`);
     },
     log(line) {

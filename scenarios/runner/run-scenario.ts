@@ -147,7 +147,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // Progress (issue 6): once a real second, what a person watching the run wants to know.
     const counted = (e: Expectation): boolean => !(e.kind === 'communication_loss' && tracker.isWatched(e.deviceId));
     const progress = opts.progress && startRunProgress(opts.progress, {
-      clock: timelineClock, devicesTotal: plan.devices.length + realSeqs.length,
+      clock: timelineClock, devicesTotal: plan.devices.length,
       fleet: () => ({ connected: fleet.stats.connected, publishes: fleet.stats.publishes, unacked: fleet.pending + (hil?.pending ?? 0) }),
       expectations, observedKeys: watch.observedKeys, tally: new AlarmTally(scenario.slaMs, counted),
       faults: scenario.faults,
