@@ -6,6 +6,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VigilError } from '../protocol/errors.ts';
 import { VIGIL_VERSION } from '../reports/version.ts';
 import { runCommand } from './run-command.ts';
+import { compareCommand } from './compare-command.ts';
+import { DEFAULT_THRESHOLDS } from '../reports/compare.ts';
 import { pipelineCommand } from './pipeline-command.ts';
 import { k6ExportCommand } from './k6-command.ts';
 import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
@@ -29,6 +31,23 @@ function nonNegativeInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${v}"`);
+    return n;
+  };
+}
+
+/** A percentage: "20%" or "20". */
+function percent(name: string) {
+  return (v: string): number => {
+    const n = Number(v.trim().replace(/%$/, ''));
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a percentage ≥ 0 like 20%, got "${v}"`);
+    return n;
+  };
+}
+
+function nonNegative(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0, got "${v}"`);
     return n;
   };
 }
@@ -90,8 +109,28 @@ program
   .option('--devices-only', 'run only the devices, on an observer\'s clock, against its broker (--broker): no pipeline, no verdict')
   .option('--clock <json>', 'with --devices-only: the clock the observer printed ({"startVirtual":…,"startReal":…,"speed":…})')
   .option('--clock-file <file>', 'with --devices-only: the runs/<id>/clock.json the observer wrote')
+  .option('--progress <seconds>', 'when stdout is not a terminal: real seconds between progress lines (default 10; 0: none). On a terminal, progress is one live line', nonNegativeInt('--progress'))
   .action(async (file: string, o: Parameters<typeof runCommand>[1]) => {
     process.exitCode = await runCommand(file, o);
+  });
+
+const t = DEFAULT_THRESHOLDS;
+program
+  .command('compare')
+  .description('compare run B with its baseline A (same scenario and seed) side by side, with deltas; exit 0 B within the thresholds, 1 B worse, 2 could not compare')
+  .argument('<runA>', 'the baseline: a runs/<run-id> directory (or its run.json)')
+  .argument('<runB>', 'the run judged against it')
+  .option('--html <file>', 'also write the comparison as one self-contained HTML page')
+  .option('--max-p99-increase <pct>', `per alarm kind, outside fault windows: how much B's p99 latency may exceed A's (default ${t.maxP99IncreasePct}%)`, percent('--max-p99-increase'))
+  .option('--max-new-drops <n>', `dropped alarms, and communication_loss missed under a fault: how many more B may have (default ${t.maxNewDrops})`, nonNegativeInt('--max-new-drops'))
+  .option('--max-new-late <n>', `alarms late beyond any fault's allowance: how many more (default ${t.maxNewLate})`, nonNegativeInt('--max-new-late'))
+  .option('--max-new-spurious <n>', `spurious alarms: how many more (default ${t.maxNewSpurious})`, nonNegativeInt('--max-new-spurious'))
+  .option('--max-new-missing-records <n>', `records never stored: how many more (default ${t.maxNewMissingRecords})`, nonNegativeInt('--max-new-missing-records'))
+  .option('--max-detect-increase <pct>', `per fault: how much longer B may take to detect the outage (default ${t.maxDetectIncreasePct}%)`, percent('--max-detect-increase'))
+  .option('--max-drain-increase <pct>', `per fault: how much longer B's backlog may take to drain (default ${t.maxDrainIncreasePct}%)`, percent('--max-drain-increase'))
+  .option('--slack <seconds>', `a time that grows by at most this many virtual seconds is never worse, whatever the percentage (default ${t.slackMs / 1000})`, nonNegative('--slack'))
+  .action((runA: string, runB: string, o: Parameters<typeof compareCommand>[2]) => {
+    process.exitCode = compareCommand(runA, runB, o, print);
   });
 
 program

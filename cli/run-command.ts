@@ -7,6 +7,7 @@ import { runDevicesOnly } from '../scenarios/runner/devices-only.ts';
 import { parseClock, readClockFile } from '../scenarios/runner/clock-handoff.ts';
 import { summaryText } from '../reports/summary.ts';
 import { openHilSession } from '../hil/session.ts';
+import { progressWriter } from '../reports/progress-writer.ts';
 
 export interface RunFlags {
   broker?: string;
@@ -29,7 +30,12 @@ export interface RunFlags {
   workers?: number;
   /** Real devices added to the scenario's `hil` section: match texts. */
   hil?: string[];
+  /** Real seconds between progress lines when stdout is not a terminal (default 10; 0: none). */
+  progress?: number;
 }
+
+/** Progress lines in a CI log or a pipe: as often as the run logged them before issue 6. */
+export const DEFAULT_PROGRESS_EVERY_S = 10;
 
 /** Scenario-shaping flags, in the order a reproduce command names them. */
 const SHAPING = ['speed', 'devices', 'seed', 'firmware'] as const;
@@ -90,7 +96,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     abort.abort();
   };
   process.on('SIGINT', onSigint);
-  const log = (line: string): void => void process.stdout.write(`${line}\n`);
+  // Every line of the run goes through the progress writer, so a terminal's live line is never torn.
+  const progress = progressWriter(process.stdout, { everyMs: (flags.progress ?? DEFAULT_PROGRESS_EVERY_S) * 1000 });
+  const log = (line: string): void => progress.log(line);
   try {
     if (clock) {
       const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1 });
@@ -99,7 +107,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession };
     const { result, runDir } = flags.observe
       ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
-      : await runScenario(common);
+      : await runScenario({ ...common, progress });
     process.stdout.write(`${summaryText(result, runDir)}\n`);
     return result.verdict === 'PASS' ? 0 : 1;
   } finally {

@@ -10,6 +10,11 @@ export type VigilErrorCode =
   | 'VIGIL_PIPELINE_UNREACHABLE'
   | 'VIGIL_PIPELINE_REJECTED'
   | 'VIGIL_USAGE'
+  // A run directory read back (vigil compare): not there, or its run.json missing, cut short or of
+  // another schema; and two runs that cannot be compared (different scenarios or seeds).
+  | 'VIGIL_RUN_NOT_FOUND'
+  | 'VIGIL_RUN_INVALID'
+  | 'VIGIL_RUNS_NOT_COMPARABLE'
   // HIL devices on serial ports (hil/): a port that is not there or held by another program, and a
   // device that does not answer, refuses a command, is unplugged, or answers nonsense.
   | 'VIGIL_HIL_PORT_NOT_FOUND'

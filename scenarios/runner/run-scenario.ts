@@ -19,6 +19,7 @@ import { openRun, startServices, type RunOptions } from './setup.ts';
 import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
 import { openRealDevices } from './hil-devices.ts';
+import { AlarmTally, startRunProgress } from './run-progress.ts';
 
 export type { RunOptions } from './setup.ts';
 export { absenceTolerance, lateAllowance } from './run-output.ts';
@@ -143,10 +144,16 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       processFaults.tick(timelineClock.now());
     }, 50);
     if (faultTimer) teardowns.add('fault timeline', () => clearInterval(faultTimer));
-    await waitUntil(timelineClock, end, opts.signal, () => {
-      const pct = Math.max(0, Math.min(100, ((timelineClock.now() - start) / (end - start)) * 100));
-      log(`  ${pct.toFixed(0)}%  virtual ${new Date(timelineClock.now()).toISOString()}  connected ${fleet.stats.connected}/${plan.devices.length}  expected ${expectations.length}  observed ${observations.length}  unacked ${fleet.pending + (hil?.pending ?? 0)}`);
-    });
+    // Progress (issue 6): once a real second, what a person watching the run wants to know.
+    const counted = (e: Expectation): boolean => !(e.kind === 'communication_loss' && tracker.isWatched(e.deviceId));
+    const progress = opts.progress && startRunProgress(opts.progress, {
+      clock: timelineClock, devicesTotal: plan.devices.length,
+      fleet: () => ({ connected: fleet.stats.connected, publishes: fleet.stats.publishes, unacked: fleet.pending + (hil?.pending ?? 0) }),
+      expectations, observedKeys: watch.observedKeys, tally: new AlarmTally(scenario.slaMs, counted),
+      faults: scenario.faults,
+    }, { name: 'timeline', from: start, until: end });
+    if (progress) teardowns.add('progress', () => progress.stop());
+    await waitUntil(timelineClock, end, opts.signal);
     // An abort (Ctrl-C) ends the timeline now: the devices stop recording, and only what was due
     // by then is judged.
     const judgedEnd = opts.signal?.aborted ? Math.min(end, timelineClock.now()) : end;
@@ -170,8 +177,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // The communication_loss of a device the network watched is judged from what the proxies
     // forwarded (verify/network.ts), under the seq the pipeline saw last — not the oracle's: waiting
     // for the oracle's key would hold every faulted run to the drain limit.
-    const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= judgedEnd && !(e.kind === 'communication_loss' && tracker.isWatched(e.deviceId)));
-    await drain(timelineClock, timelineClock.now() + scenario.drain, () => fleet.pending === 0 && (hil?.pending ?? 0) === 0 && watch.allObserved(judged()), opts.signal);
+    const judged = (): Expectation[] => expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= judgedEnd && counted(e));
+    const drainFrom = timelineClock.now();
+    progress?.setPhase('drain', drainFrom, drainFrom + scenario.drain);
+    await drain(timelineClock, drainFrom + scenario.drain, () => fleet.pending === 0 && (hil?.pending ?? 0) === 0 && watch.allObserved(judged()), opts.signal);
+    progress?.stop();
     phase('drain');
 
     // Final read.

@@ -17,6 +17,7 @@ import type { LoadedScenario } from '../load.ts';
 import { Teardowns } from './teardown.ts';
 import { provisionRun, type RunProvisioning } from './provision.ts';
 import { pipelineApi, probeBroker } from './endpoints.ts';
+import type { ProgressSink } from './run-progress.ts';
 
 export interface RunOptions {
   readonly loaded: LoadedScenario;
@@ -35,6 +36,8 @@ export interface RunOptions {
   readonly workers?: number | undefined;
   /** Opens a real device's serial session (hil/session.ts); needed when the scenario has a `hil` section. */
   readonly openHilSession?: OpenHilSession | undefined;
+  /** Where the progress of the timeline and the drain goes (reports/progress-writer.ts); none when undefined. */
+  readonly progress?: ProgressSink | undefined;
 }
 
 export function newRunId(name: string): string {

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
+import { AlarmTally } from './run-progress.ts';
+
+const sla = { strap_tamper: 180_000, communication_loss: 240_000 };
+const e = (deviceId: string, kind: Expectation['kind'], seq: number, triggerTime: number): Expectation => ({ deviceId, kind, seq, deviceTime: triggerTime, triggerTime });
+
+describe('AlarmTally', () => {
+  it('splits the alarms expected so far into detected, pending (within SLA) and overdue (past it)', () => {
+    const tally = new AlarmTally(sla, () => true);
+    const expectations = [e('A', 'strap_tamper', 1, 0), e('B', 'strap_tamper', 2, 0), e('C', 'strap_tamper', 3, 100_000)];
+    const observed = new Set([alarmKey(expectations[0]!)]);
+    // At 150 s every SLA still holds.
+    expect(tally.sample(expectations, observed, 150_000)).toEqual({ expected: 3, detected: 1, pending: 2, overdue: 0 });
+    // At 200 s, B is past its 180 s SLA; C is not (triggered at 100 s).
+    expect(tally.sample(expectations, observed, 200_000)).toEqual({ expected: 3, detected: 1, pending: 1, overdue: 1 });
+    // B arrives late, and a new one is expected.
+    observed.add(alarmKey(expectations[1]!));
+    expectations.push(e('D', 'communication_loss', 9, 190_000));
+    expect(tally.sample(expectations, observed, 300_000)).toEqual({ expected: 4, detected: 2, pending: 1, overdue: 1 });
+  });
+
+  it('leaves out an alarm the run judges otherwise, even once it was counted', () => {
+    const watched = new Set<string>();
+    const tally = new AlarmTally(sla, (x) => !(x.kind === 'communication_loss' && watched.has(x.deviceId)));
+    const expectations = [e('A', 'communication_loss', 4, 0), e('A', 'strap_tamper', 5, 0)];
+    expect(tally.sample(expectations, new Set(), 1000)).toMatchObject({ expected: 2, pending: 2 });
+    watched.add('A');
+    expect(tally.sample(expectations, new Set(), 1000)).toMatchObject({ expected: 1, pending: 1 });
+  });
+});
