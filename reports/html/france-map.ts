@@ -8,7 +8,7 @@
  * conic — the projection of France's own Lambert-93 grid — so the country has its familiar shape.
  */
 import { createRequire } from 'node:module';
-import { geoCentroid, geoConicConformal, geoPath } from 'd3-geo';
+import { geoConicConformal, geoPath } from 'd3-geo';
 import { feature } from 'topojson-client';
 import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import type { GeometryCollection, Topology } from 'topojson-specification';
@@ -48,8 +48,11 @@ export function wearerPlaces(p: Provisioning): Map<string, { lat: number; lon: n
   for (const d of p.devices) if (d.type === 'pse' && d.home) places.set(d.deviceId, { ...d.home, from: 'home' });
   for (const z of p.zones) {
     if (places.has(z.deviceId)) continue;
-    const [lon, lat] = geoCentroid({ type: 'Polygon', coordinates: [z.polygon] });
-    places.set(z.deviceId, { lat, lon, from: 'zone' });
+    // The mean of its corners, not d3's geoCentroid: d3 reads a ring by its winding (a
+    // counter-clockwise GeoJSON ring is the whole globe but the zone), and a zone is a few km wide.
+    const corners = z.polygon.slice(0, -1);
+    const mean = (i: 0 | 1): number => corners.reduce((n, c) => n + c[i], 0) / corners.length;
+    places.set(z.deviceId, { lat: mean(1), lon: mean(0), from: 'zone' });
   }
   return places;
 }
