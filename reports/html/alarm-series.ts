@@ -54,10 +54,11 @@ export function alarmSeries(journal: readonly JournalLine[], window: { readonly 
 
   const from = window.start;
   // A loop, not Math.max(...list): a long run's hundreds of thousands of alarms overflow the call stack.
-  let last = window.end;
-  for (const t of [...triggers, ...seenAt]) if (t !== undefined && t > last) last = t;
-  const binMs = MINUTE * Math.max(1, Math.ceil((last - from) / MINUTE / MAX_BINS));
-  const count = Math.max(1, Math.ceil((last - from) / binMs));
+  let lastEvent = -Infinity;
+  for (const t of [...triggers, ...seenAt]) if (t !== undefined && t > lastEvent) lastEvent = t;
+  const binMs = MINUTE * Math.max(1, Math.ceil((Math.max(window.end, lastEvent) - from) / MINUTE / MAX_BINS));
+  // Up to the scenario's end, or past it to the bin that holds the last event (one exactly on a bin's edge opens it).
+  const count = Math.max(1, Math.ceil((window.end - from) / binMs), Math.floor((lastEvent - from) / binMs) + 1);
   const binOf = (t: number): number => Math.min(count - 1, Math.max(0, Math.floor((t - from) / binMs)));
   const expected = new Array<number>(count).fill(0);
   const detected = new Array<number>(count).fill(0);
