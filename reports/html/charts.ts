@@ -56,7 +56,7 @@ const LATENCY_ROW = 34;
 /** One row per alarm kind: bars to p50, p95, p99 and max, and the kind's SLA as a red line; each row on its own scale. */
 function latencyRows(stats: Readonly<Record<string, LatencySummary>>, underFault: boolean): { rows: string[]; count: number } {
   const kinds = Object.entries(stats).filter(([, s]) => s.count > 0);
-  const f: Frame = { width: 900, height: 0, top: 0, right: 90, bottom: 0, left: 200 };
+  const f: Frame = { width: 900, height: 0, top: 0, right: 170, bottom: 0, left: 200 };
   const rows = kinds.map(([kind, s], i) => {
     const x = linear(0, Math.max(s.max, s.slaMs) * 1.05, f.left, f.width - f.right);
     const top = i * LATENCY_ROW + 4;

@@ -21,12 +21,12 @@ let run: RunResult;
 
 beforeAll(async () => {
   const dir = tempDir();
-  // 40 virtual minutes at speed 240: ten seconds of wall time, a fault in the middle, alarms dropped under it.
+  // 30 virtual minutes at speed 480: four seconds of wall time, a fault in the middle, alarms dropped under it.
   const file = writeScenario(dir, 'report', {
-    name: 'report', seed: 2021, speed: 240, start: '2021-10-25T14:00:00+02:00', duration: '40m',
+    name: 'report', seed: 2021, speed: 480, start: '2021-10-25T14:00:00+02:00', duration: '30m',
     fleet: { pse: 20, psem: 30, bar: 3 }, behaviour: { scale: 40 },
     network: { operators: [{ id: 'fr-operator', share: 1 }] },
-    faults: [{ name: 'network-update', kind: 'ack-then-lose', from: '+10m', until: '+25m', target: { operator: 'fr-operator', fraction: 0.5 } }],
+    faults: [{ name: 'network-update', kind: 'ack-then-lose', from: '+8m', until: '+20m', target: { operator: 'fr-operator', fraction: 0.5 } }],
   });
   r = await vigil(['run', file, '--firmware', 'broker-ack', '--out', join(dir, 'runs')]);
   run = r.run!;
@@ -112,13 +112,9 @@ describe('report.html of a run with a fault and a failure', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
-  it('a missing or bad run directory: exit 2 and one line saying what is wrong and what to do', async () => {
+  it('a missing run directory: exit 2 and one line saying what is wrong and what to do (the other bad directories: run-dir.test.ts)', async () => {
     const missing = await vigil(['report', join(tempDir(), 'no-such-run')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^vigil: no run directory at .*no-such-run — give the runs\/<run-id> folder a `vigil run` wrote \(ls runs\/\) \[VIGIL_RUN_DIR_INVALID\]\n$/);
-    const notRun = await vigil(['report', tempDir()]);
-    expect(notRun.code).toBe(2);
-    expect(notRun.stderr).toMatch(/has no run\.json/);
-    expect(notRun.stderr).not.toMatch(/\n\s+at /);
   });
 });
