@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../../protocol/errors.ts';
 import { Provisioning } from '../../protocol/provisioning.ts';
+import { fileLines } from './file-lines.ts';
 import { SCHEMA_VERSION, type RunResult } from '../run-result.ts';
 
 /** A journal line the report uses: its kind, virtual time and the rest of its fields. */
@@ -65,6 +66,8 @@ function readRunJson(dir: string): RunResult {
   return parsed as RunResult;
 }
 
+/** Journal lines the report draws from; the rest (network events, run events) is left on disk. */
+const DRAWN = new Set(['expectation', 'observation', 'fault']);
 /** Bad lines are counted, not fatal: a run that crashed mid-write leaves a torn last line. */
 function readJournal(dir: string, notes: string[]): JournalLine[] | undefined {
   const file = join(dir, 'journal.jsonl');
@@ -74,12 +77,12 @@ function readJournal(dir: string, notes: string[]): JournalLine[] | undefined {
   }
   const lines: JournalLine[] = [];
   let bad = 0;
-  for (const text of readFileSync(file, 'utf8').split('\n')) {
+  for (const text of fileLines(file)) {
     if (text.trim() === '') continue;
     try {
       const line = JSON.parse(text) as Partial<JournalLine>;
-      if (typeof line.t === 'string' && typeof line.at === 'number') lines.push(line as JournalLine);
-      else bad++;
+      if (typeof line.t !== 'string' || typeof line.at !== 'number') bad++;
+      else if (DRAWN.has(line.t)) lines.push(line as JournalLine);
     } catch {
       bad++;
     }
