@@ -93,6 +93,16 @@ describe('report.html', () => {
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
+  it('an older run.json: the page says what it lacks and draws the rest', () => {
+    const dir = readRunDir(writeSampleRunDir());
+    const { mix: _m, ...scenario } = dir.run.scenario;
+    const page = renderReport({ ...dir, run: { ...dir.run, scenario: scenario as typeof dir.run.scenario, faults: [] }, notes: ['run.json is schema 1 (this Vigil writes 3): it has no faults'] });
+    expect(page).toContain('<dt>devices</dt><dd>3</dd>');
+    expect(page).toContain('<li>run.json is schema 1 (this Vigil writes 3): it has no faults</li>');
+    expect(page).toContain('No fault window in this run.');
+    expect(page).not.toContain('class="fault-window"');
+  });
+
   it('without journal or provisioning: the rest is drawn, and the page says what is left out', () => {
     const page = renderReport(readRunDir(writeSampleRunDir({ omit: ['journal.jsonl', 'provisioning.json'] })));
     expect(page).toContain('No journal: no chart over time.');

@@ -55,7 +55,8 @@ function header(run: RunResult): string {
     ['scenario sha256', s.sha256],
     ['seed', String(s.seed)],
     ['speed', `${s.speed}× (virtual seconds per real second)`],
-    ['devices', `${s.devices} (${s.mix.pse} PSE, ${s.mix.psem} PSEM, ${s.mix.bar} BAR pairs)`],
+    // `mix` is not in schema 1 (reports/html/older-schema.ts).
+    ['devices', `${s.devices}${(s.mix as typeof s.mix | undefined) ? ` (${s.mix.pse} PSE, ${s.mix.psem} PSEM, ${s.mix.bar} BAR pairs)` : ''}`],
     ['virtual time', `${s.start} → ${s.end}`],
     ['ran', `${run.startedAt} → ${run.endedAt}`],
     ['Vigil', run.vigilVersion],

@@ -44,11 +44,11 @@ describe('reading a run directory', () => {
     writeFileSync(join(torn, 'run.json'), '{"schemaVersion": 3, "runId"');
     expect(failure(torn).message).toMatch(/run\.json is not valid JSON/);
 
-    const old = writeSampleRunDir();
-    writeFileSync(join(old, 'run.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(old, 'run.json'), 'utf8')), schemaVersion: 1 }));
-    const e = failure(old);
+    const newer = writeSampleRunDir();
+    writeFileSync(join(newer, 'run.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(newer, 'run.json'), 'utf8')), schemaVersion: 4 }));
+    const e = failure(newer);
     expect(e.code).toBe('VIGIL_RUN_DIR_INVALID');
-    expect(e.oneLine()).toMatch(/schema version 1; this Vigil reports on schema 3 — run the scenario again/);
+    expect(e.oneLine()).toMatch(/schema version 4; this Vigil reports on schemas 1 to 3 — report it with the Vigil that wrote it/);
 
     const partial = writeSampleRunDir();
     const { faults: _f, failures: _x, ...rest } = JSON.parse(readFileSync(join(partial, 'run.json'), 'utf8')) as Record<string, unknown>;
@@ -59,6 +59,19 @@ describe('reading a run directory', () => {
     mkdirSync(join(notADir, '..'), { recursive: true });
     writeFileSync(notADir, '');
     expect(failure(notADir).message).toMatch(/no run directory/);
+  });
+
+  it('an older schema is reported on: what it did not record yet is empty and named', () => {
+    const dir = writeSampleRunDir();
+    const { faults: _f, lateAllowed: _l, absence: _a, latencyUnderFaultMs: _u, perDeviceType: _p, ...v1 } = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    const { lateAllowed: _la, ...ledger } = v1['ledger'] as Record<string, unknown>;
+    const { mix: _m, ...scenario } = v1['scenario'] as Record<string, unknown>;
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...v1, schemaVersion: 1, ledger, scenario }));
+    const r = readRunDir(dir);
+    expect(r.notes).toEqual(['run.json is schema 1 (this Vigil writes 3): it has no perDeviceType, latencyUnderFaultMs, faults, lateAllowed, absence, ledger.lateAllowed, scenario.mix; those parts are shown empty']);
+    expect(r.run.faults).toEqual([]);
+    expect(r.run.ledger.lateAllowed).toBe(0);
+    expect(r.run.ledger.dropped).toBe(1);
   });
 
   it('what is missing besides run.json is said, not fatal: no journal, no provisioning, a torn line, a lost byte log', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { VigilError } from '../../protocol/errors.ts';
 import { Provisioning } from '../../protocol/provisioning.ts';
 import { fileLines } from './file-lines.ts';
+import { fillOlderSchema } from './older-schema.ts';
 import { SCHEMA_VERSION, type RunResult } from '../run-result.ts';
 
 /** A journal line the report uses: its kind, virtual time and the rest of its fields. */
@@ -41,11 +42,11 @@ export interface RunDir {
 const EXCERPT_LINES = 5;
 
 /** The fields every part of the report reads: a run.json without one of them cannot be drawn. */
-const REQUIRED = ['runId', 'verdict', 'scenario', 'ledger', 'perKind', 'perDeviceType', 'latencyMs', 'failures', 'faults', 'checks', 'completeness', 'absence'] as const;
+const REQUIRED = ['runId', 'verdict', 'scenario', 'ledger', 'perKind', 'perDeviceType', 'latencyMs', 'latencyUnderFaultMs', 'failures', 'lateAllowed', 'faults', 'checks', 'completeness', 'absence'] as const;
 
 const invalid = (message: string, fix: string): VigilError => new VigilError('VIGIL_RUN_DIR_INVALID', message, fix);
 
-function readRunJson(dir: string): RunResult {
+function readRunJson(dir: string, notes: string[]): RunResult {
   const file = join(dir, 'run.json');
   if (!existsSync(file)) {
     throw invalid(`${dir} has no run.json: the run did not reach its verdict, or this is not a run directory`, 'give a runs/<run-id> folder of a run that finished (its journal.jsonl alone cannot be reported on yet)');
@@ -56,14 +57,16 @@ function readRunJson(dir: string): RunResult {
   } catch (err) {
     throw invalid(`${file} is not valid JSON (${(err as Error).message})`, 'the file was cut short or edited: run the scenario again');
   }
-  if (typeof parsed !== 'object' || parsed === null) throw invalid(`${file} is not a run.json object`, 'run the scenario again');
-  const version = (parsed as { schemaVersion?: unknown }).schemaVersion;
-  if (version !== SCHEMA_VERSION) {
-    throw invalid(`${file} has schema version ${JSON.stringify(version)}; this Vigil reports on schema ${SCHEMA_VERSION}`, `run the scenario again with this Vigil (its command line is in run.json "command"), or report it with the Vigil that wrote it`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`${file} is not a run.json object`, 'run the scenario again');
+  let raw = parsed as Record<string, unknown>;
+  const version = raw['schemaVersion'];
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > SCHEMA_VERSION) {
+    throw invalid(`${file} has schema version ${JSON.stringify(version)}; this Vigil reports on schemas 1 to ${SCHEMA_VERSION}`, 'report it with the Vigil that wrote it, or run the scenario again with this one (its command line is in run.json "command")');
   }
-  const missing = REQUIRED.filter((k) => !(k in parsed));
+  if (version < SCHEMA_VERSION) raw = fillOlderSchema(raw, version, SCHEMA_VERSION, notes);
+  const missing = REQUIRED.filter((k) => !(k in raw));
   if (missing.length > 0) throw invalid(`${file} lacks ${missing.join(', ')}`, 'the file is partial or was edited: run the scenario again');
-  return parsed as RunResult;
+  return raw as unknown as RunResult;
 }
 
 /** Journal lines the report draws from; the rest (network events, run events) is left on disk. */
@@ -131,8 +134,8 @@ export function readRunDir(dir: string): RunDir {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw invalid(`no run directory at ${dir}`, 'give the runs/<run-id> folder a `vigil run` wrote (ls runs/)');
   }
-  const run = readRunJson(dir);
   const notes: string[] = [];
+  const run = readRunJson(dir, notes);
   const journal = readJournal(dir, notes);
   const provisioning = readProvisioning(dir, notes);
   const byteLogs = readByteLogs(dir, run, notes);
