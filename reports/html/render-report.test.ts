@@ -60,9 +60,13 @@ describe('report.html', () => {
     expect(marks('tr', 'failure late')).toEqual([expect.objectContaining({ 'data-device-id': 'PSE-00001', 'data-latency-ms': '420000' })]);
   });
 
+  it('each failed check with its items named', () => {
+    expect(html).toContain('<tr class="fail" data-check="no dropped alarms" data-passed="false" data-items="1"><td>FAIL</td><td>no dropped alarms</td><td>1 of 4 expected alarms never reached the feed<ul class="items"><li>exclusion_zone_entry of PSEM-00002 (seq 12, device time 12:21) never reached the operator feed</li></ul></td></tr>');
+  });
+
   it('the fault table and absence chart: time to detect, never drained', () => {
     expect(html).toMatch(/<g class="absence-row" data-fault="cut" data-time-to-detect-ms="780000" data-drain-ms="" data-required="2" data-on-time="2">/);
-    expect(html).toContain('never (1 devices)');
+    expect(html).toContain('never (1 device)');
   });
 
   it('the map places the PSE wearer at home and the PSEM wearer at its zone, inside France', () => {

@@ -45,6 +45,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 4px 6px; text-align: lef
 tr.fail td:first-child, tr.failure td:nth-child(4) { color: var(--fail); font-weight: 600; } tr.pass td:first-child { color: var(--pass); }
 pre.byte-log { font: 11px ui-monospace, Menlo, Consolas, monospace; background: #f6f7f9; padding: 8px; overflow-x: auto; margin: 0; white-space: pre; }
 .empty { color: var(--muted); font-style: italic; }
+ul.items { margin: 4px 0 0; padding-left: 18px; color: var(--muted); }
 @media print { body { max-width: none; padding: 0; font-size: 11px; } h2 { break-after: avoid; } tr, figure, pre { break-inside: avoid; } pre.byte-log { white-space: pre-wrap; } }
 `;
 

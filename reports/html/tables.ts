@@ -50,14 +50,22 @@ export function faultsTable(run: RunResult): string {
     const a = f.alarms;
     const alarms = a ? `${a.expected} due: ${a.onTime} on time, ${a.late} late, ${a.dropped} dropped` : 'none due';
     const absence = `${f.absence.onTime} of ${f.absence.required} on time${f.absence.missing > 0 ? `, ${f.absence.missing} missing` : ''}${f.absence.late > 0 ? `, ${f.absence.late} late` : ''}`;
-    return row([f.name, f.kind, f.from, f.until, f.devices, alarms, absence, f.timeToDetectMs === null ? 'never' : fmtMs(f.timeToDetectMs), f.drainMs === null ? `never (${f.notDrained.length} devices)` : fmtMs(f.drainMs)],
+    return row([f.name, f.kind, f.from, f.until, f.devices, alarms, absence, f.timeToDetectMs === null ? 'never' : fmtMs(f.timeToDetectMs), f.drainMs === null ? `never (${f.notDrained.length} device${f.notDrained.length === 1 ? '' : 's'})` : fmtMs(f.drainMs)],
       { fault: f.name, from: f.from, until: f.until, devices: f.devices, dropped: a?.dropped ?? 0, late: a?.late ?? 0, 'time-to-detect-ms': f.timeToDetectMs, 'drain-ms': f.drainMs });
   });
   return table('table-faults', ['fault', 'kind', 'from', 'until', 'devices', 'alarms under it', 'communication_loss', 'outage detected after', 'backlog drained after'], rows, 'No fault window in this run.');
 }
 
+/** Items named under a failed check: alarms are all in the failures table, other checks' items (gaps, devices) only here. */
+const CHECK_ITEMS = 20;
+
 export function checksTable(run: RunResult): string {
-  const rows = run.checks.map((c) => row([c.passed ? 'pass' : 'FAIL', c.name, c.summary + (c.items.length > 0 ? ` (${c.items.length} named in the failures table)` : '')], { check: c.name, passed: String(c.passed) }, c.passed ? 'pass' : 'fail'));
+  const rows = run.checks.map((c) => {
+    const shown = c.items.slice(0, CHECK_ITEMS).map((i) => `<li>${esc(i)}</li>`).join('');
+    const more = c.items.length > CHECK_ITEMS ? `<li>… and ${c.items.length - CHECK_ITEMS} more in run.json "checks"</li>` : '';
+    const items = c.items.length > 0 ? `<ul class="items">${shown}${more}</ul>` : '';
+    return `<tr class="${c.passed ? 'pass' : 'fail'}"${dataAttrs({ check: c.name, passed: String(c.passed), items: c.items.length })}><td>${c.passed ? 'pass' : 'FAIL'}</td><td>${esc(c.name)}</td><td>${esc(c.summary)}${items}</td></tr>`;
+  });
   return table('table-checks', ['', 'check', 'result'], rows, 'No check ran.');
 }
 
