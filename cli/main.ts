@@ -10,6 +10,7 @@ import { compareCommand } from './compare-command.ts';
 import { DEFAULT_THRESHOLDS } from '../reports/compare.ts';
 import { pipelineCommand } from './pipeline-command.ts';
 import { k6ExportCommand } from './k6-command.ts';
+import { reportCommand } from './report-command.ts';
 import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
 import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
@@ -92,7 +93,7 @@ const program = new Command()
 
 program
   .command('run')
-  .description('run a scenario and write runs/<run-id>/run.json and junit.xml; exit 0 PASS, 1 FAIL, 2 could not run')
+  .description('run a scenario and write runs/<run-id>/run.json, junit.xml and report.html; exit 0 PASS, 1 FAIL, 2 could not run')
   .argument('<scenario-file>', 'a *.scenario.ts file written with defineScenario()')
   .option('--broker <url>', 'an external MQTT broker (default: an embedded aedes broker)', url('--broker', ['mqtt:', 'tcp:']))
   .option('--pipeline <url>', 'the base URL of a running pipeline (default: start the reference pipeline)', url('--pipeline', ['http:', 'https:']))
@@ -158,6 +159,14 @@ program
   .option('--broker <url>', 'the broker the devices dial when the run does not set VIGIL_BROKER', url('--broker', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']), 'mqtt://127.0.0.1:1883')
   .action(async (file: string, o: Parameters<typeof k6ExportCommand>[1]) => {
     process.exitCode = await k6ExportCommand(file, o, (line) => process.stdout.write(`${line}\n`));
+  });
+
+program
+  .command('report')
+  .description('regenerate runs/<run-id>/report.html from its run.json and journal.jsonl; exit 0 written, 2 not a readable run directory')
+  .argument('<run-dir>', 'a run directory: runs/<run-id>')
+  .action((runDir: string) => {
+    process.exitCode = reportCommand(runDir, print);
   });
 
 const hil = program

@@ -15,6 +15,8 @@ export type VigilErrorCode =
   | 'VIGIL_RUN_NOT_FOUND'
   | 'VIGIL_RUN_INVALID'
   | 'VIGIL_RUNS_NOT_COMPARABLE'
+  // A run directory `vigil report` cannot read: missing, without run.json, or from another schema.
+  | 'VIGIL_RUN_DIR_INVALID'
   // HIL devices on serial ports (hil/): a port that is not there or held by another program, and a
   // device that does not answer, refuses a command, is unplugged, or answers nonsense.
   | 'VIGIL_HIL_PORT_NOT_FOUND'

@@ -1,4 +1,6 @@
 /** The short summary printed at the end of a run. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunResult } from './run-result.ts';
 import { fmtMs } from '../verify/ledger.ts';
 
@@ -38,6 +40,7 @@ export function summaryText(r: RunResult, runDir: string): string {
     for (const item of c.items.slice(0, 10)) lines.push(`  - ${item}`);
     if (c.items.length > 10) lines.push(`  … and ${c.items.length - 10} more in run.json`);
   }
-  lines.push(`report: ${runDir}/run.json, ${runDir}/junit.xml`);
+  const html = join(runDir, 'report.html');
+  lines.push(`report: ${runDir}/run.json, ${runDir}/junit.xml${existsSync(html) ? `, ${html}` : ''}`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
 import { junitXml } from '../../reports/junit.ts';
+import { writeHtmlReport } from '../../reports/html/write-report.ts';
 import { VIGIL_VERSION } from '../../reports/version.ts';
 import type { Judgement } from '../../verify/judge.ts';
 import type { LedgerEntry } from '../../verify/ledger.ts';
@@ -91,5 +92,13 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
   };
   writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(result, null, 2));
   writeFileSync(join(ctx.runDir, 'junit.xml'), junitXml(result));
+  // report.html reads the journal from disk, as `vigil report` does: what is still buffered goes first.
+  svc.journal.flush();
+  try {
+    writeHtmlReport(ctx.runDir);
+  } catch (err) {
+    // The verdict stands without its HTML view: a report that cannot be drawn must not turn a run into "could not run".
+    opts.log(`report.html not written: ${(err as Error).message} — regenerate it with: vigil report ${ctx.runDir}`);
+  }
   return result;
 }

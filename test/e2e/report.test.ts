@@ -1,0 +1,120 @@
+/**
+ * Issue 6 "done when", for report.html: a small run with a fault window and dropped alarms
+ * (ack-then-lose behind broker-ack firmware, as in replay.test.ts) writes report.html; headless
+ * Chromium opens it with no console error and no network request, shows the shaded window at the
+ * fault's times and names the failure, and the charts carry run.json's numbers. `vigil report`
+ * regenerates it, and refuses a directory that is not a run with exit 2 and one clear line.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../reports/run-result.ts';
+import { REPO, tempDir, vigil, writeScenario, type CliResult } from '../support/cli.ts';
+
+const SCREENSHOT_DIR = join(REPO, 'test-output');
+
+let browser: Browser;
+let r: CliResult;
+let run: RunResult;
+
+beforeAll(async () => {
+  const dir = tempDir();
+  // 30 virtual minutes at speed 480: four seconds of wall time, a fault in the middle, alarms dropped under it.
+  const file = writeScenario(dir, 'report', {
+    name: 'report', seed: 2021, speed: 480, start: '2021-10-25T14:00:00+02:00', duration: '30m',
+    fleet: { pse: 20, psem: 30, bar: 3 }, behaviour: { scale: 40 },
+    network: { operators: [{ id: 'fr-operator', share: 1 }] },
+    faults: [{ name: 'network-update', kind: 'ack-then-lose', from: '+8m', until: '+20m', target: { operator: 'fr-operator', fraction: 0.5 } }],
+  });
+  r = await vigil(['run', file, '--firmware', 'broker-ack', '--out', join(dir, 'runs')]);
+  run = r.run!;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('report.html of a run with a fault and a failure', () => {
+  it('is written next to run.json and named in the summary', () => {
+    expect(run, r.stdout + r.stderr).toBeDefined();
+    expect(r.code, r.stdout).toBe(1);
+    expect(run.faults.map((f) => f.name)).toEqual(['network-update']);
+    expect(run.ledger.dropped, r.stdout).toBeGreaterThan(0);
+    expect(existsSync(join(r.runDir!, 'report.html'))).toBe(true);
+    expect(r.stdout).toContain(`report: ${r.runDir}/run.json, ${r.runDir}/junit.xml, ${r.runDir}/report.html`);
+  });
+
+  it('opens in Chromium offline, shades the fault window, names the failure, and its charts carry run.json\'s numbers', async () => {
+    const url = pathToFileURL(join(r.runDir!, 'report.html')).href;
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (q) => void (q.url() !== url && requests.push(q.url())));
+    await page.goto(url);
+
+    const fault = run.faults[0]!;
+    const shade = page.locator('#chart-alarms rect.fault-window');
+    await expect(shade.getAttribute('data-from')).resolves.toBe(fault.from);
+    await expect(shade.getAttribute('data-until')).resolves.toBe(fault.until);
+    expect((await shade.boundingBox())!.width).toBeGreaterThan(10);
+    await expect(page.locator('#chart-pending rect.fault-window').getAttribute('data-fault')).resolves.toBe('network-update');
+
+    const dropped = run.failures.find((f) => f.status === 'dropped')!;
+    const row = page.locator(`#table-failures tr[data-device-id="${dropped.deviceId}"][data-seq="${dropped.seq}"]`).first();
+    await expect(row.innerText()).resolves.toContain(dropped.detail);
+    await expect(page.locator('#table-failures tbody tr').count()).resolves.toBe(run.failures.length);
+    await expect(page.locator('#verdict').innerText()).resolves.toBe('FAIL');
+    await expect(page.locator('#command').innerText()).resolves.toBe(run.command);
+
+    // Every number read back from the rendered DOM, against run.json.
+    const dom = await page.evaluate(() => {
+      const data = (el: Element): Record<string, string> => ({ ...(el as HTMLElement).dataset }) as Record<string, string>;
+      return {
+        ledger: data(document.querySelector('#ledger-summary')!),
+        latency: [...document.querySelectorAll('#chart-latency .latency-row')].map(data),
+        perKind: [...document.querySelectorAll('#table-per-kind tbody tr')].map(data),
+        faults: [...document.querySelectorAll('#chart-absence .absence-row')].map(data),
+        alarms: data(document.querySelector('#chart-alarms')!),
+        bins: [...document.querySelectorAll('#chart-alarms .bin')].map(data),
+        map: data(document.querySelector('#map-france')!),
+      };
+    });
+    expect(dom.ledger).toMatchObject({ expected: String(run.ledger.expected), dropped: String(run.ledger.dropped), late: String(run.ledger.late), onTime: String(run.ledger.onTime) });
+    const kinds = Object.entries(run.latencyMs).filter(([, s]) => s.count > 0);
+    expect(dom.latency.map((l) => [l['kind'], ...['count', 'p50', 'p95', 'p99', 'max', 'slaMs'].map((k) => Number(l[k]))])).toEqual(kinds.map(([k, s]) => [k, s.count, s.p50, s.p95, s.p99, s.max, s.slaMs]));
+    expect(dom.perKind.map((k) => [k['kind'], Number(k['expected']), Number(k['dropped'])])).toEqual(Object.entries(run.perKind).map(([k, c]) => [k, c.expected, c.dropped]));
+    expect(dom.faults).toEqual([expect.objectContaining({ fault: 'network-update', timeToDetectMs: String(fault.timeToDetectMs ?? ''), drainMs: String(fault.drainMs ?? '') })]);
+    // The bars add up to their totals; every dropped alarm the oracle journaled is still pending at the end.
+    expect(dom.bins.reduce((n, b) => n + Number(b['expected']), 0)).toBe(Number(dom.alarms['totalExpected']));
+    expect(dom.bins.reduce((n, b) => n + Number(b['detected']), 0)).toBe(Number(dom.alarms['totalDetected']));
+    expect(Number(dom.alarms['totalExpected']) - Number(dom.alarms['totalDetected'])).toBe(run.failures.filter((f) => f.status === 'dropped' && f.kind !== 'communication_loss').length);
+    expect(Number(dom.map['affected'])).toBe(new Set([...run.failures, ...run.lateAllowed].filter((f) => ['dropped', 'late', 'late_allowed'].includes(f.status)).map((f) => f.deviceId)).size);
+
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'report.png'), fullPage: true });
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+  });
+
+  it('vigil report regenerates it from run.json and the journal', async () => {
+    const file = join(r.runDir!, 'report.html');
+    const before = readFileSync(file, 'utf8');
+    rmSync(file);
+    const again = await vigil(['report', r.runDir!]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`wrote ${file}`);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('a missing run directory: exit 2 and one line saying what is wrong and what to do (the other bad directories: run-dir.test.ts)', async () => {
+    const missing = await vigil(['report', join(tempDir(), 'no-such-run')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^vigil: no run directory at .*no-such-run — give the runs\/<run-id> folder a `vigil run` wrote \(ls runs\/\) \[VIGIL_RUN_DIR_INVALID\]\n$/);
+  });
+});
