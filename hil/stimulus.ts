@@ -9,7 +9,7 @@
  */
 import type { Clock } from '../protocol/clock.ts';
 import { DEVICE_DEFAULTS } from '../sim/model/defaults.ts';
-import { withNoise } from '../sim/model/geo.ts';
+import { round6, withNoise } from '../sim/model/geo.ts';
 import type { Trajectory } from '../sim/model/mobility.ts';
 import type { Rng } from '../sim/model/random.ts';
 import type { HilSession } from './api.ts';
@@ -93,10 +93,6 @@ export class StimulusSchedule {
     const p = withNoise(this.o.trajectory.positionAt(t), this.o.noise);
     return { at: t, kind: 'fix', lat: round6(p.lat), lon: round6(p.lon), accuracyM: FIX_ACCURACY_M };
   }
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }
 
 export interface StimulusStats {

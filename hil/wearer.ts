@@ -35,11 +35,3 @@ export function wearerTrajectory(deviceId: string, routine: RoutineProfile, seed
   const overrides = new OverrideQueue(() => ({ items: items.splice(0), floor: Infinity }));
   return new Trajectory(new PlaceTimeline(base(), overrides, routine.home), routine.home, origin);
 }
-
-/** The middle of a zone's closed ring ([lon, lat] corners): where a visit to it heads. */
-export function ringCentre(ring: readonly (readonly [number, number])[]): LatLon {
-  const corners = ring.length > 1 && ring[0]?.[0] === ring[ring.length - 1]?.[0] && ring[0]?.[1] === ring[ring.length - 1]?.[1] ? ring.slice(0, -1) : ring;
-  const lon = corners.reduce((s, c) => s + c[0], 0) / corners.length;
-  const lat = corners.reduce((s, c) => s + c[1], 0) / corners.length;
-  return { lat, lon };
-}

@@ -61,6 +61,20 @@ export const DEFAULT_OPERATOR = 'operator-1';
 const operator = z.string().regex(DEVICE_ID, 'expected an operator id: 1–64 letters, digits, "-" or "_"').default(DEFAULT_OPERATOR);
 
 /**
+ * The middle of a zone's ring ([lon, lat] corners, a closing point counted once): the mean of its
+ * corners — where a visit to a zone heads, where a map places it. Not a geodesic centroid: a zone
+ * is a few km wide.
+ */
+export function ringCentre(ring: readonly (readonly [number, number])[]): { lat: number; lon: number } {
+  const first = ring[0];
+  const last = ring[ring.length - 1];
+  const corners = ring.length > 1 && first?.[0] === last?.[0] && first?.[1] === last?.[1] ? ring.slice(0, -1) : ring;
+  const lon = corners.reduce((n, c) => n + c[0], 0) / corners.length;
+  const lat = corners.reduce((n, c) => n + c[1], 0) / corners.length;
+  return { lat, lon };
+}
+
+/**
  * The seq of the first record this run can expect from the device (default 1). A device with a
  * history before the run — a real bracelet, whose seq never goes back (DESIGN.md "Uplink") —
  * starts past 1: every seq below it counts as stored and evaluated before the run (docs/RULES.md

@@ -4,9 +4,8 @@
  */
 import { fmtDelta, fmtValue, type Comparison } from './compare.ts';
 import { comparisonVerdict, runLine } from './compare-text.ts';
+import { esc } from './html/svg.ts';
 
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const esc = (s: string): string => s.replace(/[&<>"']/g, (ch) => ENTITIES[ch] as string);
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}
 table{border-collapse:collapse;margin:1em 0}th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:right}

@@ -15,9 +15,10 @@
  * with the real device like a virtual one, so it evaluates its zones and its pair.
  */
 import { VigilError } from '../protocol/errors.ts';
+import { ringCentre } from '../protocol/provisioning.ts';
 import type { HilMatch } from '../hil/api.ts';
 import type { HilStimulusStep } from '../hil/stimulus.ts';
-import { ringCentre, type Visit } from '../hil/wearer.ts';
+import type { Visit } from '../hil/wearer.ts';
 import { planFleet, type FleetPlan, type FleetProvisioning, type PlannedBarPerpetrator, type PlannedDevice, type PlannedPsem } from '../sim/model/fleet-plan.ts';
 import type { CityName } from '../sim/model/geo.ts';
 import { localDay } from '../sim/model/localtime.ts';
@@ -134,6 +135,6 @@ function visitsOf(entry: TimedHilEntry, index: number, wearer: PlannedPsem | Pla
       const list = own.map((z) => `${z.zoneId} (${z.kind})`).join(', ') || 'none';
       throw new VigilError('VIGIL_SCENARIO_INVALID', `scenario ${file}: hil.${index}.stimulus.${j}.enterZone: ${deviceId} has no zone "${s.zoneId}" (its zones: ${list})`, `name one of ${deviceId}'s zones`);
     }
-    return [{ from: s.at, stayMs: s.stayMs, place: ringCentre(zone.polygon as [number, number][]) }];
+    return [{ from: s.at, stayMs: s.stayMs, place: ringCentre(zone.polygon) }];
   });
 }

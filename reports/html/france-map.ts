@@ -12,7 +12,7 @@ import { geoConicConformal, geoPath } from 'd3-geo';
 import { feature } from 'topojson-client';
 import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import type { GeometryCollection, Topology } from 'topojson-specification';
-import type { Provisioning } from '../../protocol/provisioning.ts';
+import { ringCentre, type Provisioning } from '../../protocol/provisioning.ts';
 import type { LedgerEntry } from '../../verify/ledger.ts';
 import type { RunResult } from '../run-result.ts';
 import { dataAttrs, esc } from './svg.ts';
@@ -50,9 +50,7 @@ export function wearerPlaces(p: Provisioning): Map<string, { lat: number; lon: n
     if (places.has(z.deviceId)) continue;
     // The mean of its corners, not d3's geoCentroid: d3 reads a ring by its winding (a
     // counter-clockwise GeoJSON ring is the whole globe but the zone), and a zone is a few km wide.
-    const corners = z.polygon.slice(0, -1);
-    const mean = (i: 0 | 1): number => corners.reduce((n, c) => n + c[i], 0) / corners.length;
-    places.set(z.deviceId, { lat: mean(1), lon: mean(0), from: 'zone' });
+    places.set(z.deviceId, { ...ringCentre(z.polygon), from: 'zone' });
   }
   return places;
 }

@@ -85,6 +85,11 @@ export function squareRing(c: LatLon, sideM: number): [number, number][] {
  */
 export const GPS_SIGMA_M = 4;
 
+/** A coordinate as a fix carries it: 6 decimal places (about 0.1 m). */
+export function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
 export function withNoise(p: LatLon, r: Rng, sigmaM = GPS_SIGMA_M): LatLon {
   const dn = r.normal() * sigmaM;
   const de = r.normal() * sigmaM;

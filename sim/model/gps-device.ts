@@ -16,7 +16,7 @@ import { point, polygon } from '@turf/helpers';
 import type { Feature, Polygon } from 'geojson';
 import type { Battery } from './battery.ts';
 import type { FirmwareConfig, RecordDraft } from './firmware.ts';
-import { withNoise, type LatLon } from './geo.ts';
+import { round6, withNoise, type LatLon } from './geo.ts';
 import type { GpsOutages, PoissonEvents } from './incidents.ts';
 import { localDay, Periods, type LocalWindow } from './localtime.ts';
 import type { Trajectory } from './mobility.ts';
@@ -169,8 +169,4 @@ export class GpsDevice extends PeekingSource {
     for (const z of this.zones) wake = Math.min(wake, z.nextOpenAfter(t));
     return Math.max(c.fixIntervalMs, Math.min(c.restFixIntervalMs, wake - t));
   }
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }
