@@ -11,6 +11,7 @@
  *
  *   BENCH_DEVICES=15000 BENCH_SECONDS=60 BENCH_CONNECT_RATE=500 npm run bench
  *   VIGIL_LINK=mqttjs npm run bench      Vigil's fleet on mqtt.js (sim/transport/mqtt-link.ts) instead of the lean link
+ *   BENCH_ONLY=vigil npm run bench:fleet   one contender alone (baseline, vigil or floor), its raw result as JSON
  *   BENCH_PROFILE_DIR=/tmp/prof npm run bench   each contender also writes a V8 CPU profile there
  *                                        (node refuses --cpu-prof in NODE_OPTIONS)
  *
@@ -173,6 +174,22 @@ const header = `vigil bench — ${DEVICES} devices, ${SECONDS} s steady, ${caden
   `mosquitto ${mosquittoVersion}, node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), ` +
   `${(totalmem() / GIB).toFixed(0)} GiB, ulimit -n ${openFiles}`;
 process.stderr.write(`starting: ${header}\n`);
+
+// BENCH_ONLY=vigil (or baseline, floor): one contender alone, its raw result printed; for working on it.
+const only = process.env.BENCH_ONLY;
+if (only !== undefined) {
+  const files: Record<string, [string, number]> = { baseline: ['naive-baseline.ts', 1], vigil: ['vigil-fleet.ts', VIGIL_SPEED], floor: ['floor.ts', 1] };
+  const pick = files[only];
+  if (!pick) {
+    process.stderr.write(`BENCH_ONLY must be one of ${Object.keys(files).join(', ')}, got ${only}\n`);
+    process.exit(2);
+  }
+  const side = await runContender(pick[0], paramsNow(), brokerPid, pick[1]);
+  await broker.stop();
+  const r = side.result;
+  process.stdout.write(`${JSON.stringify({ ...side, messagesPerCpuS: Math.round(r.messagesPerS / (r.cpuPct / 100)), rssPerDeviceKiB: +(r.rssPerDeviceBytes / 1024).toFixed(1) }, null, 1)}\n`);
+  process.exit(0);
+}
 
 let base: Side;
 let vigil: Side;

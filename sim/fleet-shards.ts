@@ -23,6 +23,7 @@ import type { ClockTriple } from '../protocol/clock.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import type { PlannedDevice } from './model/fleet-plan.ts';
 import type { DeliveryMode, DeviceProgress, FleetStats } from './fleet.ts';
+import { FLEET_REDIAL_RATE_PER_S } from './transport/backoff.ts';
 
 const WORKER_FILE = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -41,6 +42,8 @@ export interface ShardInit {
   readonly speed: number;
   readonly keepaliveS: number;
   readonly connectRatePerS: number;
+  /** This shard's share of the fleet's redial rate (sim/transport/backoff.ts). */
+  readonly redialRatePerS: number;
   readonly link?: 'mqttjs' | 'lean';
 }
 
@@ -72,7 +75,7 @@ export interface DeviceView {
   ackedSeq: number;
 }
 
-export interface ShardedFleetOptions extends Omit<ShardInit, 'devices' | 'endpoints' | 'modes'> {
+export interface ShardedFleetOptions extends Omit<ShardInit, 'devices' | 'endpoints' | 'modes' | 'redialRatePerS'> {
   readonly workers: number;
   readonly devices: readonly PlannedDevice[];
   readonly endpoints: readonly string[];
@@ -173,7 +176,8 @@ export class ShardedFleet {
         init: {
           devices: slots.map((s) => o.devices[s] as PlannedDevice), endpoints: slots.map((s) => o.endpoints[s] as string),
           modes: slots.map((s) => o.modes[s] ?? 'store-and-forward'), seed: o.seed, start: o.start, end: o.end, speed: o.speed,
-          keepaliveS: o.keepaliveS, connectRatePerS: o.connectRatePerS / o.workers, ...(o.link ? { link: o.link } : {}),
+          keepaliveS: o.keepaliveS, connectRatePerS: o.connectRatePerS / o.workers,
+          redialRatePerS: FLEET_REDIAL_RATE_PER_S / o.workers, ...(o.link ? { link: o.link } : {}),
         },
       });
     });

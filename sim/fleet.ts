@@ -7,9 +7,10 @@ import { batchJson, type UplinkRecord } from '../protocol/uplink.ts';
 import type { Firmware } from './model/firmware.ts';
 import { WakeQueue } from './scheduler.ts';
 import type { DeviceLink, LinkEvents } from './transport/link.ts';
+import { FLEET_REDIAL_RATE_PER_S, fleetBackoff } from './transport/backoff.ts';
+import { DialPacer } from './transport/dial-pacer.ts';
 import { leanLink } from './transport/lean-link.ts';
 import { mqttLink } from './transport/mqtt-link.ts';
-import { rng } from './model/random.ts';
 
 /**
  * When a device forgets a record (scenarios/network-schema.ts "firmware"): store-and-forward on the
@@ -26,6 +27,11 @@ export interface FleetOptions {
   readonly seed: number;
   /** Connections opened per real second while the fleet starts, so it does not connect in one burst. */
   readonly connectRatePerS: number;
+  /**
+   * Redials per real second the fleet's first redials after a mass drop are spread to (default
+   * FLEET_REDIAL_RATE_PER_S; a shard of a sharded fleet gets its share): see sim/transport/backoff.ts.
+   */
+  readonly redialRatePerS?: number;
   /** Every record a device makes, in its seq order, as it is made (oracle, journal). */
   readonly onRecord: (r: UplinkRecord) => void;
   /** Real seconds of MQTT keepalive (default 60): how soon a device notices a dead path. */
@@ -66,10 +72,14 @@ export class Fleet {
   private readonly links: (DeviceLink | undefined)[] = [];
   private readonly queue = new WakeQueue();
   private timer: NodeJS.Timeout | undefined;
-  private readonly connectTimers: NodeJS.Timeout[] = [];
+  private warmUp: DialPacer | undefined;
+  /** Every redial of the fleet waits its turn here, after its device's backoff (sim/transport/backoff.ts). */
+  private readonly redials: DialPacer;
   readonly stats: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0 };
 
-  constructor(private readonly opts: FleetOptions) {}
+  constructor(private readonly opts: FleetOptions) {
+    this.redials = new DialPacer(opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S);
+  }
 
   private clock: Clock | undefined;
 
@@ -78,16 +88,15 @@ export class Fleet {
    * `timeoutMs` with however many are (the rest keep trying, and their records wait in the outbox).
    */
   connect(timeoutMs: number): Promise<number> {
-    const { firmwares, connectRatePerS, seed } = this.opts;
-    const jitter = rng(seed, 'connect-jitter');
-    firmwares.forEach((_fw, slot) => {
-      const delay = (slot / connectRatePerS) * 1000 + jitter.between(0, 1000 / connectRatePerS);
-      this.connectTimers.push(setTimeout(() => this.open(slot), delay));
-    });
+    // One pacer lets the warm-up's dials out at the connect rate (sim/transport/dial-pacer.ts): even
+    // when the loop stalls, the broker never sees a burst.
+    const warmUp = new DialPacer(this.opts.connectRatePerS);
+    this.warmUp = warmUp;
+    this.opts.firmwares.forEach((_fw, slot) => warmUp.request(() => this.open(slot)));
     return new Promise((resolve) => {
       const started = Date.now();
       const check = setInterval(() => {
-        if (this.stats.connected >= firmwares.length || Date.now() - started >= timeoutMs) {
+        if (this.stats.connected >= this.opts.firmwares.length || Date.now() - started >= timeoutMs) {
           clearInterval(check);
           resolve(this.stats.connected);
         }
@@ -130,7 +139,10 @@ export class Fleet {
       },
     };
     const makeLink = this.opts.link === 'mqttjs' ? mqttLink : leanLink;
-    this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, { reconnectMs: 1000 + (slot % 1000), keepaliveS: this.opts.keepaliveS ?? 60 });
+    this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, {
+      reconnectMs: 1000, backoff: fleetBackoff(this.opts.firmwares.length, this.opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S, this.opts.seed, slot),
+      pacer: this.redials, keepaliveS: this.opts.keepaliveS ?? 60,
+    });
   }
 
   private tick(clock: Clock): void {
@@ -192,7 +204,8 @@ export class Fleet {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const t of this.connectTimers) clearTimeout(t);
+    this.warmUp?.clear();
+    this.redials.clear();
     await Promise.all(this.links.map((l) => l?.close()));
   }
 }

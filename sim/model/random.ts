@@ -6,7 +6,7 @@
  */
 
 /** splitmix32: turns any 32-bit input into a well-mixed 32-bit output. */
-function mix32(x: number): number {
+export function mix32(x: number): number {
   x = (x + 0x9e3779b9) | 0;
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);

@@ -8,7 +8,7 @@
  * mqtt-packet (CONNECT, SUBSCRIBE, the topic part of PUBLISH), and a map of in-flight QoS 1
  * publishes that exists only once one was sent. No timer per device while it is up: one sweep for
  * every lean link of the process (SWEEP_MS) sends PINGREQs, notices a dead keepalive and times out
- * connects. A timer exists only while a link waits to dial again (reconnectMs), as with mqtt.js.
+ * connects. A timer exists only while a link waits to dial again (reconnectMs, or its backoff), as with mqtt.js.
  *
  * Incoming bytes are split by sim/network/framer.ts's hand framer rather than mqtt-packet's parser:
  * a device only ever receives CONNACK, SUBACK, PUBACK, PINGRESP and PUBLISH on its ack topic, read
@@ -19,6 +19,8 @@ import { connect, type Socket } from 'node:net';
 import { generate } from 'mqtt-packet';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
+import { redialDelayMs, type Backoff } from './backoff.ts';
+import type { DialPacer } from './dial-pacer.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 
 const CONNACK = 2;
@@ -103,6 +105,8 @@ class LeanLink implements DeviceLink, PacketSink {
   /** When the unanswered PINGREQ went out; 0 when none is outstanding. */
   private pingAt = 0;
   private lastId = SUBSCRIBE_ID;
+  /** Dials since the link was last up: the backoff's attempt. */
+  private attempts = 0;
   private inflight: Map<number, Inflight> | undefined;
   /**
    * PUBACKs owed for acks the broker delivered, not yet written: they ride with the next packet
@@ -122,6 +126,8 @@ class LeanLink implements DeviceLink, PacketSink {
     private readonly resolve: () => string,
     private readonly events: LinkEvents,
     private readonly reconnectMs: number,
+    private readonly backoff: Backoff | undefined,
+    private readonly pacer: DialPacer | undefined,
     private readonly keepaliveMs: number,
     private readonly connectPacket: Buffer,
     private readonly subscribePacket: Buffer,
@@ -254,6 +260,7 @@ class LeanLink implements DeviceLink, PacketSink {
           return;
         }
         this.phase = Phase.Up;
+        this.attempts = 0;
         this.events.onUp();
         return;
       default:
@@ -329,9 +336,12 @@ class LeanLink implements DeviceLink, PacketSink {
     }));
   }
 
+  /** dial(), bound once: handed to a timer or the pacer at every redial. */
+  private readonly dialNow = (): void => this.dial();
+
   private dial(): void {
     this.redial = undefined;
-    if (this.closed) return;
+    if (this.closed || this.socket) return;
     // Asked again at every dial: an endpoint move is followed from the next dial (mqtt-link.ts).
     const endpoint = this.resolve();
     if (endpoint !== this.dialled) {
@@ -384,7 +394,9 @@ class LeanLink implements DeviceLink, PacketSink {
 
   private scheduleDial(): void {
     if (this.closed || this.redial) return;
-    this.redial = setTimeout(() => this.dial(), this.reconnectMs);
+    const delay = this.backoff ? redialDelayMs(this.backoff, this.attempts) : this.reconnectMs;
+    this.attempts++;
+    this.redial = setTimeout(this.pacer ? () => (this.pacer as DialPacer).request(this.dialNow) : this.dialNow, delay);
   }
 }
 
@@ -402,6 +414,8 @@ export function leanLink(endpoint: string | (() => string), deviceId: string, ev
     resolve,
     events,
     opts.reconnectMs,
+    opts.backoff,
+    opts.pacer,
     opts.keepaliveS * 1000,
     generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: deviceId, keepalive: opts.keepaliveS }),
     generate({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic: acks, qos: 1 }] }),

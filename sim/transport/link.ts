@@ -2,6 +2,9 @@
  * The seam between a device's firmware and its network path: a small interface, one file per
  * transport behind it (STYLE.md §2), chosen by URL scheme in `openLink`.
  */
+import type { Backoff } from './backoff.ts';
+import type { DialPacer } from './dial-pacer.ts';
+
 export interface LinkEvents {
   /** A link session is up and the device's ack topic is subscribed. */
   onUp(): void;
@@ -25,8 +28,12 @@ export interface DeviceLink {
 }
 
 export interface LinkOptions {
-  /** Real ms between reconnect attempts. */
+  /** Real ms between reconnect attempts, when no `backoff` is given. */
   readonly reconnectMs: number;
+  /** Jittered exponential backoff between reconnect attempts (sim/transport/backoff.ts); overrides `reconnectMs`. */
+  readonly backoff?: Backoff;
+  /** The fleet's dial pacer (sim/transport/dial-pacer.ts): redials wait their turn there after the backoff. */
+  readonly pacer?: DialPacer;
   /** Real seconds of MQTT keepalive. */
   readonly keepaliveS: number;
 }

@@ -8,6 +8,7 @@
  */
 import mqtt from 'mqtt';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
+import { redialDelayMs } from './backoff.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 
 /**
@@ -25,7 +26,7 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
     clean: true,
     protocolVersion: 4,
     keepalive: opts.keepaliveS,
-    reconnectPeriod: opts.reconnectMs,
+    reconnectPeriod: opts.backoff ? redialDelayMs(opts.backoff, 0) : opts.reconnectMs,
     connectTimeout: 10_000,
     resubscribe: false,
   });
@@ -53,6 +54,21 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
     events.onDown();
   };
   client.on('close', down);
+  // With a backoff, mqtt.js's reconnectPeriod is set one redial ahead: mqtt.js arms its reconnect
+  // timer from its own 'close' listener, which runs before this one, so the period set here is the
+  // next redial's (attempt 0 from each connect on). No dial pacer: the mqtt.js link is the slow path
+  // (sim/transport/lean-link.ts is the fleet's default).
+  if (opts.backoff) {
+    const backoff = opts.backoff;
+    let attempts = 0;
+    client.on('connect', () => {
+      attempts = 0;
+      client.options.reconnectPeriod = redialDelayMs(backoff, 0);
+    });
+    client.on('close', () => {
+      client.options.reconnectPeriod = redialDelayMs(backoff, ++attempts);
+    });
+  }
   // Emitted right before each redial: mqtt.js then dials client.options again (the same object its
   // stream builder reads), so the endpoint is resolved at the dial, not a reconnect period earlier.
   client.on('reconnect', () => {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { fleetBackoff, redialDelayMs } from './backoff.ts';
+
+describe('redial backoff', () => {
+  it('spreads a large fleet\'s first redials over devices / rate seconds, after the minimum', () => {
+    const delays = Array.from({ length: 15_000 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, slot), 0));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(1000);
+    expect(Math.max(...delays)).toBeLessThan(6000);
+    // Roughly uniform: each second of the 5-s window gets about a fifth (3,000 ± 10 %).
+    for (let s = 1; s < 6; s++) {
+      const n = delays.filter((d) => d >= s * 1000 && d < (s + 1) * 1000).length;
+      expect(n).toBeGreaterThan(2700);
+      expect(n).toBeLessThan(3300);
+    }
+  });
+
+  it('keeps a small fleet\'s redials within 1–2 s', () => {
+    const delays = Array.from({ length: 50 }, (_, slot) => redialDelayMs(fleetBackoff(50, 3000, 7, slot), 0));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(1000);
+    expect(Math.max(...delays)).toBeLessThan(2000);
+  });
+
+  it('doubles the window with every failed dial, up to the cap, and draws the same delays for the same seed', () => {
+    const b = fleetBackoff(15_000, 3000, 2021, 42);
+    const windows = [0, 1, 2, 3, 10].map((n) => Array.from({ length: 200 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, slot), n) - 1000));
+    expect(Math.max(...(windows[1] as number[]))).toBeGreaterThan(5000);
+    expect(Math.max(...(windows[1] as number[]))).toBeLessThan(10_000);
+    expect(Math.max(...(windows[3] as number[]))).toBeGreaterThan(20_000);
+    expect(Math.max(...(windows[4] as number[]))).toBeLessThanOrEqual(60_000);
+    expect(redialDelayMs(b, 3)).toBe(redialDelayMs(fleetBackoff(15_000, 3000, 2021, 42), 3));
+    expect(redialDelayMs(b, 3)).not.toBe(redialDelayMs(fleetBackoff(15_000, 3000, 2022, 42), 3));
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * When a device dials again after losing its connection: capped exponential backoff with full
+ * jitter, as IoT firmware does to avoid a reconnect stampede (DOMAIN.md "How a network change breaks
+ * IoT devices": "reset storms followed by a reconnect stampede"). Attempt n (0 after a drop, +1 per
+ * failed dial, back to 0 once the link is up) waits `minMs + U(0, min(capMs, windowMs × 2^n))`.
+ *
+ * Stateless and seeded: the jitter is a hash of (the device's seed, n), so a link keeps one number,
+ * not a random stream, and a run's redials are the same from one run to the next.
+ */
+import { mix32 } from '../model/random.ts';
+
+export interface Backoff {
+  /** Real ms before any redial: a device never dials again at once. */
+  readonly minMs: number;
+  /** The jitter window of the first redial after a drop; it doubles with every failed dial. */
+  readonly windowMs: number;
+  /** The largest window. */
+  readonly capMs: number;
+  /** The device's own seed (the same device always draws the same delays). */
+  readonly seed: number;
+}
+
+/** Real ms to wait before redial `attempt` (0-based). */
+export function redialDelayMs(b: Backoff, attempt: number): number {
+  const window = Math.min(b.capMs, b.windowMs * 2 ** Math.min(attempt, 20));
+  const u = mix32(b.seed ^ Math.imul(attempt + 1, 0x9e3779b9)) / 4294967296;
+  return b.minMs + u * window;
+}
+
+/**
+ * The redial rate a whole fleet's first redials are spread to after every device dropped at once
+ * (a heal, a broker restart): at most this many dials a real second on average. mosquitto listens
+ * with a backlog of 100 (`ss -ltn`: Send-Q 100, fixed in its source); a fleet that dials 15,000
+ * devices within one second overflows it (the kernel drops the handshake's last ACK, the
+ * client waits for a CONNACK that only comes after SYN-ACK retransmissions at 1, 3, 7 s…), and
+ * measured on this machine that made a 15,000-device storm take 5–25 s (600–1,400 connects/s).
+ */
+export const FLEET_REDIAL_RATE_PER_S = 3000;
+
+/**
+ * The backoff of device `slot` in a fleet of `devices`: after a drop, a small fleet redials within
+ * 1–2 s (as before backoff), a large one spreads its first redials at `redialRatePerS` on average.
+ */
+export function fleetBackoff(devices: number, redialRatePerS: number, fleetSeed: number, slot: number): Backoff {
+  return { minMs: 1000, windowMs: Math.max(1000, (devices / redialRatePerS) * 1000), capMs: 60_000, seed: mix32(fleetSeed ^ mix32(slot)) };
+}
