@@ -31,7 +31,7 @@ describe('RunNetwork: endpoint move', () => {
     net = new RunNetwork({
       brokerUrl: broker.url, faults: [planned], operatorOf, seed: 1,
       tracker: new SilenceTracker({ offlineTimeoutMs: 600_000, toleranceMs: 60_000, end: T + 90 * 60_000 }),
-      madeSeq: () => 0, journal: (e) => journal.push(e), log: () => {},
+      madeSeq: () => 0, journal: (e) => journal.push(e), log: () => {}, routeAll: false,
     });
     await net.start();
   });
@@ -43,14 +43,17 @@ describe('RunNetwork: endpoint move', () => {
 
   it('answers the new address once a device DNS moment has passed, and journals it', () => {
     const old = net.endpointOf('a');
-    expect(['a', 'b', 'c', 'd'].map((id) => net.endpointOf(id))).toEqual([old, old, old, old]); // before the clock: the old address
+    expect(old).not.toBe(broker.url);
+    expect(['a', 'b', 'c'].map((id) => net.endpointOf(id))).toEqual([old, old, old]); // before the clock: the old address
+    // No fault targets d: it dials the broker itself (a proxy with no fault is a pass-through).
+    expect(net.endpointOf('d')).toBe(broker.url);
     // The virtual clock 5 minutes after from (speed 1: it barely moves during the test).
     net.setClock({ startVirtual: from + 5 * 60_000, startReal: Date.now(), speed: 1 });
     const moved = net.endpointOf('a');
     expect(moved).not.toBe(old);
     expect(net.endpointOf('b')).toBe(old); // its cache has 5 more minutes
     expect(net.endpointOf('c')).toBe(old); // healed before its DNS moment
-    expect(net.endpointOf('d')).toBe(old); // not targeted
+    expect(net.endpointOf('d')).toBe(broker.url); // not targeted
 
     net.tick(from);
     net.tick(from + 5 * 60_000);

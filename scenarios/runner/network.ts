@@ -32,6 +32,11 @@ export interface NetworkOptions {
   readonly journal: (entry: JournalEntry) => void;
   /** A proxy worker died: the run goes on without that part of the network, and says so. */
   readonly log: (line: string) => void;
+  /**
+   * Every device through the proxies (`network.proxy`, or a process fault: then every device is
+   * watched). Otherwise only the devices a fault targets are: see `endpointOf`.
+   */
+  readonly routeAll: boolean;
 }
 
 export function effectOf(f: TimedNetworkFault): FaultEffect {
@@ -55,8 +60,11 @@ export class RunNetwork {
   /** Per device, its endpoint moves: the listener (fault name) and when it learns it. */
   private readonly moves = new Map<string, { listener: string; at: number }[]>();
   private clock: Clock | undefined;
+  /** The devices some fault targets (when not routeAll): only they dial a proxy. */
+  private readonly routed = new Set<string>();
 
   constructor(private readonly o: NetworkOptions) {
+    for (const p of o.faults) if (p.fault.kind !== 'clock-skew') for (const id of p.devices) this.routed.add(id);
     // A clock skew is the devices' (device-faults.ts): the proxies only watch what those devices send.
     this.pending = o.faults.filter((planned) => planned.fault.kind !== 'clock-skew').map((planned) => {
       // A device whose DNS moment comes after its heal never moves: the old address serves it again.
@@ -94,9 +102,15 @@ export class RunNetwork {
     this.pool?.setClock(triple);
   }
 
-  /** The URL a device dials now: its operator's proxy, or an endpoint move's new address once its DNS moment has passed. */
+  /**
+   * The URL a device dials now: its operator's proxy, or an endpoint move's new address once its DNS
+   * moment has passed — or, for a device no fault targets (unless every device is routed), the broker
+   * itself: an operator proxy with no fault is a pass-through, and forwarding every byte of 15,000
+   * devices cost the proxy workers 40 % of a core in the 2021 replay at speed 64 (docs/PERFORMANCE.md).
+   */
   endpointOf(deviceId: string): string {
     if (!this.pool) throw new Error('operator network not started');
+    if (!this.o.routeAll && !this.routed.has(deviceId)) return this.o.brokerUrl;
     const moves = this.moves.get(deviceId);
     if (moves !== undefined && this.clock !== undefined) {
       const now = this.clock.now();

@@ -71,7 +71,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     let fleetRef: RunFleet | undefined;
     const deviceOf = (id: string): DeviceSeqs | undefined => fleetRef?.devices[slotOf.get(id) ?? -1];
 
-    // The operator network: proxies per operator when a fault needs them (or the scenario asks).
+    // The operator network: proxies per operator for the devices a fault targets (every device when the scenario asks).
     const tracker = new SilenceTracker({ offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed), end });
     let network: RunNetwork | undefined;
     // A process fault silences every device as the pipeline sees it (a broker down): the proxies
@@ -84,7 +84,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       network = new RunNetwork({
         brokerUrl, faults: plannedFaults, operatorOf, seed: scenario.seed,
         tracker, madeSeq: (id) => deviceOf(id)?.lastSeq ?? hil?.lastSeqOf(id) ?? 0,
-        journal: (entry) => journal.append(entry), log,
+        journal: (entry) => journal.append(entry), log, routeAll: scenario.network.proxy || processFaulted,
       });
       const net = network;
       teardowns.add('operator network', async () => {
