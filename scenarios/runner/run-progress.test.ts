@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
-import { AlarmTally } from './run-progress.ts';
+import { AlarmTally, dueBy } from './run-progress.ts';
 
 const sla = { strap_tamper: 180_000, communication_loss: 240_000 };
 const e = (deviceId: string, kind: Expectation['kind'], seq: number, triggerTime: number): Expectation => ({ deviceId, kind, seq, deviceTime: triggerTime, triggerTime });
@@ -27,5 +27,17 @@ describe('AlarmTally', () => {
     expect(tally.sample(expectations, new Set(), 1000)).toMatchObject({ expected: 2, pending: 2 });
     watched.add('A');
     expect(tally.sample(expectations, new Set(), 1000)).toMatchObject({ expected: 1, pending: 1 });
+  });
+});
+
+describe('dueBy', () => {
+  it('hands an observer\'s seed expectations over as they fall due, in trigger order, on one growing list', () => {
+    const all = [e('B', 'strap_tamper', 2, 300), e('A', 'strap_tamper', 1, 100), e('C', 'strap_tamper', 3, 200)];
+    const due = dueBy(all);
+    expect(due(50)).toEqual([]);
+    const at200 = due(200);
+    expect(at200.map((x) => x.deviceId)).toEqual(['A', 'C']);
+    expect(due(1000)).toBe(at200);
+    expect(at200.map((x) => x.deviceId)).toEqual(['A', 'C', 'B']);
   });
 });
