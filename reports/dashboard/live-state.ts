@@ -82,7 +82,9 @@ export class LiveState {
   final(result: RunResult, runDir: string): DashboardMessage {
     const last = this.state;
     const numbers = { ...(last ? progressNumbers(last) : {}), phase: 'ended' };
-    const fields: [string, string][] = [['phase', `ended: ${result.verdict}`], ...(last ? progressFields(last).filter(([k]) => k !== 'phase') : [])];
+    // The last sample's fields, but no time left: the run is over.
+    const over = new Set(['phase', 'ETA', 'drain limit']);
+    const fields: [string, string][] = [['phase', `ended: ${result.verdict}`], ...(last ? progressFields(last).filter(([k]) => !over.has(k)) : [])];
     return {
       type: 'final', fields, numbers, charts: this.charts(result.faults, latencyChart(result)),
       final: { verdict: result.verdict, runDir, ledger: result.ledger, records: { made: result.completeness.recordsMade, stored: result.completeness.recordsStored } },
