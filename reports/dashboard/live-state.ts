@@ -46,6 +46,13 @@ export interface LiveRun {
 
 const iso = (t: number): string => new Date(t).toISOString();
 
+/**
+ * Drawing the charts may take this share of the run's event loop at most: the series and latency
+ * are recomputed over every alarm so far, which at a million alarms is no longer free, and the
+ * devices' timers share the loop. Between two drawings the last charts are sent again.
+ */
+const CHART_SHARE = 0.05;
+
 export class LiveState {
   private readonly times = new AlarmTimes();
   /** How much of the run's append-only lists of expected and observed alarms is taken in. */
@@ -53,8 +60,9 @@ export class LiveState {
   private takenObserved = 0;
   private state: ProgressState | undefined;
   private readonly faults: readonly FaultWindow[];
+  private drawn: { readonly charts: NonNullable<DashboardMessage['charts']>; readonly nextAt: number } | undefined;
 
-  constructor(private readonly run: LiveRun) {
+  constructor(private readonly run: LiveRun, private readonly now: () => number = () => performance.now()) {
     this.faults = run.faults.map((f) => ({ name: f.name, kind: f.kind, from: iso(f.from), until: iso(f.until) }));
   }
 
@@ -75,7 +83,17 @@ export class LiveState {
   message(): DashboardMessage {
     const s = this.state;
     if (s === undefined) return { type: 'waiting', fields: [['phase', 'provisioning and warm-up: the timeline has not started']], numbers: { phase: 'waiting' }, charts: null, final: null };
-    return { type: 'live', fields: progressFields(s), numbers: progressNumbers(s), charts: this.charts(this.faults, latencySoFar(this.times, this.run.slaMs)), final: null };
+    return { type: 'live', fields: progressFields(s), numbers: progressNumbers(s), charts: this.liveCharts(), final: null };
+  }
+
+  /** The charts as of now, or as last drawn while drawing them again would exceed CHART_SHARE of the time. */
+  private liveCharts(): NonNullable<DashboardMessage['charts']> {
+    const began = this.now();
+    if (this.drawn && began < this.drawn.nextAt) return this.drawn.charts;
+    const charts = this.charts(this.faults, latencySoFar(this.times, this.run.slaMs));
+    const took = this.now() - began;
+    this.drawn = { charts, nextAt: began + took / CHART_SHARE };
+    return charts;
   }
 
   /** The run's verdict: run.json's numbers, its judged latency, and its fault windows as the report shades them. */
