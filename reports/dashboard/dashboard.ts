@@ -31,6 +31,7 @@ export async function openDashboard(port: number, page: DashboardPageInfo, run: 
         // Charts are drawn only for someone to see; a browser that joins later gets the state then.
         if (server.clients > 0) server.broadcast(current());
       },
+      // The end of the samples is not the end of the run: the verdict comes with finish().
       end() {},
     },
     finish: (result, runDir) => server.finish(JSON.stringify(state.final(result, runDir))),

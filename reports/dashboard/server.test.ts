@@ -108,6 +108,21 @@ describe('the dashboard server', () => {
     await expect(fetch(s.url)).rejects.toThrow();
   });
 
+  it('a browser that joins while the others close gets the last message too; none keeps the server past its grace', async () => {
+    const s = await start(() => 'live');
+    const stuck = await browser(s);
+    // This one never answers the close: the server waits for it, at most its grace period.
+    (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const began = Date.now();
+    const finished = s.finish('final');
+    const late = await browser(s);
+    expect(await late.closed).toBe(1000);
+    expect(late.messages).toEqual(['final']);
+    await finished;
+    expect(Date.now() - began).toBeLessThan(3000);
+    await expect(fetch(s.url)).rejects.toThrow();
+  });
+
   it('a port in use: a VigilError naming the port and the fix', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

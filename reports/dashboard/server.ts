@@ -111,9 +111,13 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   const wss = new WebSocketServer({ server: http, path: LIVE_PATH, verifyClient: ({ req }: { req: IncomingMessage }) => ownHost(req) });
   // A browser that closes its tab mid-message is not an error of the run.
   wss.on('error', () => {});
+  /** The run's last message, once it is being sent: a browser that joins while the others close gets it too. */
+  let last: string | undefined;
+  const sendLast = (ws: WebSocket, message: string): void => ws.send(message, () => ws.close(1000, 'run ended'));
   wss.on('connection', (ws) => {
     ws.on('error', () => {});
-    ws.send(opts.current());
+    if (last !== undefined) sendLast(ws, last);
+    else ws.send(opts.current());
   });
 
   let closed: Promise<void> | undefined;
@@ -137,10 +141,11 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     async finish(message) {
       // The last message goes even to a slow browser: it is the verdict. Then a clean close, so the
       // page knows the run ended rather than that the connection broke.
+      last = message;
       const open = [...wss.clients].filter((ws) => ws.readyState === WebSocket.OPEN);
       const gone = open.map((ws) => new Promise<void>((resolve) => {
         ws.once('close', () => resolve());
-        ws.send(message, () => ws.close(1000, 'run ended'));
+        sendLast(ws, message);
       }));
       await Promise.race([Promise.all(gone), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
       await close();
