@@ -11,6 +11,7 @@ import { DEFAULT_THRESHOLDS } from '../reports/compare.ts';
 import { pipelineCommand } from './pipeline-command.ts';
 import { k6ExportCommand } from './k6-command.ts';
 import { reportCommand } from './report-command.ts';
+import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
 import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
 import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
@@ -32,6 +33,15 @@ function nonNegativeInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${v}"`);
+    return n;
+  };
+}
+
+/** A TCP port to listen on: 0 (any free one) to 65535. */
+function tcpPort(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be a port from 1 to 65535, or 0 for any free one, got "${v}"`);
     return n;
   };
 }
@@ -111,6 +121,7 @@ program
   .option('--clock <json>', 'with --devices-only: the clock the observer printed ({"startVirtual":…,"startReal":…,"speed":…})')
   .option('--clock-file <file>', 'with --devices-only: the runs/<id>/clock.json the observer wrote')
   .option('--progress <seconds>', 'when stdout is not a terminal: real seconds between progress lines (default 10; 0: none). On a terminal, progress is one live line', nonNegativeInt('--progress'))
+  .option('--dashboard [port]', `a live web page of the run at http://127.0.0.1:<port>/ (default ${DEFAULT_DASHBOARD_PORT}; 0: any free port, printed)`, tcpPort('--dashboard'))
   .action(async (file: string, o: Parameters<typeof runCommand>[1]) => {
     process.exitCode = await runCommand(file, o);
   });

@@ -34,6 +34,7 @@ describe('observe-mode flags', () => {
     ['--clock and --clock-file', { devicesOnly: true, clock: '{}', clockFile: 'c.json', broker: 'mqtt://h' }, /--clock and --clock-file both given/],
     ['--clock without --devices-only', { clock: '{}' }, /--clock and --clock-file only go with --devices-only/],
     ['--lead without --observe', { lead: 5 }, /--lead only goes with --observe/],
+    ['--devices-only with --dashboard', { devicesOnly: true, clock: '{}', broker: 'mqtt://h', dashboard: 0 }, /--devices-only verifies nothing, so the live dashboard has nothing to show — give --dashboard to the observer/],
   ])('refuses %s, saying how to fix it', (_what, flags, why) => {
     expect(refused(flags)).toMatch(why);
   });

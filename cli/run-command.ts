@@ -8,6 +8,10 @@ import { parseClock, readClockFile } from '../scenarios/runner/clock-handoff.ts'
 import { summaryText } from '../reports/summary.ts';
 import { openHilSession } from '../hil/session.ts';
 import { progressWriter } from '../reports/progress-writer.ts';
+import { fanOut, lineSink } from '../reports/progress-sinks.ts';
+import { openDashboard, type Dashboard } from '../reports/dashboard/dashboard.ts';
+import type { Scenario } from '../scenarios/schema.ts';
+import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
 
 export interface RunFlags {
   broker?: string;
@@ -32,6 +36,8 @@ export interface RunFlags {
   hil?: string[];
   /** Real seconds between progress lines when stdout is not a terminal (default 10; 0: none). */
   progress?: number;
+  /** The live dashboard: its port (0: any free one), or true for the default. */
+  dashboard?: number | true;
 }
 
 /** Progress lines in a CI log or a pipe: as often as the run logged them before issue 6. */
@@ -78,8 +84,16 @@ export function checkModeFlags(f: RunFlags): void {
   if (f.devicesOnly) {
     if (f.clock === undefined && f.clockFile === undefined) usage('--devices-only needs the observer\'s clock', 'pass --clock \'<json>\' or --clock-file runs/<id>/clock.json, as the observer (vigil run --observe) printed');
     if (f.broker === undefined) usage('--devices-only needs the observer\'s broker', 'pass --broker <url>, as the observer (vigil run --observe) printed on its `broker:` line');
+    if (f.dashboard !== undefined) usage('--devices-only verifies nothing, so the live dashboard has nothing to show', 'give --dashboard to the observer (vigil run --observe --dashboard)');
     if (f.pipeline !== undefined || f.token !== undefined) usage('--devices-only runs no pipeline and reads no feed: --pipeline and --token do not apply', 'drop them (the observer is given them)');
   }
+}
+
+function startDashboard(port: number | true, scenario: Scenario, observe: boolean): Promise<Dashboard> {
+  const { mix } = scenario;
+  return openDashboard(port === true ? DEFAULT_DASHBOARD_PORT : port,
+    { scenario: scenario.name, seed: scenario.seed, speed: scenario.speed, devices: mix.pse + mix.psem + 2 * mix.bar, mode: observe ? 'observe' : 'run' },
+    { start: scenario.start, end: scenario.start + scenario.duration, faults: scenario.faults, slaMs: scenario.slaMs });
 }
 
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
@@ -89,6 +103,14 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   if ((flags.observe || flags.devicesOnly) && loaded.scenario.hil.length > 0) {
     throw new VigilError('VIGIL_USAGE', `scenario ${file} has real devices (hil), and ${flags.observe ? '--observe runs no devices' : '--devices-only runs only virtual ones'}`, 'run it without --observe/--devices-only, or drop its hil section');
   }
+  // Every line of the run goes through the progress writer, so a terminal's live line is never torn.
+  const progress = progressWriter(process.stdout, { everyMs: (flags.progress ?? DEFAULT_PROGRESS_EVERY_S) * 1000 });
+  const log = (line: string): void => progress.log(line);
+  // The dashboard listens before the run makes any load: a port in use stops it here (exit 2).
+  const dashboard = flags.dashboard === undefined ? undefined : await startDashboard(flags.dashboard, loaded.scenario, flags.observe === true);
+  if (dashboard) log(`dashboard: ${dashboard.url}`);
+  // One sample, two sinks: the progress line, and the dashboard when there is one.
+  const sink = fanOut([lineSink(progress), ...(dashboard ? [dashboard.sink] : [])], (err) => log(`progress: a sink failed and is left out from now on: ${(err as Error).message}`));
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -96,21 +118,20 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     abort.abort();
   };
   process.on('SIGINT', onSigint);
-  // Every line of the run goes through the progress writer, so a terminal's live line is never torn.
-  const progress = progressWriter(process.stdout, { everyMs: (flags.progress ?? DEFAULT_PROGRESS_EVERY_S) * 1000 });
-  const log = (line: string): void => progress.log(line);
   try {
     if (clock) {
       const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1 });
       return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
     }
-    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession };
+    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession, progress: sink };
     const { result, runDir } = flags.observe
       ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
-      : await runScenario({ ...common, progress });
+      : await runScenario(common);
+    await dashboard?.finish(result, runDir);
     process.stdout.write(`${summaryText(result, runDir)}\n`);
     return result.verdict === 'PASS' ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
+    await dashboard?.close();
   }
 }

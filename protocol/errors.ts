@@ -17,6 +17,8 @@ export type VigilErrorCode =
   | 'VIGIL_RUNS_NOT_COMPARABLE'
   // A run directory `vigil report` cannot read: missing, without run.json, or from another schema.
   | 'VIGIL_RUN_DIR_INVALID'
+  // The live dashboard (vigil run --dashboard) cannot listen on its port: in use, or not allowed.
+  | 'VIGIL_DASHBOARD_PORT'
   // HIL devices on serial ports (hil/): a port that is not there or held by another program, and a
   // device that does not answer, refuses a command, is unplugged, or answers nonsense.
   | 'VIGIL_HIL_PORT_NOT_FOUND'

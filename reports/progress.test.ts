@@ -56,3 +56,13 @@ describe('ratePerSecond', () => {
     expect(ratePerSecond({ count: 100, at: 1000 }, { count: 400, at: 1000 })).toBe(0);
   });
 });
+
+describe('renderProgress of an observer (no fleet of its own)', () => {
+  it('says unknown for what it cannot see, rather than zero', () => {
+    const line = renderProgress(state({ messagesPerSecond: null, devices: { connected: null, total: 307 }, unacked: null }));
+    expect(line).toContain('unknown msg/s');
+    expect(line).toContain('devices unknown/307 connected');
+    expect(line).toContain('unknown unacked');
+    expect(line).not.toMatch(/\b0 (msg|unacked)/);
+  });
+});

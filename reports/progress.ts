@@ -3,7 +3,8 @@
  * alarms stand so far. Pure: a state in, one line of plain ASCII out, so a terminal can redraw it in
  * place and a CI log can print it as is (reports/progress-writer.ts decides which).
  */
-import { fmtMs } from '../verify/ledger.ts';
+import type { AlarmIdentity } from '../verify/alarm-index.ts';
+import { fmtMs, type Observation } from '../verify/ledger.ts';
 
 export interface ProgressState {
   /** The timeline, or the drain after it (DESIGN.md "Phases of every run"). */
@@ -14,11 +15,14 @@ export interface ProgressState {
   readonly until: number;
   /** Virtual ms per real ms: turns what is left of the phase into real time. */
   readonly speed: number;
-  /** Uplink publishes per real second since the last sample (resends included: what the broker carries). */
-  readonly messagesPerSecond: number;
-  readonly devices: { readonly connected: number; readonly total: number };
+  /**
+   * Uplink publishes per real second since the last sample (resends included: what the broker carries).
+   * null, here and below: unknown — an observer (`--observe`) runs no devices, and does not invent zeros.
+   */
+  readonly messagesPerSecond: number | null;
+  readonly devices: { readonly connected: number | null; readonly total: number };
   /** Records made and not yet acknowledged by the pipeline. */
-  readonly unacked: number;
+  readonly unacked: number | null;
   readonly alarms: AlarmsSoFar;
   /** Names of the fault windows open now. */
   readonly activeFaults: readonly string[];
@@ -38,6 +42,27 @@ export interface AlarmsSoFar {
   readonly overdue: number;
 }
 
+/** An alarm the oracle expects: its identity and trigger time (sim/model's Expectation has both). */
+export type ExpectedAlarm = AlarmIdentity & { readonly triggerTime: number };
+
+/**
+ * One sample of a running run, handed to every progress sink (reports/progress-sinks.ts): the
+ * line's state, and the alarms so far that the live dashboard draws its charts from.
+ */
+export interface ProgressSample {
+  readonly state: ProgressState;
+  /** Every alarm expected so far, and every alarm seen on the feed so far: the run's own append-only lists, to read, never to change. */
+  readonly expected: readonly ExpectedAlarm[];
+  readonly observed: readonly Observation[];
+}
+
+/** Where progress goes: a terminal or CI log line (progress-writer.ts), the live dashboard (reports/dashboard/). */
+export interface ProgressSink {
+  update(sample: ProgressSample): void;
+  /** The timeline and the drain are over: no more samples. */
+  end(): void;
+}
+
 /** One line, ASCII only (so a terminal's width is its length), most telling fields first. */
 export function renderProgress(s: ProgressState): string {
   const left = Math.max(0, s.until - s.virtualNow);
@@ -50,20 +75,20 @@ export function renderProgress(s: ProgressState): string {
     where,
     `alarms ${a.expected} expected, ${a.detected} detected, ${a.pending} pending, ${a.overdue} overdue`,
     `faults ${s.activeFaults.length > 0 ? s.activeFaults.join(',') : 'none'}`,
-    `${Math.round(s.messagesPerSecond)} msg/s`,
-    `devices ${s.devices.connected}/${s.devices.total} connected`,
-    `${s.unacked} unacked`,
+    `${s.messagesPerSecond === null ? 'unknown' : Math.round(s.messagesPerSecond)} msg/s`,
+    `devices ${s.devices.connected ?? 'unknown'}/${s.devices.total} connected`,
+    `${s.unacked ?? 'unknown'} unacked`,
   ].join('  |  ');
 }
 
-function percentDone(s: ProgressState): number {
+export function percentDone(s: ProgressState): number {
   const span = s.until - s.from;
   if (span <= 0) return 100;
   return Math.floor(Math.max(0, Math.min(1, (s.virtualNow - s.from) / span)) * 100);
 }
 
 /** UTC to the second, without the date's noise: 2021-10-25 16:40:12Z. */
-function virtualTime(ms: number): string {
+export function virtualTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 }
 

@@ -405,8 +405,8 @@ export function buildLedger(input: LedgerInput): Ledger {
   };
 }
 
-/** Latency quantiles with HdrHistogram (3 significant digits), max exact. */
-function summarise(values: readonly number[], slaMs: number): LatencySummary {
+/** Latency quantiles with HdrHistogram (3 significant digits), max exact. Also the live dashboard's latency so far (reports/dashboard/). */
+export function summarise(values: readonly number[], slaMs: number): LatencySummary {
   if (values.length === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0, slaMs };
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 30 * 86_400_000, numberOfSignificantValueDigits: 3 });
   let max = 0;

@@ -36,22 +36,74 @@ function isIdentity(line: JournalLine): line is JournalLine & AlarmIdentity {
   return typeof line['deviceId'] === 'string' && typeof line['kind'] === 'string' && typeof line['seq'] === 'number';
 }
 
-/** `window`: the scenario's start and end (virtual ms); the series stretches past the end to the last arrival. */
-export function alarmSeries(journal: readonly JournalLine[], window: { readonly start: number; readonly end: number }): AlarmSeries {
-  const index = new AlarmIndex();
-  const triggers: number[] = [];
-  for (const line of journal) {
-    if (line.t !== 'expectation' || !isIdentity(line)) continue;
-    const trigger = typeof line['triggerTime'] === 'number' ? line['triggerTime'] : line.at;
-    if (index.slot(line) === triggers.length) triggers.push(trigger);
-  }
-  const seenAt: (number | undefined)[] = new Array<number | undefined>(triggers.length);
-  for (const line of journal) {
-    if (line.t !== 'observation' || !isIdentity(line)) continue;
-    const slot = index.find(line);
-    if (slot >= 0) seenAt[slot] = Math.min(seenAt[slot] ?? Infinity, line.at);
+/**
+ * Alarm trigger and first-arrival times by alarm, in any order: the journal read back after a run
+ * (alarmSeries below), or the live dashboard fed as the run goes (reports/dashboard/live-state.ts),
+ * so both draw their charts from one binning. An observation may come before its expectation
+ * (a worker fleet relays records late): each identity gets its slot from whichever comes first.
+ */
+export class AlarmTimes {
+  private readonly index = new AlarmIndex();
+  /** By slot: trigger time (undefined: never expected, so far), kind, and first arrival. */
+  private readonly triggers: (number | undefined)[] = [];
+  private readonly kinds: string[] = [];
+  private readonly seenAt: (number | undefined)[] = [];
+
+  /** An expected alarm; the first expectation of an identity counts, a repeat does not. */
+  expect(alarm: AlarmIdentity, triggerTime: number): void {
+    const slot = this.index.slot(alarm);
+    if (this.triggers[slot] === undefined) {
+      this.triggers[slot] = triggerTime;
+      this.kinds[slot] = alarm.kind;
+    }
   }
 
+  /** An alarm seen on the feed at virtual `at`; only its first arrival counts. */
+  observe(alarm: AlarmIdentity, at: number): void {
+    const slot = this.index.slot(alarm);
+    this.seenAt[slot] = Math.min(this.seenAt[slot] ?? Infinity, at);
+  }
+
+  /** Per kind, first arrival − trigger time of every expected alarm seen so far (the ledger's latency, verify/ledger.ts). */
+  latencies(): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    this.triggers.forEach((t, slot) => {
+      const seen = this.seenAt[slot];
+      if (t === undefined || seen === undefined) return;
+      const kind = this.kinds[slot] as string;
+      const list = out.get(kind) ?? [];
+      list.push(Math.max(0, seen - t));
+      out.set(kind, list);
+    });
+    return out;
+  }
+
+  /** `window`: the scenario's start and end (virtual ms); the series stretches past the end to the last arrival. */
+  series(window: { readonly start: number; readonly end: number }): AlarmSeries {
+    const triggers: number[] = [];
+    const seenAt: (number | undefined)[] = [];
+    this.triggers.forEach((t, slot) => {
+      if (t === undefined) return;
+      triggers.push(t);
+      seenAt.push(this.seenAt[slot]);
+    });
+    return binned(triggers, seenAt, window);
+  }
+}
+
+/** `window`: the scenario's start and end (virtual ms); the series stretches past the end to the last arrival. */
+export function alarmSeries(journal: readonly JournalLine[], window: { readonly start: number; readonly end: number }): AlarmSeries {
+  const times = new AlarmTimes();
+  for (const line of journal) {
+    if (line.t !== 'expectation' || !isIdentity(line)) continue;
+    times.expect(line, typeof line['triggerTime'] === 'number' ? line['triggerTime'] : line.at);
+  }
+  for (const line of journal) if (line.t === 'observation' && isIdentity(line)) times.observe(line, line.at);
+  return times.series(window);
+}
+
+/** Expected alarms (by trigger time) and their first arrivals (undefined: not seen), in bins over virtual time. */
+function binned(triggers: readonly number[], seenAt: readonly (number | undefined)[], window: { readonly start: number; readonly end: number }): AlarmSeries {
   const from = window.start;
   // A loop, not Math.max(...list): a long run's hundreds of thousands of alarms overflow the call stack.
   let lastEvent = -Infinity;

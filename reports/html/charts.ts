@@ -5,7 +5,7 @@
 import { fmtMs, type LatencySummary } from '../../verify/ledger.ts';
 import type { RunResult } from '../run-result.ts';
 import type { AlarmSeries } from './alarm-series.ts';
-import { TIME_FRAME as F, clockTime, dataAttrs, esc, faultShading, linear, svgOpen, timeAxis, valueAxis, type Frame } from './svg.ts';
+import { TIME_FRAME as F, clockTime, dataAttrs, esc, faultShading, linear, svgOpen, timeAxis, valueAxis, type FaultWindow, type Frame } from './svg.ts';
 
 const iso = (t: number): string => new Date(t).toISOString();
 
@@ -14,7 +14,7 @@ function figure(title: string, svg: string, caption: string): string {
 }
 
 /** x over the series' span, y from 0 to max, shading and axes: what both time charts share. */
-function timeFrame(series: AlarmSeries, faults: RunResult['faults'], max: number, yLabel: string) {
+function timeFrame(series: AlarmSeries, faults: readonly FaultWindow[], max: number, yLabel: string) {
   const x = linear(series.from, series.until, F.left, F.width - F.right);
   const y = linear(0, max, F.height - F.bottom, F.top);
   const under = faultShading(faults, x, series.from, series.until, F) + valueAxis(y, max, F, yLabel) + timeAxis(x, series.from, series.until, F);
@@ -23,7 +23,7 @@ function timeFrame(series: AlarmSeries, faults: RunResult['faults'], max: number
 
 const binLabel = (series: AlarmSeries): string => (series.binMs === 60_000 ? 'per minute' : `per ${series.binMs / 60_000} minutes`);
 
-export function alarmsChart(series: AlarmSeries, faults: RunResult['faults']): string {
+export function alarmsChart(series: AlarmSeries, faults: readonly FaultWindow[]): string {
   const max = Math.max(1, ...series.bins.map((b) => Math.max(b.expected, b.detected)));
   const { x, y, under } = timeFrame(series, faults, max, 'alarms');
   const w = Math.max(1, (x(series.from + series.binMs) - x(series.from)) / 2);
@@ -40,7 +40,7 @@ export function alarmsChart(series: AlarmSeries, faults: RunResult['faults']): s
     `<span class="key expected"></span> expected (by trigger time) <span class="key detected"></span> detected (first arrival at the feed) <span class="key fault"></span> fault window. ${series.expected} alarms expected, ${series.detected} of them detected. communication_loss alarms judged from the network are in the absence chart, not here.`);
 }
 
-export function pendingChart(series: AlarmSeries, faults: RunResult['faults']): string {
+export function pendingChart(series: AlarmSeries, faults: readonly FaultWindow[]): string {
   const max = Math.max(1, ...series.bins.map((b) => b.pending));
   const { x, y, under } = timeFrame(series, faults, max, 'pending alarms');
   const points = series.bins.map((b) => `${x(b.from + series.binMs).toFixed(1)},${y(b.pending).toFixed(1)}`);
@@ -71,7 +71,8 @@ function latencyRows(stats: Readonly<Record<string, LatencySummary>>, underFault
   return { rows, count: kinds.length };
 }
 
-export function latencyChart(run: RunResult): string {
+/** `run`: run.json, or the live dashboard's latency so far (reports/dashboard/live-state.ts). */
+export function latencyChart(run: Pick<RunResult, 'faults' | 'latencyMs' | 'latencyUnderFaultMs'>): string {
   const parts: string[] = [];
   for (const [id, stats, underFault, title] of [
     ['chart-latency', run.latencyMs, false, run.faults.length > 0 ? 'Latency per alarm kind, outside fault windows' : 'Latency per alarm kind'],

@@ -10,7 +10,8 @@ import type { RunDir } from './run-dir.ts';
 import { dataAttrs, esc } from './svg.ts';
 import { checksTable, failuresTable, faultsTable, hilTable, lateAllowedTable, perDeviceTypeTable, perKindTable } from './tables.ts';
 
-const CSS = `
+/** Shared with the live dashboard (reports/dashboard/page.ts), whose charts are these same SVGs. */
+export const CSS = `
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d5d9e0; --pass: #1f7a3a; --fail: #b3261e; --fault: rgba(179, 38, 30, 0.12);
   --expected: #9aa3b2; --detected: #2f6fd1; --late: #e08a00; --dropped: #b3261e; --allowed: #f2c14e; }
 * { box-sizing: border-box; }

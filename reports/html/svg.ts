@@ -87,13 +87,16 @@ export function valueAxis(y: (v: number) => number, max: number, f: Frame, label
   return parts.join('');
 }
 
+/** What shading a fault window needs: run.json's fault report, or a live run's scenario fault (reports/dashboard/). */
+export type FaultWindow = Pick<FaultReport, 'name' | 'kind' | 'from' | 'until'>;
+
 /** A fault window with its times as numbers; a window whose times do not parse is not drawn. */
-export function faultWindows(faults: readonly FaultReport[]): { readonly fault: FaultReport; readonly from: number; readonly until: number }[] {
+export function faultWindows(faults: readonly FaultWindow[]): { readonly fault: FaultWindow; readonly from: number; readonly until: number }[] {
   return faults.map((fault) => ({ fault, from: Date.parse(fault.from), until: Date.parse(fault.until) })).filter((w) => Number.isFinite(w.from) && Number.isFinite(w.until));
 }
 
 /** The shaded fault windows, behind the data; each names its fault and times. */
-export function faultShading(faults: readonly FaultReport[], x: (t: number) => number, from: number, until: number, f: Frame): string {
+export function faultShading(faults: readonly FaultWindow[], x: (t: number) => number, from: number, until: number, f: Frame): string {
   return faultWindows(faults)
     .filter((w) => w.until >= from && w.from <= until)
     .map(({ fault, from: a, until: b }) => {

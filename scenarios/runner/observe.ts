@@ -23,6 +23,7 @@ import { openRun, startServices, type RunContext, type RunOptions } from './setu
 import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
 import { refuseFaultsWithoutDevices } from './clock-handoff.ts';
+import { AlarmTally, dueBy, startRunProgress } from './run-progress.ts';
 
 export interface ObserveOptions extends RunOptions {
   /** Real seconds between the hand-off and the start of the timeline, for the load to start and connect. */
@@ -72,10 +73,14 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
     phase('lead');
 
     const { feed, observations } = watch;
-    await waitUntil(clock, end, opts.signal, () => {
-      const pct = Math.max(0, Math.min(100, ((clock.now() - start) / (end - start)) * 100));
-      log(`  ${pct.toFixed(0)}%  virtual ${new Date(clock.now()).toISOString()}  expected ${seed.expectations.filter((e) => e.triggerTime <= clock.now()).length} by now  observed ${observations.length}`);
-    });
+    // Progress as a normal run's (run-progress.ts), from what an observer knows: the seed's alarms as
+    // they fall due and the feed. No fleet here: msg/s, connections and unacked are unknown, not zero.
+    const progress = opts.progress && startRunProgress(opts.progress, {
+      clock, devicesTotal: plan.devices.length, expectations: dueBy(seed.expectations), observations, observedKeys: watch.observedKeys,
+      tally: new AlarmTally(scenario.slaMs, () => true), faults: [],
+    }, { name: 'timeline', from: start, until: end });
+    if (progress) teardowns.add('progress', () => progress.stop());
+    await waitUntil(clock, end, opts.signal);
     // An abort ends the timeline now: only what was due by then is judged (the load may go on).
     const judgedEnd = opts.signal?.aborted ? Math.min(end, clock.now()) : end;
     if (judgedEnd < end) seed = replay(ctx, judgedEnd);
@@ -84,6 +89,8 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
     // Drain: until every due alarm was seen and the pipeline stored every record the seed says the
     // devices made — the observer's stand-in for "every device's outbox is empty".
     const judged: Expectation[] = seed.expectations.filter((e) => e.triggerTime >= start && e.triggerTime <= judgedEnd);
+    const drainFrom = clock.now();
+    progress?.setPhase('drain', drainFrom, drainFrom + scenario.drain);
     let storedAt = 0;
     let allStored = false;
     const everythingStored = async (): Promise<boolean> => {
@@ -93,7 +100,8 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
       allStored = [...seed.lastSeq].every(([id, last]) => (s.devices[id]?.contiguousSeq ?? 0) >= last);
       return allStored;
     };
-    await drain(clock, clock.now() + scenario.drain, async () => watch.allObserved(judged) && (await everythingStored()), opts.signal);
+    await drain(clock, drainFrom + scenario.drain, async () => watch.allObserved(judged) && (await everythingStored()), opts.signal);
+    progress?.stop();
     phase('drain');
 
     const summary = await pipelineApi.summary(svc.pipelineUrl, svc.token);

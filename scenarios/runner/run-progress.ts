@@ -1,17 +1,16 @@
 /**
- * Feeds a run's progress line (reports/progress.ts) while the timeline and the drain go: once a real
+ * Feeds a run's progress (reports/progress.ts) while the timeline and the drain go: once a real
  * second it samples the clock, the fleet's counters and the oracle's expectations against the feed,
- * and hands the state to the sink (a terminal's live line or a CI log's periodic one).
+ * and hands the sample to the sink — the progress line (a terminal's live line or a CI log's
+ * periodic one) and, with --dashboard, the live dashboard (reports/progress-sinks.ts fans it out).
  */
 import type { Clock } from '../../protocol/clock.ts';
 import { alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
-import { ratePerSecond, type AlarmsSoFar, type ProgressState } from '../../reports/progress.ts';
+import type { Observation } from '../../verify/ledger.ts';
+import { ratePerSecond, type AlarmsSoFar, type ProgressSink, type ProgressState } from '../../reports/progress.ts';
 
-/** Where progress goes (reports/progress-writer.ts); the runner only updates and ends it. */
-export interface ProgressSink {
-  update(state: ProgressState): void;
-  end(): void;
-}
+/** Where progress goes; the runner only updates and ends it. */
+export type { ProgressSink } from '../../reports/progress.ts';
 
 /** Sampled once a real second: often enough for a live line, cheap enough for 15,000 devices. */
 const SAMPLE_MS = 1000;
@@ -60,29 +59,49 @@ export class AlarmTally {
 export interface RunProgressSource {
   readonly clock: Clock;
   readonly devicesTotal: number;
-  /** The fleet's live counters: connections and uplink publishes. */
-  readonly fleet: () => { readonly connected: number; readonly publishes: number; readonly unacked: number };
-  readonly expectations: readonly Expectation[];
+  /** The fleet's live counters: connections and uplink publishes. None for an observer: those are then unknown. */
+  readonly fleet?: () => { readonly connected: number; readonly publishes: number; readonly unacked: number };
+  /** The alarms expected by virtual `now`: an append-only list (a run's oracle output, or an observer's seed replay as it falls due). */
+  readonly expectations: (now: number) => readonly Expectation[];
+  readonly observations: readonly Observation[];
   readonly observedKeys: ReadonlySet<string>;
   readonly tally: AlarmTally;
   readonly faults: readonly { readonly name: string; readonly from: number; readonly until: number }[];
 }
 
+/**
+ * An observer's expectations as they fall due: it knows every alarm from the seed before the clock
+ * starts, but an alarm whose trigger is still ahead is not yet expected (nor pending). Returns the
+ * append-only list of those due by `now`, as AlarmTally and the dashboard read it.
+ */
+export function dueBy(all: readonly Expectation[]): (now: number) => readonly Expectation[] {
+  const ahead = [...all].sort((a, b) => a.triggerTime - b.triggerTime);
+  const due: Expectation[] = [];
+  return (now) => {
+    while (due.length < ahead.length && (ahead[due.length] as Expectation).triggerTime <= now) due.push(ahead[due.length] as Expectation);
+    return due;
+  };
+}
+
 /** Samples `source` into `sink` once a real second until stopped; the phase and its window are set as the run goes. */
 export function startRunProgress(sink: ProgressSink, source: RunProgressSource, phase: { name: ProgressState['phase']; from: number; until: number }): { setPhase(name: ProgressState['phase'], from: number, until: number): void; stop(): void } {
   let current = phase;
-  let previous = { count: source.fleet().publishes, at: Date.now() };
+  let previous = { count: source.fleet?.().publishes ?? 0, at: Date.now() };
   const sample = (): void => {
     const now = source.clock.now();
-    const fleet = source.fleet();
-    const next = { count: fleet.publishes, at: Date.now() };
+    const fleet = source.fleet?.();
+    const next = { count: fleet?.publishes ?? 0, at: Date.now() };
+    const expected = source.expectations(now);
     sink.update({
-      phase: current.name, virtualNow: now, from: current.from, until: current.until, speed: source.clock.triple.speed,
-      messagesPerSecond: ratePerSecond(previous, next),
-      devices: { connected: fleet.connected, total: source.devicesTotal },
-      unacked: fleet.unacked,
-      alarms: source.tally.sample(source.expectations, source.observedKeys, now),
-      activeFaults: source.faults.filter((f) => f.from <= now && now < f.until).map((f) => f.name),
+      state: {
+        phase: current.name, virtualNow: now, from: current.from, until: current.until, speed: source.clock.triple.speed,
+        messagesPerSecond: fleet ? ratePerSecond(previous, next) : null,
+        devices: { connected: fleet?.connected ?? null, total: source.devicesTotal },
+        unacked: fleet?.unacked ?? null,
+        alarms: source.tally.sample(expected, source.observedKeys, now),
+        activeFaults: source.faults.filter((f) => f.from <= now && now < f.until).map((f) => f.name),
+      },
+      expected, observed: source.observations,
     });
     previous = next;
   };
@@ -96,6 +115,8 @@ export function startRunProgress(sink: ProgressSink, source: RunProgressSource, 
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      // One last sample: the sinks end on the state the drain ended on, not one up to a second old.
+      sample();
       sink.end();
     },
   };

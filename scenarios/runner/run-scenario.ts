@@ -149,7 +149,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const progress = opts.progress && startRunProgress(opts.progress, {
       clock: timelineClock, devicesTotal: plan.devices.length,
       fleet: () => ({ connected: fleet.stats.connected, publishes: fleet.stats.publishes, unacked: fleet.pending + (hil?.pending ?? 0) }),
-      expectations, observedKeys: watch.observedKeys, tally: new AlarmTally(scenario.slaMs, counted),
+      expectations: () => expectations, observations: watch.observations, observedKeys: watch.observedKeys, tally: new AlarmTally(scenario.slaMs, counted),
       faults: scenario.faults,
     }, { name: 'timeline', from: start, until: end });
     if (progress) teardowns.add('progress', () => progress.stop());

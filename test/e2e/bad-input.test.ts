@@ -1,4 +1,6 @@
 /** Bad input exits 2 with one line saying what was wrong and how to fix it (issue 2). */
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../support/mosquitto.ts';
 import { tempDir, vigil, writeScenario } from '../support/cli.ts';
@@ -36,6 +38,28 @@ describe('bad input', () => {
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(new RegExp(`cannot reach the MQTT broker at mqtt://127.0.0.1:${port}: .*ECONNREFUSED.* — start the broker, or fix --broker`));
     expect(r.ms).toBeLessThan(10_000);
+  });
+
+  it('--dashboard on a port in use, or not a port: exit 2 before anything starts, naming the port and the fix', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const out = tempDir();
+    try {
+      const [inUse, notAPort] = await Promise.all([
+        vigil(['run', 'scenarios/smoke.scenario.ts', '--dashboard', String(port), '--out', out]),
+        vigil(['run', 'scenarios/smoke.scenario.ts', '--dashboard', '70000', '--out', out]),
+      ]);
+      expect(inUse.code).toBe(2);
+      expect(oneLine(inUse.stderr)).toBe(`vigil: --dashboard: port ${port} on 127.0.0.1 is in use (another dashboard or program listens there) — pass another port (--dashboard ${port + 1}), or --dashboard 0 for any free one [VIGIL_DASHBOARD_PORT]`);
+      expect(notAPort.code).toBe(2);
+      expect(oneLine(notAPort.stderr)).toMatch(/--dashboard must be a port from 1 to 65535, or 0 for any free one, got "70000"/);
+      // Refused before the run began: no run directory, no broker, no device.
+      expect(readdirSync(out)).toEqual(['package.json']);
+      expect(inUse.stdout).not.toMatch(/^run /m);
+    } finally {
+      taken.close();
+    }
   });
 
   it('an unreachable pipeline', async () => {

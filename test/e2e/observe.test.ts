@@ -3,11 +3,14 @@
  * second Vigil process with --devices-only, on the clock and broker the observer printed. The
  * observer expects, from the seed alone, exactly what a normal run of the same scenario expects
  * (compared alarm by alarm through both journals), and sees every one of them; with no load at
- * all it FAILs, every expected alarm dropped — it does not pass by itself.
+ * all it FAILs, every expected alarm dropped — it does not pass by itself. Its progress and its
+ * dashboard are a normal run's, saying unknown for what an observer cannot see.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { DashboardMessage } from '../../reports/dashboard/live-state.ts';
 import { expectCleanPass, expectedKeys, tempDir, vigil, writeScenario, type CliResult } from '../support/cli.ts';
 
 // 32 devices of every type for 30 virtual minutes at speed 120 (15 s of timeline; an SLA of 4
@@ -17,18 +20,31 @@ const scenario = {
   fleet: { psem: 20, pse: 10, bar: 1 }, behaviour: { scale: 40 }, drain: '5m',
 };
 
-/** Starts an observer and resolves with its `clock:` and `broker:` lines once it printed them. */
-function observe(file: string, out: string, lead: number): { handoff: Promise<{ clock: string; broker: string }>; done: Promise<CliResult> } {
+/**
+ * Starts an observer and resolves with its `clock:` and `broker:` lines once it printed them.
+ * `dashboard`: called with the URL of its --dashboard, once printed.
+ */
+function observe(file: string, out: string, lead: number, extra: readonly string[] = [], dashboard?: (url: string) => void): { handoff: Promise<{ clock: string; broker: string }>; done: Promise<CliResult> } {
   let found: (v: { clock: string; broker: string }) => void = () => undefined;
   const handoff = new Promise<{ clock: string; broker: string }>((resolve) => (found = resolve));
-  const done = vigil(['run', file, '--observe', '--lead', String(lead), '--out', out], {
+  let url: string | undefined;
+  const done = vigil(['run', file, '--observe', '--lead', String(lead), '--out', out, ...extra], {
     onStdout: (s) => {
       const clock = /^clock: (\{.*\})$/m.exec(s)?.[1];
       const broker = /^broker: (\S+)$/m.exec(s)?.[1];
       if (clock && broker) found({ clock, broker });
+      const printed = /^dashboard: (\S+)$/m.exec(s)?.[1];
+      if (printed && url === undefined) dashboard?.((url = printed));
     },
   });
   return { handoff, done };
+}
+
+/** A browser's view of a dashboard, without the browser (report.test.ts opens one in Chromium): every message it sends. */
+function listen(url: string, into: DashboardMessage[]): void {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}live`);
+  ws.on('message', (d) => into.push(JSON.parse(String(d)) as DashboardMessage));
+  ws.on('error', () => {});
 }
 
 describe.concurrent('observe mode', () => {
@@ -38,7 +54,9 @@ describe.concurrent('observe mode', () => {
   it('verifies a load made by a second Vigil process: PASS, expecting alarm by alarm what a normal run expects', async () => {
     // The normal run of the same scenario runs alongside, as the reference for what is expected.
     const normal = vigil(['run', file, '--out', join(dir, 'normal')]);
-    const observer = observe(file, join(dir, 'observe'), 8);
+    // Its progress (every 2 s here) and its dashboard, as a normal run's, with what it cannot see unknown.
+    const live: DashboardMessage[] = [];
+    const observer = observe(file, join(dir, 'observe'), 8, ['--progress', '2', '--dashboard', '0'], (url) => listen(url, live));
     const { clock, broker } = await Promise.race([
       observer.handoff,
       observer.done.then((r) => Promise.reject(new Error(`the observer ended before the hand-off:\n${r.stdout}\n${r.stderr}`))),
@@ -61,6 +79,12 @@ describe.concurrent('observe mode', () => {
     // The hand-off is on disk too, and the printed load command names it.
     expect(readFileSync(join(o.runDir!, 'clock.json'), 'utf8').trim()).toBe(clock);
     expect(o.stdout).toContain(`--devices-only --clock-file ${join(o.runDir!, 'clock.json')} --broker ${broker}`);
+    expect(o.stdout).toMatch(/^\d+%  virtual .*  \|  unknown msg\/s  \|  devices unknown\/32 connected  \|  unknown unacked$/m);
+    expect(o.stdout).toMatch(/^drain  virtual .*  \|  alarms \d+ expected, \d+ detected/m);
+    const samples = live.filter((m) => m.type === 'live');
+    expect(samples.length).toBeGreaterThan(0);
+    expect(samples.every((m) => m.numbers['msg-per-s'] === null && m.numbers['connected'] === null && m.numbers['unacked'] === null)).toBe(true);
+    expect(live.at(-1)).toMatchObject({ type: 'final', final: { verdict: 'PASS', ledger: run.ledger } });
 
     const n = await normal;
     expect(n.run, n.stdout + n.stderr).toBeDefined();

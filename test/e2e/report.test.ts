@@ -4,11 +4,15 @@
  * Chromium opens it with no console error and no network request, shows the shaded window at the
  * fault's times and names the failure, and the charts carry run.json's numbers. `vigil report`
  * regenerates it, and refuses a directory that is not a run with exit 2 and one clear line.
+ *
+ * And for the live dashboard, on the same run (no second run: the suite is at its time budget):
+ * `--dashboard 0`, the page opened in Chromium as soon as the run prints its URL, live updates as
+ * virtual time goes, and at the end run.json's verdict and numbers in the page.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../reports/run-result.ts';
 import { REPO, tempDir, vigil, writeScenario, type CliResult } from '../support/cli.ts';
@@ -19,6 +23,40 @@ let browser: Browser;
 let r: CliResult;
 let run: RunResult;
 
+/** The dashboard page as the run went: what it received and asked for, and its console errors. */
+interface Watched {
+  readonly page: Page;
+  readonly origin: string;
+  readonly frames: { type: string; numbers: Record<string, string | number | null> }[];
+  readonly requests: string[];
+  readonly errors: string[];
+}
+let dashboard: Promise<Watched> | undefined;
+
+/** The data-* attributes of every element each selector matches, read back from the rendered DOM. */
+async function dataOf<K extends string>(page: Page, selectors: Record<K, string>): Promise<Record<K, Record<string, string>[]>> {
+  const all: Record<string, string> = selectors;
+  return page.evaluate((sel) => Object.fromEntries(Object.entries(sel).map(([k, css]) => [k, [...document.querySelectorAll(css)].map((el) => ({ ...(el as HTMLElement).dataset }))])), all) as Promise<Record<K, Record<string, string>[]>>;
+}
+
+/** A latency chart's rows as [kind, count, p50, p95, p99, max, SLA]; and run.json's kinds that had any, the same way. */
+const latencyRows = (rows: Record<string, string>[]): unknown[] => rows.map((l) => [l['kind'], ...['count', 'p50', 'p95', 'p99', 'max', 'slaMs'].map((k) => Number(l[k]))]);
+const runLatency = (run: RunResult): unknown[] => Object.entries(run.latencyMs).filter(([, s]) => s.count > 0).map(([k, s]) => [k, s.count, s.p50, s.p95, s.p99, s.max, s.slaMs]);
+
+async function watchDashboard(url: string): Promise<Watched> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const w: Watched = { page, origin: new URL(url).host, frames: [], requests: [], errors: [] };
+  page.on('console', (m) => void (m.type() === 'error' && w.errors.push(m.text())));
+  page.on('pageerror', (e) => w.errors.push(e.message));
+  page.on('request', (q) => w.requests.push(q.url()));
+  page.on('websocket', (ws) => {
+    w.requests.push(ws.url());
+    ws.on('framereceived', (f) => w.frames.push(JSON.parse(String(f.payload)) as Watched['frames'][number]));
+  });
+  await page.goto(url);
+  return w;
+}
+
 beforeAll(async () => {
   const dir = tempDir();
   // 30 virtual minutes at speed 480: four seconds of wall time, a fault in the middle, alarms dropped under it.
@@ -28,9 +66,15 @@ beforeAll(async () => {
     network: { operators: [{ id: 'fr-operator', share: 1 }] },
     faults: [{ name: 'network-update', kind: 'ack-then-lose', from: '+8m', until: '+20m', target: { operator: 'fr-operator', fraction: 0.5 } }],
   });
-  r = await vigil(['run', file, '--firmware', 'broker-ack', '--out', join(dir, 'runs')]);
-  run = r.run!;
+  // The browser first: the run is a few seconds long, and its dashboard's page must catch it.
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  r = await vigil(['run', file, '--firmware', 'broker-ack', '--out', join(dir, 'runs'), '--dashboard', '0'], {
+    onStdout: (soFar) => {
+      const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(soFar)?.[1];
+      if (url && !dashboard) dashboard = watchDashboard(url);
+    },
+  });
+  run = r.run!;
 }, 90_000);
 
 afterAll(async () => {
@@ -72,28 +116,19 @@ describe('report.html of a run with a fault and a failure', () => {
     await expect(page.locator('#command').innerText()).resolves.toBe(run.command);
 
     // Every number read back from the rendered DOM, against run.json.
-    const dom = await page.evaluate(() => {
-      const data = (el: Element): Record<string, string> => ({ ...(el as HTMLElement).dataset }) as Record<string, string>;
-      return {
-        ledger: data(document.querySelector('#ledger-summary')!),
-        latency: [...document.querySelectorAll('#chart-latency .latency-row')].map(data),
-        perKind: [...document.querySelectorAll('#table-per-kind tbody tr')].map(data),
-        faults: [...document.querySelectorAll('#chart-absence .absence-row')].map(data),
-        alarms: data(document.querySelector('#chart-alarms')!),
-        bins: [...document.querySelectorAll('#chart-alarms .bin')].map(data),
-        map: data(document.querySelector('#map-france')!),
-      };
+    const dom = await dataOf(page, {
+      ledger: '#ledger-summary', latency: '#chart-latency .latency-row', perKind: '#table-per-kind tbody tr', faults: '#chart-absence .absence-row',
+      alarms: '#chart-alarms', bins: '#chart-alarms .bin', map: '#map-france',
     });
-    expect(dom.ledger).toMatchObject({ expected: String(run.ledger.expected), dropped: String(run.ledger.dropped), late: String(run.ledger.late), onTime: String(run.ledger.onTime) });
-    const kinds = Object.entries(run.latencyMs).filter(([, s]) => s.count > 0);
-    expect(dom.latency.map((l) => [l['kind'], ...['count', 'p50', 'p95', 'p99', 'max', 'slaMs'].map((k) => Number(l[k]))])).toEqual(kinds.map(([k, s]) => [k, s.count, s.p50, s.p95, s.p99, s.max, s.slaMs]));
+    expect(dom.ledger[0]).toMatchObject({ expected: String(run.ledger.expected), dropped: String(run.ledger.dropped), late: String(run.ledger.late), onTime: String(run.ledger.onTime) });
+    expect(latencyRows(dom.latency)).toEqual(runLatency(run));
     expect(dom.perKind.map((k) => [k['kind'], Number(k['expected']), Number(k['dropped'])])).toEqual(Object.entries(run.perKind).map(([k, c]) => [k, c.expected, c.dropped]));
     expect(dom.faults).toEqual([expect.objectContaining({ fault: 'network-update', timeToDetectMs: String(fault.timeToDetectMs ?? ''), drainMs: String(fault.drainMs ?? '') })]);
     // The bars add up to their totals; every dropped alarm the oracle journaled is still pending at the end.
-    expect(dom.bins.reduce((n, b) => n + Number(b['expected']), 0)).toBe(Number(dom.alarms['totalExpected']));
-    expect(dom.bins.reduce((n, b) => n + Number(b['detected']), 0)).toBe(Number(dom.alarms['totalDetected']));
-    expect(Number(dom.alarms['totalExpected']) - Number(dom.alarms['totalDetected'])).toBe(run.failures.filter((f) => f.status === 'dropped' && f.kind !== 'communication_loss').length);
-    expect(Number(dom.map['affected'])).toBe(new Set([...run.failures, ...run.lateAllowed].filter((f) => ['dropped', 'late', 'late_allowed'].includes(f.status)).map((f) => f.deviceId)).size);
+    expect(dom.bins.reduce((n, b) => n + Number(b['expected']), 0)).toBe(Number(dom.alarms[0]!['totalExpected']));
+    expect(dom.bins.reduce((n, b) => n + Number(b['detected']), 0)).toBe(Number(dom.alarms[0]!['totalDetected']));
+    expect(Number(dom.alarms[0]!['totalExpected']) - Number(dom.alarms[0]!['totalDetected'])).toBe(run.failures.filter((f) => f.status === 'dropped' && f.kind !== 'communication_loss').length);
+    expect(Number(dom.map[0]!['affected'])).toBe(new Set([...run.failures, ...run.lateAllowed].filter((f) => ['dropped', 'late', 'late_allowed'].includes(f.status)).map((f) => f.deviceId)).size);
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'report.png'), fullPage: true });
@@ -116,5 +151,38 @@ describe('report.html of a run with a fault and a failure', () => {
     const missing = await vigil(['report', join(tempDir(), 'no-such-run')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^vigil: no run directory at .*no-such-run — give the runs\/<run-id> folder a `vigil run` wrote \(ls runs\/\) \[VIGIL_RUN_DIR_INVALID\]\n$/);
+  });
+});
+
+describe('the live dashboard of the same run (--dashboard 0)', () => {
+  it('followed the run in Chromium: rendered, live updates as virtual time went, nothing asked of anyone but its own server', async () => {
+    expect(dashboard, r.stdout).toBeDefined();
+    const w = await dashboard!;
+    const live = w.frames.filter((f) => f.type === 'live').map((f) => Number(f.numbers['virtual-now']));
+    expect(live.length, JSON.stringify(w.frames.map((f) => f.type))).toBeGreaterThanOrEqual(2);
+    expect(new Set(live).size).toBeGreaterThanOrEqual(2);
+    expect(live).toEqual([...live].sort((a, b) => a - b));
+    expect(w.frames.at(-1)?.type).toBe('final');
+    for (const u of w.requests) expect(new URL(u).host, u).toBe(w.origin);
+    expect(w.requests.filter((u) => u.startsWith('ws:'))).toEqual([`ws://${w.origin}/live`]);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('ends on run.json\'s verdict, ledger counts, per-kind latency and fault window, read from the page\'s data-* attributes', async () => {
+    const { page } = await dashboard!;
+    await page.locator('body[data-state="final"]').waitFor({ timeout: 5000 });
+    await expect(page.locator('#status').innerText()).resolves.toBe(run.verdict);
+    const dom = await dataOf(page, { ledger: '#ledger-summary', latency: '#chart-latency .latency-row', shade: '#chart-alarms rect.fault-window', progress: '#progress' });
+    const l = run.ledger;
+    expect(dom.ledger).toEqual([{
+      verdict: run.verdict, expected: String(l.expected), onTime: String(l.onTime), late: String(l.late), lateAllowed: String(l.lateAllowed), dropped: String(l.dropped),
+      duplicates: String(l.duplicates), spurious: String(l.spurious), recordsMade: String(run.completeness.recordsMade), recordsStored: String(run.completeness.recordsStored),
+    }]);
+    expect(latencyRows(dom.latency)).toEqual(runLatency(run));
+    const fault = run.faults[0]!;
+    expect(dom.shade).toEqual([expect.objectContaining({ fault: fault.name, from: fault.from, until: fault.until })]);
+    expect(dom.progress[0]!['phase']).toBe('ended');
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), fullPage: true });
   });
 });
