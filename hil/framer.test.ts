@@ -71,5 +71,4 @@ describe('SerialFramer', () => {
     expect(kinds(events)).toEqual(['truncated:8', `garbage:${idn.length - 8}`, 'frame:FIX']);
     framer.destroy();
   });
-
 });
