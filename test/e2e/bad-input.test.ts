@@ -1,7 +1,9 @@
 /** Bad input exits 2 with one line saying what was wrong and how to fix it (issue 2). */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../support/mosquitto.ts';
-import { tempDir, vigil, writeScenario } from '../support/cli.ts';
+import { REPO, tempDir, vigil, writeScenario } from '../support/cli.ts';
 
 function oneLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
@@ -36,6 +38,23 @@ describe('bad input', () => {
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(new RegExp(`cannot reach the MQTT broker at mqtt://127.0.0.1:${port}: .*ECONNREFUSED.* — start the broker, or fix --broker`));
     expect(r.ms).toBeLessThan(10_000);
+  });
+
+  it('a broker that is not on the safety allow-list: stopped at once, before any connection (issue 8 item 4)', async () => {
+    // 10.255.255.1 is unroutable: a run that tried to reach it would wait out the 5 s probe and
+    // say VIGIL_BROKER_UNREACHABLE instead.
+    const r = await vigil(['run', 'scenarios/smoke.scenario.ts', '--broker', 'mqtt://10.255.255.1:1883', '--out', tempDir()]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/^vigil: safety interlock: the MQTT broker 10\.255\.255\.1 \(--broker mqtt:\/\/10\.255\.255\.1:1883\) is not on the allow-list; .* and connected to nothing — if it is a test system you may load, create .*vigil\.config\.ts with: export default \{ targets: \{ allow: \['10\.255\.255\.1'\] \} \} \[VIGIL_TARGET_NOT_ALLOWED\]$/);
+    expect(r.ms).toBeLessThan(5_000);
+  });
+
+  it('a project config with a bad allow-list entry names the field', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'vigil.config.ts'), "export default { targets: { allow: ['mqtt://10.1.2.3:1883'] } };\n");
+    const r = await vigil(['run', join(REPO, 'scenarios/smoke.scenario.ts'), '--out', dir], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/vigil\.config\.ts: targets\.allow\.0: "mqtt:\/\/10\.1\.2\.3:1883" is a URL: write its host alone, like "10\.1\.2\.3" — fix targets\.allow\.0 in .*\[VIGIL_CONFIG_INVALID\]/);
   });
 
   it('an unreachable pipeline', async () => {
