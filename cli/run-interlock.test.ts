@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VigilError } from '../protocol/errors.ts';
+import { pipelineCommand } from './pipeline-command.ts';
 import { runCommand } from './run-command.ts';
 
 function spies() {
@@ -58,5 +59,14 @@ describe('vigil run and the safety interlock', () => {
     const err = await runCommand('scenarios/smoke.scenario.ts', { out: out(), broker: `mqtt://127.0.0.1:${closed}`, pipeline: `http://127.0.0.1:${closed}` }).then(() => undefined, (e: unknown) => e);
     expect((err as VigilError).code).toBe('VIGIL_BROKER_UNREACHABLE');
     expect(s.connect).toHaveBeenCalled();
+  });
+
+  it('vigil pipeline refuses a non-allowed broker before it listens or subscribes', async () => {
+    const s = spies();
+    const err = await pipelineCommand({ broker: 'mqtt://10.255.255.1:1883', port: 0 }).then(() => undefined, (e: unknown) => e);
+    expect((err as VigilError).code).toBe('VIGIL_TARGET_NOT_ALLOWED');
+    expect((err as VigilError).oneLine()).toMatch(/the MQTT broker 10\.255\.255\.1 \(--broker mqtt:\/\/10\.255\.255\.1:1883\)/);
+    expect(s.connect).not.toHaveBeenCalled();
+    expect(s.listen).not.toHaveBeenCalled();
   });
 });
