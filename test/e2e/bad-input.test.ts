@@ -41,8 +41,9 @@ describe('bad input', () => {
   });
 
   it('a broker that is not on the safety allow-list: stopped at once, before any connection (issue 8 item 4)', async () => {
-    // 10.255.255.1 is unroutable: a run that tried to reach it would wait out the 5 s probe and
-    // say VIGIL_BROKER_UNREACHABLE instead.
+    // A run that tried to reach 10.255.255.1 would probe it first and fail otherwise (with
+    // VIGIL_BROKER_UNREACHABLE, after up to 5 s): this message comes only from the interlock, which
+    // runs before anything connects (cli/run-interlock.test.ts spies on every connect).
     const r = await vigil(['run', 'scenarios/smoke.scenario.ts', '--broker', 'mqtt://10.255.255.1:1883', '--out', tempDir()]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(/^vigil: safety interlock: the MQTT broker 10\.255\.255\.1 \(--broker mqtt:\/\/10\.255\.255\.1:1883\) is not on the allow-list; .* and connected to nothing — if it is a test system you may load, create .*vigil\.config\.ts with: export default \{ targets: \{ allow: \['10\.255\.255\.1'\] \} \} \[VIGIL_TARGET_NOT_ALLOWED\]$/);
