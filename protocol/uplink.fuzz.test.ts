@@ -9,7 +9,9 @@ import {
   ackJson, decodeAck, decodeBatch, deviceOfUpTopic, encodeAck, encodeBatch, upTopic, DEVICE_ID, UplinkDecodeError, type UplinkRecord,
 } from './uplink.ts';
 
-const deviceId = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+const ID_CHARS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'];
+/** Any device id (DEVICE_ID); drawn from its characters, three times cheaper than fc.stringMatching. */
+const deviceId = fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 1, maxLength: 64 });
 // JSON has no -0: it comes back as 0, which is the same number to every reader but not to toEqual.
 const finite = (min: number, max: number) => fc.double({ min, max, noNaN: true }).map((x) => (x === 0 ? 0 : x));
 const base = (device: string) => ({
@@ -53,10 +55,8 @@ describe('uplink codec under fuzzing', () => {
   it('a batch with one field changed or removed decodes to records that pass the checks, or is refused', () => {
     fc.assert(fc.property(mutatedBatch, ({ device, text }) => {
       const decoded = decodesOrRefuses(() => decodeBatch(text, device), UplinkDecodeError);
-      for (const r of decoded?.records ?? []) {
-        expect(r.device).toBe(device);
-        expect(Number.isSafeInteger(r.seq) && r.seq >= 1).toBe(true);
-      }
+      // A plain boolean (fast-check reports the input when it is false): an expect per record costs more than the decode.
+      return (decoded?.records ?? []).every((r) => r.device === device && Number.isSafeInteger(r.seq) && r.seq >= 1);
     }), { numRuns: FUZZ_RUNS });
   });
 
@@ -65,7 +65,7 @@ describe('uplink codec under fuzzing', () => {
       const bytes = encodeBatch(records);
       const truncated = bytes.subarray(0, Math.min(cut, bytes.length - 1));
       expect(decodesOrRefuses(() => decodeBatch(truncated, device), UplinkDecodeError)).toBeUndefined();
-    }), { numRuns: FUZZ_RUNS });
+    }), { numRuns: 3_000 });
   });
 
   it('oversized payloads: deep nesting, long strings and many records decode or are refused', () => {
