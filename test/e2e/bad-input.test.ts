@@ -41,21 +41,17 @@ describe('bad input', () => {
   });
 
   it('a broker that is not on the safety allow-list: stopped at once, before any connection (issue 8 item 4)', async () => {
-    // A run that tried to reach 10.255.255.1 would probe it first and fail otherwise (with
-    // VIGIL_BROKER_UNREACHABLE, after up to 5 s): this message comes only from the interlock, which
-    // runs before anything connects (cli/run-interlock.test.ts spies on every connect).
-    const r = await vigil(['run', 'scenarios/smoke.scenario.ts', '--broker', 'mqtt://10.255.255.1:1883', '--out', tempDir()]);
-    expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toMatch(/^vigil: safety interlock: the MQTT broker 10\.255\.255\.1 \(--broker mqtt:\/\/10\.255\.255\.1:1883\) is not on the allow-list; .* and connected to nothing — if it is a test system you may load, create .*vigil\.config\.ts with: export default \{ targets: \{ allow: \['10\.255\.255\.1'\] \} \} \[VIGIL_TARGET_NOT_ALLOWED\]$/);
-    expect(r.ms).toBeLessThan(5_000);
-  });
-
-  it('a project config with a bad allow-list entry names the field', async () => {
+    // One process for both halves of the interlock: the project's vigil.config.ts is read (its
+    // entry shows in the fix), and a host it does not list is refused. A run that tried to reach
+    // 10.255.255.1 would probe it first and fail otherwise (VIGIL_BROKER_UNREACHABLE, after up to
+    // 5 s): this message comes only from the interlock, which runs before anything connects
+    // (cli/run-interlock.test.ts spies on every connect).
     const dir = tempDir();
-    writeFileSync(join(dir, 'vigil.config.ts'), "export default { targets: { allow: ['mqtt://10.1.2.3:1883'] } };\n");
-    const r = await vigil(['run', join(REPO, 'scenarios/smoke.scenario.ts'), '--out', dir], { cwd: dir });
+    writeFileSync(join(dir, 'vigil.config.ts'), "const allow: string[] = ['staging-broker.example'];\nexport default { targets: { allow } };\n");
+    const r = await vigil(['run', join(REPO, 'scenarios/smoke.scenario.ts'), '--broker', 'mqtt://10.255.255.1:1883', '--out', dir], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toMatch(/vigil\.config\.ts: targets\.allow\.0: "mqtt:\/\/10\.1\.2\.3:1883" is a URL: write its host alone, like "10\.1\.2\.3" — fix targets\.allow\.0 in .*\[VIGIL_CONFIG_INVALID\]/);
+    expect(oneLine(r.stderr)).toMatch(/^vigil: safety interlock: the MQTT broker 10\.255\.255\.1 \(--broker mqtt:\/\/10\.255\.255\.1:1883\) is not on the allow-list; .* and connected to nothing — if it is a test system you may load, add it to .*vigil\.config\.ts: targets: \{ allow: \['staging-broker\.example', '10\.255\.255\.1'\] \} \[VIGIL_TARGET_NOT_ALLOWED\]$/);
+    expect(r.ms).toBeLessThan(5_000);
   });
 
   it('an unreachable pipeline', async () => {
