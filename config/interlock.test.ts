@@ -39,6 +39,12 @@ describe('the safety interlock', () => {
     expect(line).toMatch(/if these are test systems you may load, add them to \/p\/vigil\.config\.ts: targets: \{ allow: \['10\.1\.2\.3', 'staging-broker\.example', 'fd00::7'\] \}/);
   });
 
+  it('never shows a password the URL carries', () => {
+    const line = refusal([broker('mqtt://vigil:s3cret@10.9.9.9:1883')], noFile);
+    expect(line).toMatch(/\(--broker mqtt:\/\/vigil:\*\*\*@10\.9\.9\.9:1883\)/);
+    expect(line).not.toContain('s3cret');
+  });
+
   it('allows what the config lists', () => {
     expect(() => checkTargets([broker('mqtt://staging-broker.example:1883'), pipeline('http://10.1.2.3:8080')], withFile(['staging-broker.example', '10.1.0.0/16']))).not.toThrow();
   });
