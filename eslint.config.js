@@ -53,4 +53,6 @@ export default tseslint.config(
   layer(['pipeline/**/*.ts'], ['sim', 'hil', 'verify', 'reports', 'scenarios', 'cli']),
   layer(['verify/**/*.ts'], ['hil', 'pipeline', 'reports', 'scenarios', 'cli']),
   layer(['reports/**/*.ts'], ['sim', 'hil', 'pipeline', 'scenarios', 'cli']),
+  // The project config and the safety interlock: what the CLI checks before a run touches anything.
+  layer(['config/**/*.ts'], ['sim', 'hil', 'pipeline', 'verify', 'reports', 'scenarios', 'cli']),
 );

@@ -12,6 +12,8 @@ import { fanOut, lineSink } from '../reports/progress-sinks.ts';
 import { openDashboard, type Dashboard } from '../reports/dashboard/dashboard.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
+import { checkTargets, type Target } from '../config/interlock.ts';
+import { loadProjectConfig } from '../config/project-config.ts';
 
 export interface RunFlags {
   broker?: string;
@@ -96,8 +98,24 @@ function startDashboard(port: number | true, scenario: Scenario, observe: boolea
     { start: scenario.start, end: scenario.start + scenario.duration, faults: scenario.faults, slaMs: scenario.slaMs });
 }
 
+/**
+ * Every host the run would connect to, for the safety interlock (config/interlock.ts). The
+ * operator network's proxies forward to --broker, real devices in gateway mode publish to it
+ * (through the proxies or not), and --pipeline serves the API and the operator feed: the two URLs
+ * are every target there is. Without them the broker is embedded and the pipeline a child process,
+ * both on 127.0.0.1.
+ */
+export function runTargets(flags: Pick<RunFlags, 'broker' | 'pipeline'>): Target[] {
+  const targets: Target[] = [];
+  if (flags.broker !== undefined) targets.push({ what: 'the MQTT broker', url: flags.broker, from: '--broker' });
+  if (flags.pipeline !== undefined) targets.push({ what: 'the pipeline', url: flags.pipeline, from: '--pipeline' });
+  return targets;
+}
+
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   checkModeFlags(flags);
+  // Before anything loads, connects or starts: the safety interlock (issue 8 item 4).
+  checkTargets(runTargets(flags), await loadProjectConfig());
   const clock = flags.devicesOnly ? (flags.clockFile !== undefined ? readClockFile(flags.clockFile) : parseClock(flags.clock as string, '--clock')) : undefined;
   const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed, firmware: flags.firmware, hil: flags.hil });
   if ((flags.observe || flags.devicesOnly) && loaded.scenario.hil.length > 0) {

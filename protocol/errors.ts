@@ -10,6 +10,10 @@ export type VigilErrorCode =
   | 'VIGIL_PIPELINE_UNREACHABLE'
   | 'VIGIL_PIPELINE_REJECTED'
   | 'VIGIL_USAGE'
+  // The project config (vigil.config.ts) does not load or validate; a run's target is not on the
+  // safety interlock's allow-list (config/interlock.ts).
+  | 'VIGIL_CONFIG_INVALID'
+  | 'VIGIL_TARGET_NOT_ALLOWED'
   // A run directory read back (vigil compare): not there, or its run.json missing, cut short or of
   // another schema; and two runs that cannot be compared (different scenarios or seeds).
   | 'VIGIL_RUN_NOT_FOUND'

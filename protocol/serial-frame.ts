@@ -125,7 +125,10 @@ const CRC = /^[0-9A-Fa-f]{4}$/;
 
 /** The seq of a candidate body when it can be read (for a NAK), else undefined. */
 function readableSeq(body: string): number | undefined {
-  const head = body.slice(0, body.indexOf(','));
+  // Without a comma the whole body is the seq text (slice(0, -1) would drop its last character:
+  // "12" read as seq 1, a NAK for the wrong frame; found by protocol/serial-frame.fuzz.test.ts).
+  const comma = body.indexOf(',');
+  const head = comma < 0 ? body : body.slice(0, comma);
   if (!SEQ.test(head)) return undefined;
   const n = Number(head);
   return n <= 255 ? n : undefined;

@@ -6,8 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inspect } from 'node:util';
 import { VigilError } from '../protocol/errors.ts';
-import { validateScenario, type Scenario } from './schema.ts';
+import { validateScenario, type Scenario, type ScenarioProblem } from './schema.ts';
 import { scaleMix } from '../sim/model/fleet-plan.ts';
 
 export interface ScenarioOverrides {
@@ -53,16 +54,37 @@ export async function loadScenario(path: string, overrides: ScenarioOverrides = 
     input.hil = [...(Array.isArray(input.hil) ? (input.hil as unknown[]) : []), ...overrides.hil.map((device) => ({ device }))];
   }
   const r = validateScenario(input);
-  if (!r.ok) {
-    const p = r.problems[0] as (typeof r.problems)[number];
-    const more = r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problem${r.problems.length > 2 ? 's' : ''})` : '';
-    throw new VigilError(
-      'VIGIL_SCENARIO_INVALID',
-      `scenario ${basename(file)}: ${p.path}: ${p.message}, got ${JSON.stringify(p.value) ?? 'nothing'}${more}`,
-      `fix ${p.path} in ${path} (or the flag that overrides it)`,
-    );
-  }
+  if (!r.ok) throw scenarioInvalid(basename(file), path, r.problems);
   // --devices N scales the scenario's mix proportionally, keeping one of each type it has.
   const scenario = overrides.devices === undefined ? r.scenario : { ...r.scenario, mix: scaleMix(r.scenario.mix, overrides.devices) };
   return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), scenario };
+}
+
+/** The one-line error for a scenario's problems: the first one's field, what was wrong, the value, and how many more. */
+export function scenarioInvalid(fileName: string, path: string, problems: readonly ScenarioProblem[]): VigilError {
+  const p = problems[0] as ScenarioProblem;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  return new VigilError(
+    'VIGIL_SCENARIO_INVALID',
+    `scenario ${fileName}: ${p.path}: ${p.message}, got ${valueText(p.value)}${more}`,
+    `fix ${p.path} in ${path} (or the flag that overrides it)`,
+  );
+}
+
+/**
+ * A field's value for an error line: its JSON (what the user wrote, in the form they know), else
+ * Node's inspection — a BigInt, a cycle or a function has no JSON, and JSON.stringify would throw a
+ * TypeError instead of the error that names the field (found by scenarios/schema.fuzz.test.ts).
+ * Cut at 200 characters: the line names the field, it need not reprint a whole section.
+ */
+export function valueText(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  text ??= inspect(value, { depth: 2, breakLength: Infinity });
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }

@@ -6,12 +6,22 @@ describe('durations', () => {
   it.each([['2h', 7_200_000], ['90m', 5_400_000], ['1h30m', 5_400_000], ['45s', 45_000], ['500ms', 500], ['1.5h', 5_400_000]])('%s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
-  it.each(['', '5 mins', '2', 'h', '1h 30m', '-1h'])('rejects %j', (text) => {
+  // The last two were found by scenarios/schema.fuzz.test.ts: Infinity, and past what a Date holds.
+  it.each(['', '5 mins', '2', 'h', '1h 30m', '-1h', `${'9'.repeat(400)}d`, '36501d'])('rejects %j', (text) => {
     expect(parseDuration(text)).toBeUndefined();
   });
 });
 
 describe('scenario validation', () => {
+  it('refuses a duration or fault offset past 100 years with the field named, not a RangeError (found by fuzzing)', () => {
+    const r = validateScenario({ name: 'x', duration: `${'9'.repeat(400)}d`, fleet: { psem: 1 } });
+    expect(r).toMatchObject({ ok: false, problems: [{ path: 'duration', message: expect.stringContaining('at most 100 years') }] });
+    const far = validateScenario({ name: 'x', duration: '2h', fleet: { psem: 1 }, faults: [{ kind: 'black-hole', from: '+99999999999999d', until: '+99999999999999999d' }] });
+    expect(far).toMatchObject({ ok: false, problems: [{ path: 'faults.0.from' }, { path: 'faults.0.until' }] });
+    const late = validateScenario({ name: 'x', start: '+275760-09-13T00:00:00Z', duration: '2h', fleet: { psem: 1 }, faults: [{ kind: 'black-hole', from: '+1h', until: '+2h' }] });
+    expect(late).toMatchObject({ ok: false, problems: [{ path: 'start', message: expect.stringContaining('between 1970 and 9999') }] });
+  });
+
   it('fills DOMAIN.md defaults', () => {
     const r = validateScenario({ name: 'x', duration: '2h', fleet: { psem: 10 } });
     expect(r.ok).toBe(true);

@@ -12,10 +12,16 @@ import { BarPair, Curfew, Zone } from '../protocol/provisioning.ts';
 import { HilSection, timeHil, type TimedHilEntry } from './hil-schema.ts';
 import { duration, Fault, FAULT_KINDS, Firmware, Network, PROCESS_FAULT_KINDS, type ProcessFaultKind, type When } from './network-schema.ts';
 
+/**
+ * Years 1970–9999: the run's end (start + at most 100 years, scenarios/duration.ts) must stay a
+ * time a Date can hold — a start of "+275760-09-13" made the validator's own messages throw a
+ * RangeError (found by scenarios/schema.fuzz.test.ts).
+ */
+const LAST_START_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const instant = z.string().transform((s, ctx) => {
   const ms = /[zZ]|[+-]\d\d:\d\d$/.test(s) ? Date.parse(s) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date-time with its offset, like "2021-10-25T14:00:00+02:00"' });
+  if (Number.isNaN(ms) || ms < 0 || ms > LAST_START_MS) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date-time with its offset, between 1970 and 9999, like "2021-10-25T14:00:00+02:00"' });
     return z.NEVER;
   }
   return ms;

@@ -1,9 +1,10 @@
 /** Bad input exits 2 with one line saying what was wrong and how to fix it (issue 2). */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../support/mosquitto.ts';
-import { tempDir, vigil, writeScenario } from '../support/cli.ts';
+import { REPO, tempDir, vigil, writeScenario } from '../support/cli.ts';
 
 function oneLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
@@ -60,6 +61,20 @@ describe('bad input', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('a broker that is not on the safety allow-list: stopped at once, before any connection (issue 8 item 4)', async () => {
+    // One process for both halves of the interlock: the project's vigil.config.ts is read (its
+    // entry shows in the fix), and a host it does not list is refused. A run that tried to reach
+    // 10.255.255.1 would probe it first and fail otherwise (VIGIL_BROKER_UNREACHABLE, after up to
+    // 5 s): this message comes only from the interlock, which runs before anything connects
+    // (cli/run-interlock.test.ts spies on every connect).
+    const dir = tempDir();
+    writeFileSync(join(dir, 'vigil.config.ts'), "const allow: string[] = ['staging-broker.example'];\nexport default { targets: { allow } };\n");
+    const r = await vigil(['run', join(REPO, 'scenarios/smoke.scenario.ts'), '--broker', 'mqtt://10.255.255.1:1883', '--out', dir], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/^vigil: safety interlock: the MQTT broker 10\.255\.255\.1 \(--broker mqtt:\/\/10\.255\.255\.1:1883\) is not on the allow-list; .* and connected to nothing — if it is a test system you may load, add it to .*vigil\.config\.ts: targets: \{ allow: \['staging-broker\.example', '10\.255\.255\.1'\] \} \[VIGIL_TARGET_NOT_ALLOWED\]$/);
+    expect(r.ms).toBeLessThan(5_000);
   });
 
   it('an unreachable pipeline', async () => {

@@ -40,10 +40,11 @@ export function writeScenario(dir: string, name: string, body: Record<string, un
 }
 
 /** `onStdout` sees the output as it comes (a test that must act on a line before the command ends). */
-export function vigil(args: readonly string[], opts: { env?: Record<string, string>; timeoutMs?: number; onStdout?: (soFar: string) => void } = {}): Promise<CliResult> {
+/** `cwd`: where the command runs (the project root, whose vigil.config.ts it reads); default the repository. */
+export function vigil(args: readonly string[], opts: { env?: Record<string, string>; timeoutMs?: number; onStdout?: (soFar: string) => void; cwd?: string } = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
