@@ -2,6 +2,7 @@
  * The end of every verifying run: the judgement (verify/judge.ts) and what the run knows about
  * itself become run.json and junit.xml in the run directory.
  */
+import { FLEET_REDIAL_RATE_PER_S, fleetBackoff } from '../../sim/transport/backoff.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
@@ -22,11 +23,15 @@ export function absenceTolerance(speed: number): number {
 }
 
 /**
- * The late allowance a run applies: the scenario's, but never less than 5 real seconds — after a
- * heal a device reconnects after the harness's reconnect period (1–2 s real) whatever the speed.
+ * The late allowance a run applies: the scenario's, but never less than the harness's own redial
+ * spread plus 3 real seconds — after a heal a device dials again after its backoff
+ * (sim/transport/backoff.ts: 1–2 s real for a small fleet, up to 1 s + devices / 3,000 per s for a
+ * large one), whatever the speed: at least 5 real seconds, and 9 for 15,000 devices.
  */
-export function lateAllowance(scenario: { lateAllowance: number; speed: number }): number {
-  return Math.max(scenario.lateAllowance, 5000 * scenario.speed);
+export function lateAllowance(scenario: { lateAllowance: number; speed: number; mix: { pse: number; psem: number; bar: number } }): number {
+  const devices = scenario.mix.pse + scenario.mix.psem + 2 * scenario.mix.bar;
+  const redial = fleetBackoff(devices, FLEET_REDIAL_RATE_PER_S, 0, 0);
+  return Math.max(scenario.lateAllowance, (redial.minMs + redial.windowMs + 3000) * scenario.speed);
 }
 
 /** What differs between a normal run and an observer: the parts of run.json only the run itself knows. */
