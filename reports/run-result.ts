@@ -10,7 +10,8 @@ import type { FeedAlarm } from '../protocol/feed.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
- * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5).
+ * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5);
+ * `records` (records per minute) and `fleet.stored` (issue 6) — a run.json without them still reads.
  */
 export const SCHEMA_VERSION = 3;
 
@@ -34,6 +35,21 @@ export interface HilDeviceReport {
   readonly stimulus: Readonly<Record<string, number>> | null;
   /** The raw, timestamped byte log, in the run directory. */
   readonly byteLog: string;
+}
+
+/**
+ * Records of the virtual fleet per virtual minute (sim/record-minutes.ts), minute 0 starting at
+ * `from`: sent (published for the first time, by the minute it went out), resent (published again),
+ * stored (covered by the pipeline's application ack, by the minute the ack arrived). Real devices
+ * are not counted here. Each array sums to its fleet total: sent ≤ fleet.records (what was made),
+ * resent = fleet.resent, stored = fleet.stored.
+ */
+export interface RecordsPerMinute {
+  readonly from: string;
+  readonly minuteMs: number;
+  readonly sent: readonly number[];
+  readonly resent: readonly number[];
+  readonly stored: readonly number[];
 }
 
 export interface RunResult {
@@ -89,6 +105,8 @@ export interface RunResult {
   readonly firmware: unknown;
   readonly network: { readonly operators: unknown; readonly proxies: unknown; readonly events: Readonly<Record<string, number>> } | null;
   readonly fleet: Readonly<Record<string, number>>;
+  /** Absent in observe mode (no fleet of Vigil's own) and in runs of a Vigil before issue 6's chart. */
+  readonly records?: RecordsPerMinute;
   readonly feed: Readonly<Record<string, number | string[]>>;
   /** Real devices on serial ports; absent when the run had none. */
   readonly hil?: {

@@ -34,6 +34,8 @@ export interface RunFacts {
   readonly devicesWatched: number;
   readonly network: RunResult['network'];
   readonly fleet: RunResult['fleet'];
+  /** Records per minute: the fleet's (none in observe mode). */
+  readonly records?: RunResult['records'];
   readonly feed: RunResult['feed'];
   readonly observe?: RunResult['observe'];
   /** The real devices: their ledger entries are added here, from the judgement. */
@@ -86,6 +88,7 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     firmware: scenario.firmware,
     network: facts.network,
     fleet: facts.fleet,
+    ...(facts.records ? { records: facts.records } : {}),
     feed: facts.feed,
     ...(facts.observe ? { observe: facts.observe } : {}),
     ...(facts.hil ? { hil: { ...facts.hil, ledger: markHil(j.ledger.kept, hilIds) } } : {}),

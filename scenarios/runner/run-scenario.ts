@@ -20,6 +20,7 @@ import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
 import { openRealDevices } from './hil-devices.ts';
 import { AlarmTally, startRunProgress } from './run-progress.ts';
+import { RecordMinutesJournal, recordsForRunJson } from './record-journal.ts';
 
 export type { RunOptions } from './setup.ts';
 export { absenceTolerance, lateAllowance } from './run-output.ts';
@@ -136,6 +137,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const { feed, observations } = watch;
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
+    const recordJournal = new RecordMinutesJournal(() => fleet.recordMinutes, timelineClock, (entry) => journal.append(entry));
+    teardowns.add('records journal', () => recordJournal.stop());
     hil?.startStimulus({ clock: timelineClock, seed: scenario.seed, start });
     const net = network;
     const faultTimer = (net || processFaults.active || deviceFaults.active) && setInterval(() => {
@@ -187,6 +190,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // Final read.
     const summary = await pipelineApi.summary(pipelineUrl, token);
     const devices = await fleet.progress();
+    // Read after progress: a shard's counts came with the state it sent just before its progress.
+    const recordMinutes = fleet.recordMinutes;
+    recordJournal.finish(recordMinutes);
     const realDevices = hil?.recordStates(judgedEnd) ?? [];
     const finalAt = timelineClock.now();
     phase('final read');
@@ -209,6 +215,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
         ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
         resent: devices.reduce((n, d) => n + d.resent, 0), evicted: devices.reduce((n, d) => n + d.evicted, 0),
       },
+      ...(recordMinutes ? { records: recordsForRunJson(recordMinutes) } : {}),
       feed: { ...feed.stats },
       hil: hil && { devices: hil.report(), ...(real.speedForced ? { speedForced: real.speedForced } : {}) },
     });
