@@ -20,7 +20,7 @@ describe('reading a run directory', () => {
   it('reads run.json, the journal, provisioning and the byte log excerpt (first and last lines)', () => {
     const r = readRunDir(writeSampleRunDir({ byteLogLines: 12 }));
     expect(r.run.runId).toBe('20261130-120000-sample-abc123');
-    expect(r.journal).toHaveLength(11);
+    expect(r.journal).toHaveLength(11 + 62); // alarms and faults, and one records line per minute
     expect(r.provisioning?.devices).toHaveLength(4);
     const log = r.byteLogs.get('PSEM-00003')!;
     expect(log.lines).toBe(12);
@@ -88,7 +88,7 @@ describe('reading a run directory', () => {
     const torn = writeSampleRunDir();
     appendFileSync(join(torn, 'journal.jsonl'), '{"t":"observation","at":16351');
     const t = readRunDir(torn);
-    expect(t.journal).toHaveLength(11);
+    expect(t.journal).toHaveLength(11 + 62);
     expect(t.notes).toEqual(['journal.jsonl: 1 line could not be read and is left out of the charts']);
     rmSync(torn, { recursive: true });
   });

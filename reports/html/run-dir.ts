@@ -70,7 +70,7 @@ function readRunJson(dir: string, notes: string[]): RunResult {
 }
 
 /** Journal lines the report draws from; the rest (network events, run events) is left on disk. */
-const DRAWN = new Set(['expectation', 'observation', 'fault']);
+const DRAWN = new Set(['expectation', 'observation', 'fault', 'records']);
 /** Bad lines are counted, not fatal: a run that crashed mid-write leaves a torn last line. */
 function readJournal(dir: string, notes: string[]): JournalLine[] | undefined {
   const file = join(dir, 'journal.jsonl');
