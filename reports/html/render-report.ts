@@ -32,7 +32,7 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 .fault-window { fill: var(--fault); stroke: rgba(179, 38, 30, 0.4); stroke-dasharray: 4 3; }
 rect.expected { fill: var(--expected); } rect.detected { fill: var(--detected); }
 polyline.pending { fill: none; stroke: var(--late); stroke-width: 1.5; } circle.point { fill: var(--late); }
-polyline.records { fill: none; stroke-width: 1.5; } polyline.sent { stroke: var(--expected); } polyline.stored { stroke: var(--detected); } polyline.resent { stroke: var(--late); stroke-dasharray: 3 2; }
+polyline.records { fill: none; stroke-width: 1.5; } polyline.sent { stroke: #6b7385; stroke-width: 3; } polyline.stored { stroke: var(--detected); } polyline.resent { stroke: var(--late); stroke-dasharray: 3 2; }
 rect.hover { fill: transparent; } .key.sent { background: var(--expected); } .key.stored { background: var(--detected); } .key.resent { background: var(--late); }
 .lat.max { fill: #dfe4ec; } .lat.p99 { fill: #b6c4dd; } .lat.p95 { fill: #7d9bd0; } .lat.p50 { fill: var(--detected); }
 line.sla { stroke: var(--fail); stroke-width: 2; }
