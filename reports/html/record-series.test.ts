@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { START, recordLines, sampleRecords } from '../../test/support/sample-run.ts';
 import { recordSeries, recordsFromJournal } from './record-series.ts';
-import type { JournalLine } from './run-dir.ts';
+import type { JournalLine } from '../run-dir.ts';
 
 const MIN = 60_000;
 

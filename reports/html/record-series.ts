@@ -5,7 +5,7 @@
  * lines), the dashboard from the fleet's live counts (sim/record-minutes.ts), which have this shape.
  */
 import type { RecordsPerMinute } from '../run-result.ts';
-import type { JournalLine } from './run-dir.ts';
+import type { JournalLine } from '../run-dir.ts';
 
 export interface RecordMinute {
   /** Virtual ms at the minute's start. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleRun, writeSampleRunDir } from '../../test/support/sample-run.ts';
 import { renderReport } from './render-report.ts';
-import { readRunDir } from './run-dir.ts';
+import { readRunDir } from '../run-dir.ts';
 
 const html = renderReport(readRunDir(writeSampleRunDir()));
 const run = sampleRun();

@@ -7,7 +7,7 @@ import { alarmSeries } from './alarm-series.ts';
 import { absenceChart, alarmsChart, latencyChart, pendingChart, recordsChart } from './charts.ts';
 import { recordSeries, recordsFromJournal } from './record-series.ts';
 import { franceMap } from './france-map.ts';
-import type { RunDir } from './run-dir.ts';
+import type { RunDir } from '../run-dir.ts';
 import { dataAttrs, esc } from './svg.ts';
 import { checksTable, failuresTable, faultsTable, hilTable, lateAllowedTable, perDeviceTypeTable, perKindTable } from './tables.ts';
 

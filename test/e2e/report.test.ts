@@ -139,9 +139,9 @@ describe('report.html of a run with a fault and a failure', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
-  it('a missing run directory: exit 2 and one line saying what is wrong and what to do (the other bad directories: run-dir.test.ts)', async () => {
+  it('a missing run directory: exit 2 and one line saying what is wrong and what to do (the other bad directories: reports/run-dir.test.ts)', async () => {
     const missing = await vigil(['report', join(tempDir(), 'no-such-run')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^vigil: no run directory at .*no-such-run — give the runs\/<run-id> folder a `vigil run` wrote \(ls runs\/\) \[VIGIL_RUN_DIR_INVALID\]\n$/);
+    expect(missing.stderr).toMatch(/^vigil: .*no-such-run: no such directory — give the runs\/<run-id> directory that `vigil run` printed on its `report:` line \(ls runs\/\), or its run\.json \[VIGIL_RUN_NOT_FOUND\]\n$/);
   });
 });
