@@ -7,6 +7,7 @@ import type { Ledger, LedgerEntry } from '../verify/ledger.ts';
 import type { Check, Verdict } from '../verify/verdict.ts';
 import type { FaultReport, MassCheck } from '../verify/network.ts';
 import type { FeedAlarm } from '../protocol/feed.ts';
+import type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
@@ -44,13 +45,7 @@ export interface HilDeviceReport {
  * are not counted here. Each array sums to its fleet total: sent ≤ fleet.records (what was made),
  * resent = fleet.resent, stored = fleet.stored.
  */
-export interface RecordsPerMinute {
-  readonly from: string;
-  readonly minuteMs: number;
-  readonly sent: readonly number[];
-  readonly resent: readonly number[];
-  readonly stored: readonly number[];
-}
+export type RecordsPerMinute = RecordMinuteCounts<string>;
 
 export interface RunResult {
   readonly schemaVersion: typeof SCHEMA_VERSION;

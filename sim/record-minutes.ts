@@ -9,20 +9,11 @@
  * timeline's start (`from`); anything before it (nothing is made before the timeline) counts in 0.
  */
 
-export const MINUTE_MS = 60_000;
+import type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
 
-/** The counts as plain data: what a worker shard sends back, run.json keeps, and a chart draws. */
-export interface RecordMinuteCounts {
-  /** Virtual ms at which minute 0 starts. */
-  readonly from: number;
-  readonly minuteMs: number;
-  /** Per minute, records published for the first time. */
-  readonly sent: readonly number[];
-  /** Per minute, records published again (the same seq, a second time or more). */
-  readonly resent: readonly number[];
-  /** Per minute, records the pipeline acknowledged as stored, by the minute the ack arrived. */
-  readonly stored: readonly number[];
-}
+export type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
+
+export const MINUTE_MS = 60_000;
 
 export class RecordMinutes {
   private readonly sentBy: number[] = [];

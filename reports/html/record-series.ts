@@ -4,6 +4,7 @@
  * report from run.json `records` (or, for a run.json written before it, the journal's `records`
  * lines), the dashboard from the fleet's live counts (sim/record-minutes.ts), which have this shape.
  */
+import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import type { RecordsPerMinute } from '../run-result.ts';
 import type { JournalLine } from '../run-dir.ts';
 
@@ -25,7 +26,7 @@ export interface RecordSeries {
 }
 
 /** run.json's `records` (from: ISO time) or the fleet's live counts (from: virtual ms). */
-export type RecordCounts = Omit<RecordsPerMinute, 'from'> & { readonly from: string | number };
+export type RecordCounts = RecordMinuteCounts<string | number>;
 
 export function recordSeries(c: RecordCounts): RecordSeries {
   const from = typeof c.from === 'number' ? c.from : Date.parse(c.from);
