@@ -190,8 +190,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // Final read.
     const summary = await pipelineApi.summary(pipelineUrl, token);
     const devices = await fleet.progress();
-    // Read after progress: a shard's counts came with the state it sent just before its progress.
+    // Read after progress, together: a shard's counters came with the state it sent just before its progress.
     const recordMinutes = fleet.recordMinutes;
+    const fleetStats = { ...fleet.stats };
     recordJournal.finish(recordMinutes);
     const realDevices = hil?.recordStates(judgedEnd) ?? [];
     const finalAt = timelineClock.now();
@@ -212,7 +213,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       devicesWatched: tracker.watched.size,
       network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
       fleet: {
-        ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
+        ...fleetStats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
         resent: devices.reduce((n, d) => n + d.resent, 0), evicted: devices.reduce((n, d) => n + d.evicted, 0),
       },
       ...(recordMinutes ? { records: recordsForRunJson(recordMinutes) } : {}),
