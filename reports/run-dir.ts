@@ -171,7 +171,7 @@ const object = z.record(z.string(), z.unknown());
  * schema's gaps are filled): a run.json without one of them cannot be drawn.
  */
 const ReportedRun = z.object({
-  runId: z.string(), verdict: z.string(), command: z.string(), scenario: z.object({ name: z.string(), start: z.string(), end: z.string() }).passthrough(),
+  runId: z.string(), verdict: z.string(), scenario: z.object({ name: z.string(), start: z.string(), end: z.string() }).passthrough(),
   ledger: object, perKind: object, perDeviceType: object, latencyMs: object, latencyUnderFaultMs: object, completeness: object, absence: object,
   failures: z.array(z.unknown()), lateAllowed: z.array(z.unknown()), faults: z.array(z.unknown()), checks: z.array(z.unknown()),
 }).passthrough();
