@@ -39,11 +39,12 @@ export interface HilDeviceReport {
 }
 
 /**
- * Records of the virtual fleet per virtual minute (sim/record-minutes.ts), minute 0 starting at
- * `from`: sent (published for the first time, by the minute it went out), resent (published again),
- * stored (covered by the pipeline's application ack, by the minute the ack arrived). Real devices
- * are not counted here. Each array sums to its fleet total: sent ≤ fleet.records (what was made),
- * resent = fleet.resent, stored = fleet.stored.
+ * Records per virtual minute (sim/record-minutes.ts), minute 0 starting at `from`: sent (published
+ * for the first time, by the minute it went out), resent (published again), stored (covered by the
+ * pipeline's application ack, by the minute the ack arrived) — of the virtual fleet and of the real
+ * devices in gateway mode (a direct device's uplink is its own). Without real devices each array
+ * sums to its fleet total: sent ≤ fleet.records (what was made), resent = fleet.resent, stored =
+ * fleet.stored; a gateway device adds its bridge's recordsSent, recordsResent and recordsStored.
  */
 export type RecordsPerMinute = RecordMinuteCounts<string>;
 

@@ -54,7 +54,7 @@ describe('report.html', () => {
     expect(html).toMatch(/id="chart-records"[^>]*data-total-sent="300" data-total-resent="40" data-total-stored="290"/);
     expect([run.fleet['records'], run.fleet['resent'], run.fleet['stored']]).toEqual([300, 40, 290]);
     expect(html).toContain('300 records sent, 40 resends, 290 acknowledged as stored.');
-    expect(html).toContain('Real devices are not counted in this chart. The virtual fleet made 300 records (run.json fleet.records); at the final read the pipeline held 290 of the 300 made (real devices included), 10 never stored');
+    expect(html).toContain('Real devices in gateway mode are counted with the virtual fleet (a direct device&#39;s uplink is its own, unseen). The virtual fleet made 300 records (run.json fleet.records); at the final read the pipeline held 290 of the 300 made (real devices included), 10 never stored');
     // The stored line drops under the fault: its points sit lower (larger y) there than before it.
     const stored = /<polyline class="records stored" points="([^"]*)"/.exec(html)![1]!.split(' ').map((p) => Number(p.split(',')[1]));
     expect(stored[20]!).toBeGreaterThan(stored[10]!);

@@ -93,7 +93,7 @@ function recordsSection(r: RunDir): string {
     : 'Records sent vs stored: not recorded — neither run.json nor the journal has records per minute (a run of a Vigil before this chart).';
   const c = run.completeness;
   const made = run.fleet['records'];
-  const context = `${run.hil ? 'Real devices are not counted in this chart. ' : ''}The virtual fleet made ${made ?? 'an unknown number of'} records (run.json fleet.records); at the final read the pipeline held ${c.recordsStored} of the ${c.recordsMade} made${run.hil ? ' (real devices included)' : ''}, ${c.recordsMissing} never stored. An ack covers up to the highest contiguous seq stored, so records stored after a gap count only once the gap is filled.`;
+  const context = `${run.hil ? 'Real devices in gateway mode are counted with the virtual fleet (a direct device\'s uplink is its own, unseen). ' : ''}The virtual fleet made ${made ?? 'an unknown number of'} records (run.json fleet.records); at the final read the pipeline held ${c.recordsStored} of the ${c.recordsMade} made${run.hil ? ' (real devices included)' : ''}, ${c.recordsMissing} never stored. An ack covers up to the highest contiguous seq stored, so records stored after a gap count only once the gap is filled.`;
   return recordsChart(records ? recordSeries(records) : undefined, run.faults, missing, context);
 }
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { virtualClock } from '../../protocol/clock.ts';
 import { RecordMinutes, MINUTE_MS } from '../../sim/record-minutes.ts';
 import type { JournalEntry } from '../../verify/journal.ts';
-import { RecordMinutesJournal, recordsForRunJson } from './record-journal.ts';
+import { RecordMinutesJournal, recordsForRunJson, recordsOf } from './record-journal.ts';
 
 const T0 = Date.UTC(2021, 9, 25, 14);
 
@@ -39,5 +39,16 @@ describe('records per minute into the journal', () => {
     const m = new RecordMinutes(T0);
     m.published(T0, 1, 2);
     expect(recordsForRunJson(m.counts())).toEqual({ from: '2021-10-25T14:00:00.000Z', minuteMs: MINUTE_MS, sent: [1], resent: [2], stored: [0] });
+  });
+
+  it('adds the real devices\' counts to the fleet\'s, either of them possibly not started yet', () => {
+    const fleet = new RecordMinutes(T0);
+    const hil = new RecordMinutes(T0);
+    fleet.published(T0 + 10, 3, 1);
+    hil.published(T0 + MINUTE_MS + 10, 2, 0);
+    hil.stored(T0 + 20, 1);
+    expect(recordsOf(fleet.counts(), hil.counts())).toEqual({ from: T0, minuteMs: MINUTE_MS, sent: [3, 2], resent: [1, 0], stored: [1, 0] });
+    expect(recordsOf(undefined, hil.counts())).toEqual(hil.counts());
+    expect(recordsOf(undefined, undefined)).toBeUndefined();
   });
 });

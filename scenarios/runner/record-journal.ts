@@ -1,6 +1,7 @@
 /**
- * Records sent vs stored per virtual minute (sim/record-minutes.ts) into the journal, one line per
- * minute once it is over, so a run that crashed still has them; and into run.json at the end.
+ * Records sent vs stored per virtual minute (sim/record-minutes.ts: the virtual fleet's, and the real
+ * gateway devices', summed) into the journal, one line per minute once it is over, so a run that
+ * crashed still has them; and into run.json at the end.
  *
  * A minute is journaled one real second after the virtual clock passed its end, not at once: a
  * `--workers` shard reports its counts every 100 ms, so a late ack of that minute may still be on
@@ -8,7 +9,7 @@
  * journal's lines and run.json's arrays are the same numbers.
  */
 import type { Clock } from '../../protocol/clock.ts';
-import type { RecordMinuteCounts } from '../../sim/record-minutes.ts';
+import { sumRecordMinutes, type RecordMinuteCounts } from '../../sim/record-minutes.ts';
 import type { JournalEntry } from '../../verify/journal.ts';
 import type { RecordsPerMinute } from '../../reports/run-result.ts';
 
@@ -60,4 +61,9 @@ export class RecordMinutesJournal {
 /** run.json's form of the counts (reports/run-result.ts `records`). */
 export function recordsForRunJson(c: RecordMinuteCounts): RecordsPerMinute {
   return { from: new Date(c.from).toISOString(), minuteMs: c.minuteMs, sent: [...c.sent], resent: [...c.resent], stored: [...c.stored] };
+}
+
+/** The run's records per minute: the virtual fleet's and the real gateway devices', minute by minute. */
+export function recordsOf(...sources: (RecordMinuteCounts | undefined)[]): RecordMinuteCounts | undefined {
+  return sumRecordMinutes(sources.filter((c): c is RecordMinuteCounts => c !== undefined));
 }

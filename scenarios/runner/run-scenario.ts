@@ -20,7 +20,7 @@ import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
 import { openRealDevices } from './hil-devices.ts';
 import { AlarmTally, startRunProgress } from './run-progress.ts';
-import { RecordMinutesJournal, recordsForRunJson } from './record-journal.ts';
+import { RecordMinutesJournal, recordsForRunJson, recordsOf } from './record-journal.ts';
 
 export type { RunOptions } from './setup.ts';
 export { absenceTolerance, lateAllowance } from './run-output.ts';
@@ -115,7 +115,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
     // Real devices' records flow from now on (gateway: their MQTT session connects with the fleet's).
-    hil?.startBridges({ endpointOf, onRecord, keepaliveS, end });
+    hil?.startBridges({ endpointOf, onRecord, keepaliveS, start, end });
     const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
@@ -137,7 +137,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const { feed, observations } = watch;
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
-    const recordJournal = new RecordMinutesJournal(() => fleet.recordMinutes, timelineClock, (entry) => journal.append(entry));
+    const recordMinutesNow = (): ReturnType<typeof recordsOf> => recordsOf(fleet.recordMinutes, hil?.recordMinutes);
+    const recordJournal = new RecordMinutesJournal(recordMinutesNow, timelineClock, (entry) => journal.append(entry));
     teardowns.add('records journal', () => recordJournal.stop());
     hil?.startStimulus({ clock: timelineClock, seed: scenario.seed, start });
     const net = network;
@@ -191,7 +192,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const summary = await pipelineApi.summary(pipelineUrl, token);
     const devices = await fleet.progress();
     // Read after progress, together: a shard's counters came with the state it sent just before its progress.
-    const recordMinutes = fleet.recordMinutes;
+    const recordMinutes = recordMinutesNow();
     const fleetStats = { ...fleet.stats };
     recordJournal.finish(recordMinutes);
     const realDevices = hil?.recordStates(judgedEnd) ?? [];
