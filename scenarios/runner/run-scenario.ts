@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
+import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import { Oracle, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { SilenceTracker } from '../../verify/absence.ts';
 import { judge } from '../../verify/judge.ts';
@@ -137,7 +138,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const { feed, observations } = watch;
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
-    const recordMinutesNow = (): ReturnType<typeof recordsOf> => recordsOf(fleet.recordMinutes, hil?.recordMinutes);
+    const recordMinutesNow = (): RecordMinuteCounts | undefined => recordsOf(fleet.recordMinutes, hil?.recordMinutes);
     const recordJournal = new RecordMinutesJournal(recordMinutesNow, timelineClock, (entry) => journal.append(entry));
     teardowns.add('records journal', () => recordJournal.stop());
     hil?.startStimulus({ clock: timelineClock, seed: scenario.seed, start });
