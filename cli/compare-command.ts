@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { VigilError } from '../protocol/errors.ts';
-import { readComparedRun } from '../reports/compare-read.ts';
+import { readComparedRun } from '../reports/run-dir.ts';
 import { compareRuns, DEFAULT_THRESHOLDS, type Thresholds } from '../reports/compare.ts';
 import { compareText } from '../reports/compare-text.ts';
 import { compareHtml } from '../reports/compare-html.ts';

@@ -175,7 +175,7 @@ program
 program
   .command('report')
   .description('regenerate runs/<run-id>/report.html from its run.json and journal.jsonl; exit 0 written, 2 not a readable run directory')
-  .argument('<run-dir>', 'a run directory: runs/<run-id>')
+  .argument('<run-dir>', 'a run directory: runs/<run-id>, or its run.json')
   .action((runDir: string) => {
     process.exitCode = reportCommand(runDir, print);
   });

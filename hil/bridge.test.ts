@@ -38,14 +38,21 @@ async function setup(o: { mode?: 'gateway' | 'direct'; resendMs?: number } = {})
   await new Promise<void>((resolve, reject) => pipeline.on('connect', () => pipeline.subscribe([UPLINK_SUBSCRIPTION, '$SYS/+/new/clients'], { qos: 1 }, (err) => (err ? reject(err) : resolve()))));
   const session = new FakeHilSession();
   const oracle: UplinkRecord[] = [];
+  // What the bridge tells the run's records per minute, as it happens.
+  const counted = { fresh: 0, again: 0, stored: 0 };
   const bridge = new HilBridge({
     session, deviceId: ID, mode: o.mode ?? 'gateway', endpoint: () => broker.url, onRecord: (r) => oracle.push(r), keepaliveS: 60, log: () => undefined,
+    onPublished: (fresh, again) => {
+      counted.fresh += fresh;
+      counted.again += again;
+    },
+    onStored: (n) => void (counted.stored += n),
     ...(o.resendMs !== undefined ? { resendMs: o.resendMs } : {}),
   });
   bridge.start();
   closers.push(() => bridge.close());
   const ack = (seq: number): void => void pipeline.publish(ackTopic(ID), Buffer.from(encodeAck(ID, seq)), { qos: 1 });
-  return { broker, clientIds, published, session, oracle, bridge, ack };
+  return { broker, clientIds, published, session, oracle, bridge, ack, counted };
 }
 
 describe('the gateway bridge', () => {
@@ -73,7 +80,7 @@ describe('the gateway bridge', () => {
   });
 
   it('dedupes the device\'s resends by seq: once to the oracle and the broker; an acked resend gets the ack again', async () => {
-    const { clientIds, published, session, oracle, bridge, ack } = await setup();
+    const { clientIds, published, session, oracle, bridge, ack, counted } = await setup();
     await until(() => clientIds.includes(ID));
     for (const s of [1, 2, 3]) session.send(rec(s));
     await until(() => published.flatMap((p) => p.seqs).length === 3);
@@ -88,17 +95,22 @@ describe('the gateway bridge', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(oracle.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
     expect(published.flatMap((p) => p.seqs)).toEqual([1, 2, 3, 4]);
-    expect(bridge.stats).toMatchObject({ records: 4, deviceResends: 3 });
+    expect(bridge.stats).toMatchObject({ records: 4, deviceResends: 3, recordsSent: 4, recordsResent: 0, recordsStored: 1 });
+    expect(counted).toEqual({ fresh: 4, again: 0, stored: 1 });
     expect(session.sent('ack').every((a) => a.seq === 1)).toBe(true);
     expect(session.sent('ack').length).toBeGreaterThanOrEqual(2);
   });
 
   it('publishes again what the pipeline has not acknowledged in time', async () => {
-    const { clientIds, published, session, bridge } = await setup({ resendMs: 200 });
+    const { clientIds, published, session, bridge, counted } = await setup({ resendMs: 200 });
     await until(() => clientIds.includes(ID));
     session.send(rec(1));
     await until(() => published.filter((p) => p.seqs.includes(1)).length >= 2, 3000);
     expect(bridge.stats.republishes).toBeGreaterThanOrEqual(1);
+    // Counted as one record sent, and resent as often as it went out again (the broker may not have passed the latest on yet).
+    expect(counted.fresh).toBe(1);
+    expect(counted.again).toBeGreaterThanOrEqual(published.filter((p) => p.seqs.includes(1)).length - 1);
+    expect(counted.again).toBe(bridge.stats.recordsResent);
   });
 
   it('counts records of another device id and drops them', async () => {

@@ -35,6 +35,10 @@ export interface BridgeOptions {
   /** Real ms without an ack before what is pending is published again (default 5 s: DOMAIN.md's server response timeout). */
   readonly resendMs?: number;
   readonly log: (line: string) => void;
+  /** Gateway: each publish, as records never published before and records published again (records per minute, sim/record-minutes.ts). */
+  readonly onPublished?: (fresh: number, again: number) => void;
+  /** Gateway: each pipeline ack, as the records it newly covered. */
+  readonly onStored?: (n: number) => void;
 }
 
 export interface BridgeStats {
@@ -47,6 +51,10 @@ export interface BridgeStats {
   /** Gateway: publishes to the broker, and of them those that repeated pending records. */
   publishes: number;
   republishes: number;
+  /** Gateway: records published for the first time, published again, and covered by a pipeline ack (each record once). */
+  recordsSent: number;
+  recordsResent: number;
+  recordsStored: number;
   /** Gateway: pipeline acks relayed to the device, and relays the device did not take (it was away; relayed again when back). */
   acksRelayed: number;
   ackRelayFailures: number;
@@ -62,7 +70,7 @@ const MAX_BATCH = DEVICE_DEFAULTS.maxBatch;
 const RECONNECT_MS = 1000;
 
 export class HilBridge {
-  readonly stats: BridgeStats = { records: 0, deviceResends: 0, foreign: 0, publishes: 0, republishes: 0, acksRelayed: 0, ackRelayFailures: 0, linkUps: 0, linkDowns: 0, linkErrors: 0 };
+  readonly stats: BridgeStats = { records: 0, deviceResends: 0, foreign: 0, publishes: 0, republishes: 0, recordsSent: 0, recordsResent: 0, recordsStored: 0, acksRelayed: 0, ackRelayFailures: 0, linkUps: 0, linkDowns: 0, linkErrors: 0 };
   /** Highest seq the device sent. */
   private lastSeq = 0;
   /** Gateway: highest seq the pipeline acknowledged. */
@@ -158,6 +166,10 @@ export class HilBridge {
       link.publish(batchJson(batch), 1);
       this.stats.publishes++;
       if (again) this.stats.republishes++;
+      const fresh = batch.filter((r) => r.seq > this.lastPublished).length;
+      this.stats.recordsSent += fresh;
+      this.stats.recordsResent += batch.length - fresh;
+      this.o.onPublished?.(fresh, batch.length - fresh);
       this.lastPublished = Math.max(this.lastPublished, last);
       this.publishedUpTo = last;
       batch = [];
@@ -175,7 +187,12 @@ export class HilBridge {
 
   private fromPipeline(seq: number): void {
     if (seq <= this.ackedSeq) return;
+    const stored = Math.min(seq, this.lastSeq) - Math.min(this.ackedSeq, this.lastSeq);
     this.ackedSeq = seq;
+    if (stored > 0) {
+      this.stats.recordsStored += stored;
+      this.o.onStored?.(stored);
+    }
     this.ackProgressAt = Date.now();
     for (const s of this.pending.keys()) {
       if (s > seq) break;

@@ -14,13 +14,16 @@ export type VigilErrorCode =
   // safety interlock's allow-list (config/interlock.ts).
   | 'VIGIL_CONFIG_INVALID'
   | 'VIGIL_TARGET_NOT_ALLOWED'
-  // A run directory read back (vigil compare): not there, or its run.json missing, cut short or of
-  // another schema; and two runs that cannot be compared (different scenarios or seeds).
+  // A run directory read back (vigil report, vigil compare: reports/run-dir.ts): not there or not a
+  // run directory; no run.json, only the journal of a run that did not finish; run.json cut short;
+  // of a schema version this reader does not take; a field missing or wrong. And two runs that
+  // cannot be compared (different scenarios or seeds).
   | 'VIGIL_RUN_NOT_FOUND'
+  | 'VIGIL_RUN_UNFINISHED'
+  | 'VIGIL_RUN_TRUNCATED'
+  | 'VIGIL_RUN_SCHEMA'
   | 'VIGIL_RUN_INVALID'
   | 'VIGIL_RUNS_NOT_COMPARABLE'
-  // A run directory `vigil report` cannot read: missing, without run.json, or from another schema.
-  | 'VIGIL_RUN_DIR_INVALID'
   // The live dashboard (vigil run --dashboard) cannot listen on its port: in use, or not allowed.
   | 'VIGIL_DASHBOARD_PORT'
   // HIL devices on serial ports (hil/): a port that is not there or held by another program, and a

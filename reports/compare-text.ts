@@ -1,6 +1,6 @@
 /** `vigil compare` in the terminal: both runs side by side, a delta per row, and what makes B worse. */
 import { fmtDelta, fmtValue, type Comparison } from './compare.ts';
-import type { ComparedRun } from './compare-read.ts';
+import type { ComparedRun } from './run-dir.ts';
 
 /** Who a run is, in one line: id, verdict, when, how fast, against what. */
 export function runLine(r: ComparedRun): string {

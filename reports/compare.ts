@@ -8,7 +8,7 @@
  * determinism is the oracle), so a difference is the pipeline's or the network's, not the load's.
  */
 import { VigilError } from '../protocol/errors.ts';
-import type { ComparedRun } from './compare-read.ts';
+import type { ComparedRun } from './run-dir.ts';
 
 /** When B counts as worse than A; `vigil compare --help` and docs/REPORTS.md give the defaults. */
 export interface Thresholds {

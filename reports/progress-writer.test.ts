@@ -65,7 +65,7 @@ describe('progressWriter on a terminal', () => {
 });
 
 describe('progressWriter elsewhere (CI, a pipe)', () => {
-  it('prints a plain line once every everyMs, without a control character', () => {
+  it('prints a plain line once every everyMs, and the last state at the end, without a control character', () => {
     let now = 0;
     const s = fakeStream();
     const w = progressWriter(s, { everyMs: 10_000, now: () => now });
@@ -77,10 +77,11 @@ describe('progressWriter elsewhere (CI, a pipe)', () => {
     }
     w.end();
     const lines = s.out.split('\n').filter((l) => l !== '');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     expect(lines[0]).toContain('1 detected'); // at 10 s
     expect(lines[1]).toBe('a log line');
     expect(lines[2]).toContain('2 detected'); // at 20 s
+    expect(lines[3]).toContain('7 detected'); // the last sample, at 25 s: printed by end()
     expect(s.out).not.toMatch(CONTROL);
   });
 

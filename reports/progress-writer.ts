@@ -76,18 +76,28 @@ function plainWriter(stream: ProgressStream, everyMs: number, now: () => number)
   // samples that come a millisecond early (timers drift) do not skip a line.
   const since = now();
   let printed = 0;
+  // The last state not printed yet: end() prints it, so a log always ends on where the run ended
+  // (a drain shorter than everyMs would otherwise leave no line at all).
+  let unprinted: ProgressState | undefined;
   return {
     live: false,
     update(state) {
       if (everyMs <= 0) return;
       const period = Math.floor((now() - since) / everyMs);
-      if (period <= printed) return;
+      if (period <= printed) {
+        unprinted = state;
+        return;
+      }
       printed = period;
+      unprinted = undefined;
       stream.write(`${renderProgress(state)}\n`);
     },
     log(line) {
       stream.write(`${line}\n`);
     },
-    end() {},
+    end() {
+      if (unprinted !== undefined) stream.write(`${renderProgress(unprinted)}\n`);
+      unprinted = undefined;
+    },
   };
 }

@@ -7,10 +7,12 @@ import type { Ledger, LedgerEntry } from '../verify/ledger.ts';
 import type { Check, Verdict } from '../verify/verdict.ts';
 import type { FaultReport, MassCheck } from '../verify/network.ts';
 import type { FeedAlarm } from '../protocol/feed.ts';
+import type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
- * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5).
+ * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5);
+ * `records` (records per minute) and `fleet.stored` (issue 6) — a run.json without them still reads.
  */
 export const SCHEMA_VERSION = 3;
 
@@ -35,6 +37,16 @@ export interface HilDeviceReport {
   /** The raw, timestamped byte log, in the run directory. */
   readonly byteLog: string;
 }
+
+/**
+ * Records per virtual minute (sim/record-minutes.ts), minute 0 starting at `from`: sent (published
+ * for the first time, by the minute it went out), resent (published again), stored (covered by the
+ * pipeline's application ack, by the minute the ack arrived) — of the virtual fleet and of the real
+ * devices in gateway mode (a direct device's uplink is its own). Without real devices each array
+ * sums to its fleet total: sent ≤ fleet.records (what was made), resent = fleet.resent, stored =
+ * fleet.stored; a gateway device adds its bridge's recordsSent, recordsResent and recordsStored.
+ */
+export type RecordsPerMinute = RecordMinuteCounts<string>;
 
 export interface RunResult {
   readonly schemaVersion: typeof SCHEMA_VERSION;
@@ -89,6 +101,8 @@ export interface RunResult {
   readonly firmware: unknown;
   readonly network: { readonly operators: unknown; readonly proxies: unknown; readonly events: Readonly<Record<string, number>> } | null;
   readonly fleet: Readonly<Record<string, number>>;
+  /** Absent in observe mode (no fleet of Vigil's own) and in runs of a Vigil before issue 6's chart. */
+  readonly records?: RecordsPerMinute;
   readonly feed: Readonly<Record<string, number | string[]>>;
   /** Real devices on serial ports; absent when the run had none. */
   readonly hil?: {

@@ -19,6 +19,7 @@ const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();
 });
+const sum = (a: readonly number[]): number => a.reduce((n, x) => n + x, 0);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Stands in for the pipeline: acks every batch with its last seq. */
@@ -55,6 +56,14 @@ describe('the fleet over worker processes (--workers)', () => {
     while (clock1.now() < END + 60_000) await sleep(50);
     await one.sync();
     await one.close();
+    // Records per minute (sim/record-minutes.ts): every record made went out once (no fault, the
+    // acker answers each batch), and every ack counted is a record the firmware saw acknowledged.
+    const localMinutes = one.recordMinutes!;
+    expect(sum(localMinutes.sent)).toBe(local.length);
+    expect(sum(localMinutes.resent)).toBe(firmwares.reduce((n, fw) => n + fw.counters.resent, 0));
+    expect(sum(localMinutes.stored)).toBe(firmwares.reduce((n, fw) => n + fw.ackedSeq, 0));
+    expect(sum(localMinutes.stored)).toBe(one.stats.stored);
+    expect(localMinutes.sent.length).toBeGreaterThanOrEqual(20);
 
     // Two worker processes, the same plan and span.
     const sharded: UplinkRecord[] = [];
@@ -85,5 +94,10 @@ describe('the fleet over worker processes (--workers)', () => {
     await sleep(300);
     expect(two.views.map((v) => v.ackedSeq)).toEqual((await two.progress()).map((d) => d.ackedSeq));
     expect(two.stats.publishes).toBeGreaterThan(0);
+    // The shards' records per minute come back with their state, summed minute by minute.
+    const shardMinutes = two.recordMinutes!;
+    expect(sum(shardMinutes.sent)).toBe(sharded.length);
+    expect(sum(shardMinutes.stored)).toBe(two.views.reduce((n, v) => n + v.ackedSeq, 0));
+    expect(sum(shardMinutes.stored)).toBe(two.stats.stored);
   }, 60_000);
 });

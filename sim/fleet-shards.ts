@@ -8,7 +8,8 @@
  *     makes depends on virtual time alone, not on the process it runs in — hence the same ledger);
  *   - each device's highest seq made (from those records) and acknowledged (from the shards'
  *     periodic state), for the drain watches of process faults;
- *   - the fleet's counters, summed.
+ *   - the fleet's counters, summed, and its records sent / resent / stored per virtual minute
+ *     (sim/record-minutes.ts), summed minute by minute.
  *
  * What a shard cannot do here: follow an endpoint move (a device's broker URL is fixed at start) or
  * skew a device's clock — the runner refuses those faults with --workers > 1.
@@ -24,6 +25,7 @@ import type { UplinkRecord } from '../protocol/uplink.ts';
 import type { PlannedDevice } from './model/fleet-plan.ts';
 import type { DeliveryMode, DeviceProgress, FleetStats } from './fleet.ts';
 import { FLEET_REDIAL_RATE_PER_S } from './transport/backoff.ts';
+import { sumRecordMinutes, type RecordMinuteCounts } from './record-minutes.ts';
 
 const WORKER_FILE = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -61,8 +63,11 @@ export type ToShard =
 export type FromShard =
   | { readonly t: 'ready' }
   | { readonly t: 'records'; readonly records: readonly UplinkRecord[] }
-  /** Counters, and [index in the shard, acked seq] of each device whose ack moved since the last state. */
-  | { readonly t: 'state'; readonly stats: FleetStats; readonly pending: number; readonly acked: readonly (readonly [number, number])[] }
+  /**
+   * Counters, records per minute (a few hundred numbers: whole, not deltas, so a lost or late state
+   * cannot skew them), and [index in the shard, acked seq] of each device whose ack moved since the last state.
+   */
+  | { readonly t: 'state'; readonly stats: FleetStats; readonly minutes: RecordMinuteCounts | undefined; readonly pending: number; readonly acked: readonly (readonly [number, number])[] }
   | { readonly t: 'synced'; readonly id: number }
   | { readonly t: 'progress'; readonly devices: readonly DeviceProgress[] }
   | { readonly t: 'link-error'; readonly deviceId: string; readonly message: string }
@@ -89,11 +94,12 @@ interface Shard {
   /** Global slot of each of the shard's devices. */
   readonly slots: number[];
   stats: FleetStats;
+  minutes: RecordMinuteCounts | undefined;
   pending: number;
   exited: boolean;
 }
 
-const ZERO: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0 };
+const ZERO: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0, stored: 0 };
 
 export class ShardedFleet {
   /** Every device, in plan order. */
@@ -130,7 +136,7 @@ export class ShardedFleet {
     const { o } = this;
     const slots = o.devices.map((_, i) => i).filter((i) => i % o.workers === k);
     const child = fork(WORKER_FILE, [], { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-    const shard: Shard = { child, slots, stats: { ...ZERO }, pending: 0, exited: false };
+    const shard: Shard = { child, slots, stats: { ...ZERO }, minutes: undefined, pending: 0, exited: false };
     this.shards.push(shard);
     return new Promise((resolve, reject) => {
       child.on('exit', (code, signal) => {
@@ -152,6 +158,7 @@ export class ShardedFleet {
             return;
           case 'state':
             shard.stats = m.stats;
+            shard.minutes = m.minutes;
             shard.pending = m.pending;
             for (const [i, acked] of m.acked) {
               const v = this.views[slots[i] ?? -1];
@@ -195,6 +202,11 @@ export class ShardedFleet {
     const sum = { ...ZERO };
     for (const s of this.shards) for (const k of Object.keys(sum) as (keyof FleetStats)[]) sum[k] += s.stats[k];
     return sum;
+  }
+
+  /** Records sent, resent and stored per virtual minute, summed over the shards (as of their last state). */
+  get recordMinutes(): RecordMinuteCounts | undefined {
+    return sumRecordMinutes(this.shards.flatMap((s) => (s.minutes ? [s.minutes] : [])));
   }
 
   get pending(): number {

@@ -46,7 +46,7 @@ const state = (): void => {
       acked.push([i, fw.ackedSeq]);
     }
   });
-  send({ t: 'state', stats: { ...fleet.stats }, pending: fleet.pending, acked });
+  send({ t: 'state', stats: { ...fleet.stats }, minutes: fleet.recordMinutes, pending: fleet.pending, acked });
 };
 const timers = [setInterval(flush, FLUSH_MS), setInterval(state, STATE_MS)];
 

@@ -11,6 +11,7 @@ import { FLEET_REDIAL_RATE_PER_S, fleetBackoff } from './transport/backoff.ts';
 import { DialPacer } from './transport/dial-pacer.ts';
 import { leanLink } from './transport/lean-link.ts';
 import { mqttLink } from './transport/mqtt-link.ts';
+import { RecordMinutes, type RecordMinuteCounts } from './record-minutes.ts';
 
 /**
  * When a device forgets a record (scenarios/network-schema.ts "firmware"): store-and-forward on the
@@ -55,6 +56,8 @@ export interface FleetStats {
   linkErrors: number;
   /** Connections a device dropped after its ack retries ran out. */
   reconnects: number;
+  /** Records the pipeline acknowledged as stored (application acks, each record once; the sum of `RecordMinutes` stored). */
+  stored: number;
 }
 
 export interface DeviceProgress {
@@ -75,10 +78,20 @@ export class Fleet {
   private warmUp: DialPacer | undefined;
   /** Every redial of the fleet waits its turn here, after its device's backoff (sim/transport/backoff.ts). */
   private readonly redials: DialPacer;
-  readonly stats: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0 };
+  readonly stats: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0, stored: 0 };
+  /** Per device, the highest seq an application ack covered: an ack counts only the records it newly covers. */
+  private readonly storedUpTo: Float64Array;
+  /** Records sent, resent and stored per virtual minute, from the timeline's start (set by run). */
+  private minutes: RecordMinutes | undefined;
 
   constructor(private readonly opts: FleetOptions) {
     this.redials = new DialPacer(opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S);
+    this.storedUpTo = new Float64Array(opts.firmwares.length);
+  }
+
+  /** Records sent, resent and stored per virtual minute so far; undefined before the timeline starts. */
+  get recordMinutes(): RecordMinuteCounts | undefined {
+    return this.minutes?.counts();
   }
 
   private clock: Clock | undefined;
@@ -107,6 +120,7 @@ export class Fleet {
   /** The timeline: devices make and send records in virtual time from now on. */
   run(clock: Clock): void {
     this.clock = clock;
+    this.minutes = new RecordMinutes(clock.triple.startVirtual);
     this.opts.firmwares.forEach((fw, slot) => this.queue.schedule(slot, fw.nextWakeAt()));
     this.timer = setInterval(() => this.tick(clock), TICK_MS);
   }
@@ -128,6 +142,7 @@ export class Fleet {
       },
       onAck: (seq) => {
         this.stats.acks++;
+        this.countStored(slot, seq);
         // Only store-and-forward firmware listens to the pipeline: the other variants already forgot.
         if ((this.opts.modes?.[slot] ?? 'store-and-forward') !== 'store-and-forward') return;
         fw.onAck(seq);
@@ -152,7 +167,10 @@ export class Fleet {
       const link = this.links[slot];
       const up = link?.connected ?? false;
       const mode = this.opts.modes?.[slot] ?? 'store-and-forward';
+      const resentBefore = fw.counters.resent;
+      let published = 0;
       for (const batch of fw.wake(now, up, this.opts.onRecord)) {
+        published += batch.length;
         const last = (batch[batch.length - 1] as UplinkRecord).seq;
         const forget = mode === 'store-and-forward' ? undefined : (): void => {
           fw.onAck(last);
@@ -161,6 +179,10 @@ export class Fleet {
         (link as DeviceLink).publish(batchJson(batch), mode === 'fire-and-forget' ? 0 : 1, forget);
         this.stats.publishes++;
       }
+      if (published > 0) {
+        const again = fw.counters.resent - resentBefore;
+        this.minutes?.published(now, published - again, again);
+      }
       if (fw.takeReconnect()) {
         this.stats.reconnects++;
         link?.reconnect();
@@ -168,6 +190,21 @@ export class Fleet {
       // Never at or before `now`: a device is woken at most once per tick.
       this.queue.schedule(slot, Math.max(fw.nextWakeAt(), now + 1));
     }
+  }
+
+  /**
+   * The application ack says every record up to `seq` is stored (DESIGN.md "Uplink": the highest
+   * contiguous seq); what it newly covers counts as stored now, whatever the device's delivery mode
+   * (a broker-ack device forgot its records at the PUBACK, but the pipeline still acks them).
+   */
+  private countStored(slot: number, seq: number): void {
+    const fw = this.opts.firmwares[slot] as Firmware;
+    const upTo = Math.min(seq, fw.lastSeq);
+    const before = this.storedUpTo[slot] as number;
+    if (upTo <= before) return;
+    this.storedUpTo[slot] = upTo;
+    this.stats.stored += upTo - before;
+    if (this.clock) this.minutes?.stored(this.clock.now(), upTo - before);
   }
 
   /**

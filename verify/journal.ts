@@ -12,7 +12,13 @@ export type JournalEntry =
   /** A fault started or was healed for some devices (at: virtual ms). */
   | { readonly t: 'fault'; readonly at: number; readonly [k: string]: unknown }
   /** A connection-level fact a fault caused (sim/network events; at: virtual ms). */
-  | { readonly t: 'network'; readonly at: number; readonly [k: string]: unknown };
+  | { readonly t: 'network'; readonly at: number; readonly [k: string]: unknown }
+  /**
+   * Records the fleet sent for the first time, sent again, and got acknowledged as stored in one
+   * virtual minute (minute: its index from the timeline's start; from: its start, virtual ms), written
+   * once the minute is over (scenarios/runner/record-journal.ts).
+   */
+  | { readonly t: 'records'; readonly at: number; readonly minute: number; readonly from: number; readonly sent: number; readonly resent: number; readonly stored: number };
 
 export class Journal {
   private buffer: string[] = [];

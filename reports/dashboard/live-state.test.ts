@@ -4,7 +4,7 @@ import type { FeedAlarm } from '../../protocol/feed.ts';
 import type { Observation } from '../../verify/ledger.ts';
 import { alarmSeries } from '../html/alarm-series.ts';
 import { alarmsChart, latencyChart, pendingChart } from '../html/charts.ts';
-import type { JournalLine } from '../html/run-dir.ts';
+import type { JournalLine } from '../run-dir.ts';
 import type { ExpectedAlarm, ProgressState } from '../progress.ts';
 import { LiveState, progressFields } from './live-state.ts';
 

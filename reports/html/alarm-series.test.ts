@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { START, sampleJournal } from '../../test/support/sample-run.ts';
 import { alarmSeries } from './alarm-series.ts';
-import type { JournalLine } from './run-dir.ts';
+import type { JournalLine } from '../run-dir.ts';
 
 const MIN = 60_000;
 const journal = sampleJournal() as JournalLine[];

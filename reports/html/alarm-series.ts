@@ -8,7 +8,7 @@
  * as expectations (verify/network.ts): they are not in these series, but in the absence chart.
  */
 import { AlarmIndex, type AlarmIdentity } from '../../verify/alarm-index.ts';
-import type { JournalLine } from './run-dir.ts';
+import type { JournalLine } from '../run-dir.ts';
 
 export interface AlarmBin {
   /** Virtual ms at the bin's start. */

@@ -5,6 +5,7 @@
 import { fmtMs, type LatencySummary } from '../../verify/ledger.ts';
 import type { RunResult } from '../run-result.ts';
 import type { AlarmSeries } from './alarm-series.ts';
+import type { RecordSeries } from './record-series.ts';
 import { TIME_FRAME as F, clockTime, dataAttrs, esc, faultShading, linear, svgOpen, timeAxis, valueAxis, type FaultWindow, type Frame } from './svg.ts';
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -13,8 +14,8 @@ function figure(title: string, svg: string, caption: string): string {
   return `<figure><h3>${esc(title)}</h3>${svg}<figcaption>${caption}</figcaption></figure>`;
 }
 
-/** x over the series' span, y from 0 to max, shading and axes: what both time charts share. */
-function timeFrame(series: AlarmSeries, faults: readonly FaultWindow[], max: number, yLabel: string) {
+/** x over the series' span, y from 0 to max, shading and axes: what the time charts share. */
+function timeFrame(series: { readonly from: number; readonly until: number }, faults: readonly FaultWindow[], max: number, yLabel: string) {
   const x = linear(series.from, series.until, F.left, F.width - F.right);
   const y = linear(0, max, F.height - F.bottom, F.top);
   const under = faultShading(faults, x, series.from, series.until, F) + valueAxis(y, max, F, yLabel) + timeAxis(x, series.from, series.until, F);
@@ -49,6 +50,26 @@ export function pendingChart(series: AlarmSeries, faults: readonly FaultWindow[]
   const last = series.bins.at(-1)?.pending ?? 0;
   const svg = `${svgOpen('chart-pending', F, 'pending alarms over virtual time', { 'bin-ms': series.binMs, 'final-pending': last })}${under}${path}${marks}</svg>`;
   return figure('Pending alarms', svg, `Alarms triggered and not yet at the feed, at the end of each ${series.binMs / 60_000}-minute bin. ${last} still pending at the end: never detected.`);
+}
+
+/**
+ * Records sent vs stored per virtual minute: under a fault the stored line drops while sent goes on,
+ * and the backlog shows as a stored (and resent) spike after the heal. `series` undefined: `missing`
+ * says why there is no chart. `context`: a sentence the caption adds (how the totals relate to run.json).
+ */
+export function recordsChart(series: RecordSeries | undefined, faults: readonly FaultWindow[], missing: string, context = ''): string {
+  const title = 'Records sent vs stored, per minute';
+  if (!series) return figure(title, '', esc(missing));
+  const max = Math.max(1, ...series.minutes.map((m) => Math.max(m.sent, m.resent, m.stored)));
+  const { x, y, under } = timeFrame(series, faults, max, 'records per minute');
+  const mid = (m: { from: number }): string => x(m.from + series.minuteMs / 2).toFixed(1);
+  const line = (cls: 'sent' | 'resent' | 'stored'): string => `<polyline class="records ${cls}" points="${series.minutes.map((m) => `${mid(m)},${y(m[cls]).toFixed(1)}`).join(' ')}"/>`;
+  const w = (x(series.from + series.minuteMs) - x(series.from)).toFixed(1);
+  const minutes = series.minutes.map((m) => `<g class="minute"${dataAttrs({ from: iso(m.from), sent: m.sent, resent: m.resent, stored: m.stored })}><title>${clockTime(m.from)}: ${m.sent} sent, ${m.resent} resent, ${m.stored} stored</title><rect class="hover" x="${x(m.from).toFixed(1)}" y="${F.top}" width="${w}" height="${F.height - F.top - F.bottom}"/></g>`).join('');
+  const t = series.totals;
+  const svg = `${svgOpen('chart-records', F, 'records sent and stored per minute over virtual time', { 'minute-ms': series.minuteMs, from: iso(series.from), 'total-sent': t.sent, 'total-resent': t.resent, 'total-stored': t.stored })}${under}${line('resent')}${line('sent')}${line('stored')}${minutes}</svg>`;
+  return figure(title, svg,
+    `<span class="key sent"></span> sent (first publish, by the minute it went out) <span class="key resent"></span> resent (the same record again: ack timeout, reconnect) <span class="key stored"></span> stored (acknowledged by the pipeline, by the minute the ack arrived) <span class="key fault"></span> fault window. ${t.sent} records sent, ${t.resent} resends, ${t.stored} acknowledged as stored.${context ? ` ${esc(context)}` : ''}`);
 }
 
 const LATENCY_ROW = 34;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleRun, writeSampleRunDir } from '../../test/support/sample-run.ts';
 import { renderReport } from './render-report.ts';
-import { readRunDir } from './run-dir.ts';
+import { readRunDir } from '../run-dir.ts';
 
 const html = renderReport(readRunDir(writeSampleRunDir()));
 const run = sampleRun();
@@ -27,9 +27,9 @@ describe('report.html', () => {
     }
   });
 
-  it('shades the fault window with its from and until on both charts over time', () => {
+  it('shades the fault window with its from and until on every chart over time', () => {
     const windows = marks('rect', 'fault-window');
-    expect(windows).toHaveLength(2);
+    expect(windows).toHaveLength(3);
     for (const w of windows) expect(w).toMatchObject({ 'data-fault': 'cut', 'data-from': run.faults[0]!.from, 'data-until': run.faults[0]!.until });
     expect(Number(windows[0]!['width'])).toBeGreaterThan(0);
   });
@@ -42,6 +42,35 @@ describe('report.html', () => {
     ]);
     expect(html).toMatch(/id="chart-alarms"[^>]*data-total-expected="4" data-total-detected="3"/);
     expect(html).toMatch(/id="chart-pending"[^>]*data-final-pending="1"/);
+  });
+
+  it('records sent vs stored: one mark per minute with run.json\'s numbers, totals equal to run.json\'s', () => {
+    const minutes = marks('g', 'minute');
+    const records = run.records!;
+    expect(minutes.map((m) => Number(m['data-sent']))).toEqual(records.sent);
+    expect(minutes.map((m) => Number(m['data-resent']))).toEqual(records.resent);
+    expect(minutes.map((m) => Number(m['data-stored']))).toEqual(records.stored);
+    expect(minutes[36]!['data-from']).toBe('2021-10-25T12:36:00.000Z');
+    expect(html).toMatch(/id="chart-records"[^>]*data-total-sent="300" data-total-resent="40" data-total-stored="290"/);
+    expect([run.fleet['records'], run.fleet['resent'], run.fleet['stored']]).toEqual([300, 40, 290]);
+    expect(html).toContain('300 records sent, 40 resends, 290 acknowledged as stored.');
+    expect(html).toContain('Real devices in gateway mode are counted with the virtual fleet (a direct device&#39;s uplink is its own, unseen). The virtual fleet made 300 records (run.json fleet.records); at the final read the pipeline held 290 of the 300 made (real devices included), 10 never stored');
+    // The stored line drops under the fault: its points sit lower (larger y) there than before it.
+    const stored = /<polyline class="records stored" points="([^"]*)"/.exec(html)![1]!.split(' ').map((p) => Number(p.split(',')[1]));
+    expect(stored[20]!).toBeGreaterThan(stored[10]!);
+    expect(stored[36]!).toBeLessThan(stored[10]!);
+  });
+
+  it('records per minute: from the journal when run.json has none; "not measured" in observe mode; said when neither has them', () => {
+    const dir = readRunDir(writeSampleRunDir());
+    const { records: _r, ...older } = dir.run;
+    expect(renderReport({ ...dir, run: older })).toMatch(/id="chart-records"[^>]*data-total-sent="300" data-total-resent="40" data-total-stored="290"/);
+    const neither = renderReport({ ...dir, run: older, journal: [] });
+    expect(neither).not.toContain('id="chart-records"');
+    expect(neither).toContain('Records sent vs stored: not recorded');
+    const observe = renderReport({ ...dir, run: { ...older, mode: 'observe' }, journal: [] });
+    expect(observe).toContain('Records sent vs stored: not measured in observe mode');
+    expect(observe).not.toContain('class="minute"');
   });
 
   it('latency rows are run.json\'s numbers, with the SLA', () => {
@@ -109,7 +138,8 @@ describe('report.html', () => {
 
   it('without journal or provisioning: the rest is drawn, and the page says what is left out', () => {
     const page = renderReport(readRunDir(writeSampleRunDir({ omit: ['journal.jsonl', 'provisioning.json'] })));
-    expect(page).toContain('No journal: no chart over time.');
+    expect(page).toContain('No journal: no chart of alarms over time.');
+    expect(page).toContain('id="chart-records"');
     expect(page).toContain('<li>journal.jsonl is missing: the alarms-per-minute and pending-alarms charts are left out</li>');
     expect(page).toMatch(/data-affected="2" data-placed="0"/);
     expect(page).toContain('provisioning.json is missing or unreadable: only the outline is drawn.');

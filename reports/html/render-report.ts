@@ -4,9 +4,10 @@
  */
 import type { RunResult } from '../run-result.ts';
 import { alarmSeries } from './alarm-series.ts';
-import { absenceChart, alarmsChart, latencyChart, pendingChart } from './charts.ts';
+import { absenceChart, alarmsChart, latencyChart, pendingChart, recordsChart } from './charts.ts';
+import { recordSeries, recordsFromJournal } from './record-series.ts';
 import { franceMap } from './france-map.ts';
-import type { RunDir } from './run-dir.ts';
+import type { RunDir } from '../run-dir.ts';
 import { dataAttrs, esc } from './svg.ts';
 import { checksTable, failuresTable, faultsTable, hilTable, lateAllowedTable, perDeviceTypeTable, perKindTable } from './tables.ts';
 
@@ -32,6 +33,8 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--ink); }
 .fault-window { fill: var(--fault); stroke: rgba(179, 38, 30, 0.4); stroke-dasharray: 4 3; }
 rect.expected { fill: var(--expected); } rect.detected { fill: var(--detected); }
 polyline.pending { fill: none; stroke: var(--late); stroke-width: 1.5; } circle.point { fill: var(--late); }
+polyline.records { fill: none; stroke-width: 1.5; } polyline.sent { stroke: #6b7385; stroke-width: 3; } polyline.stored { stroke: var(--detected); } polyline.resent { stroke: var(--late); stroke-dasharray: 3 2; }
+rect.hover { fill: transparent; } .key.sent { background: var(--expected); } .key.stored { background: var(--detected); } .key.resent { background: var(--late); }
 .lat.max { fill: #dfe4ec; } .lat.p99 { fill: #b6c4dd; } .lat.p95 { fill: #7d9bd0; } .lat.p50 { fill: var(--detected); }
 line.sla { stroke: var(--fail); stroke-width: 2; }
 rect.detect { fill: var(--detected); } rect.drain { fill: var(--expected); }
@@ -79,19 +82,34 @@ function section(title: string, body: string): string {
   return `<section><h2>${esc(title)}</h2>${body}</section>`;
 }
 
+/**
+ * Records sent vs stored: from run.json, else from the journal's per-minute lines; observe mode has
+ * no fleet of its own to count, and says so rather than drawing zeros.
+ */
+function recordsSection(r: RunDir): string {
+  const { run } = r;
+  const records = run.records ?? (r.journal && recordsFromJournal(r.journal));
+  const missing = run.mode === 'observe'
+    ? 'Records sent vs stored: not measured in observe mode (the load came from elsewhere: Vigil had no fleet to count what was sent).'
+    : 'Records sent vs stored: not recorded — neither run.json nor the journal has records per minute (a run of a Vigil before this chart).';
+  const c = run.completeness;
+  const made = run.fleet['records'];
+  const context = `${run.hil ? 'Real devices in gateway mode are counted with the virtual fleet (a direct device\'s uplink is its own, unseen). ' : ''}The virtual fleet made ${made ?? 'an unknown number of'} records (run.json fleet.records); at the final read the pipeline held ${c.recordsStored} of the ${c.recordsMade} made${run.hil ? ' (real devices included)' : ''}, ${c.recordsMissing} never stored. An ack covers up to the highest contiguous seq stored, so records stored after a gap count only once the gap is filled.`;
+  return recordsChart(records ? recordSeries(records) : undefined, run.faults, missing, context);
+}
+
 export function renderReport(r: RunDir): string {
   const { run } = r;
-  const notes = [...r.notes, 'Records sent vs stored per minute is not drawn: run.json and the journal keep only the totals (positions line above).'];
   const window = { start: Date.parse(run.scenario.start), end: Date.parse(run.scenario.end) };
   const series = r.journal ? alarmSeries(r.journal, window) : undefined;
-  const overTime = series ? alarmsChart(series, run.faults) + pendingChart(series, run.faults) : '<p class="empty">No journal: no chart over time.</p>';
+  const overTime = (series ? alarmsChart(series, run.faults) + pendingChart(series, run.faults) : '<p class="empty">No journal: no chart of alarms over time.</p>') + recordsSection(r);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(`${run.verdict} ${run.scenario.name} — Vigil run ${run.runId}`)}</title>
 <style>${CSS}</style></head>
 <body>
 ${header(run)}
-<ul class="notes" id="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
+${r.notes.length > 0 ? `<ul class="notes" id="notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${section('Checks', checksTable(run))}
 ${section('Failures', failuresTable(run))}
 ${section('Alarms over time', overTime)}

@@ -5,7 +5,7 @@
  */
 import { fmtMs } from '../../verify/ledger.ts';
 import type { RunResult } from '../run-result.ts';
-import type { ByteLogExcerpt } from './run-dir.ts';
+import type { ByteLogExcerpt } from '../run-dir.ts';
 import { dataAttrs, esc } from './svg.ts';
 
 type Cell = string | number;

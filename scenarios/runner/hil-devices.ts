@@ -14,6 +14,7 @@ import { HilBridge } from '../../hil/bridge.ts';
 import { StimulusSchedule, StimulusStream } from '../../hil/stimulus.ts';
 import { wearerTrajectory } from '../../hil/wearer.ts';
 import { rng } from '../../sim/model/random.ts';
+import { RecordMinutes, type RecordMinuteCounts } from '../../sim/record-minutes.ts';
 import type { DeviceRecordState } from '../../verify/completeness.ts';
 import type { HilDeviceReport } from '../../reports/run-result.ts';
 import type { HilDevicePlan } from '../hil-plan.ts';
@@ -97,8 +98,12 @@ export class RunHil {
    * those the device made by the end of the run — a real device goes on recording after it, where a
    * virtual one stops, and the oracle takes nothing once it closed the run.
    */
-  startBridges(o: { endpointOf: (deviceId: string) => string; onRecord: (r: UplinkRecord) => void; keepaliveS: number; end: number }): void {
+  startBridges(o: { endpointOf: (deviceId: string) => string; onRecord: (r: UplinkRecord) => void; keepaliveS: number; start: number; end: number }): void {
     this.recordUntil = o.end;
+    // Records per minute of the gateway devices (a direct device's uplink is its own: not seen).
+    // Before the timeline's clock runs, what they publish counts in minute 0.
+    const minutes = this.minutes = new RecordMinutes(o.start);
+    const now = (): number => this.clock?.now() ?? o.start;
     const toOracle = (r: UplinkRecord): void => {
       if (this.oracleOpen && r.time <= this.recordUntil) o.onRecord(r);
     };
@@ -106,6 +111,7 @@ export class RunHil {
       const id = d.plan.deviceId;
       const bridge = d.bridge = new HilBridge({
         session: d.session, deviceId: id, mode: d.plan.mode, endpoint: () => o.endpointOf(id), onRecord: toOracle, keepaliveS: o.keepaliveS, log: this.log,
+        onPublished: (fresh, again) => minutes.published(now(), fresh, again), onStored: (n) => minutes.stored(now(), n),
       });
       bridge.start();
     }
@@ -113,6 +119,13 @@ export class RunHil {
 
   private oracleOpen = true;
   private recordUntil = Infinity;
+  private minutes: RecordMinutes | undefined;
+  private clock: Clock | undefined;
+
+  /** The gateway devices' records sent, resent and stored per virtual minute (undefined before the bridges start). */
+  get recordMinutes(): RecordMinuteCounts | undefined {
+    return this.minutes?.counts();
+  }
 
   /**
    * Before the oracle closes the run at virtual `end`: waits (at most `limitMs` real) until every
@@ -131,6 +144,7 @@ export class RunHil {
 
   /** The timeline: each device's clock set, then its wearer's fixes and the scenario's events as they fall due. */
   startStimulus(o: { clock: Clock; seed: number; start: number }): void {
+    this.clock = o.clock;
     const speed = o.clock.triple.speed;
     for (const d of this.devices) {
       const { plan } = d;

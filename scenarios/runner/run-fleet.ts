@@ -9,6 +9,7 @@ import type { UplinkRecord } from '../../protocol/uplink.ts';
 import { Fleet, type DeliveryMode, type DeviceProgress, type FleetStats } from '../../sim/fleet.ts';
 import { ShardedFleet } from '../../sim/fleet-shards.ts';
 import type { Firmware } from '../../sim/model/firmware.ts';
+import type { RecordMinuteCounts } from '../../sim/record-minutes.ts';
 import type { FleetPlan } from '../../sim/model/fleet-plan.ts';
 import { planFirmwares } from '../../sim/model/seed-replay.ts';
 import type { Scenario } from '../schema.ts';
@@ -17,6 +18,8 @@ import type { DeviceSeqs } from './process-faults.ts';
 export interface RunFleet {
   readonly stats: FleetStats;
   readonly pending: number;
+  /** Records sent, resent and stored per virtual minute so far (undefined before the timeline). */
+  readonly recordMinutes: RecordMinuteCounts | undefined;
   /** Every device, in plan order. */
   readonly devices: readonly DeviceSeqs[];
   /** A device's firmware when it runs in this process (device faults act on it); undefined with workers. */
@@ -74,6 +77,9 @@ export async function startRunFleet(o: RunFleetOptions): Promise<RunFleet> {
       get pending() {
         return fleet.pending;
       },
+      get recordMinutes() {
+        return fleet.recordMinutes;
+      },
       devices: firmwares,
       firmwareOf: (id) => byId.get(id),
       connect: (ms) => fleet.connect(ms),
@@ -97,6 +103,9 @@ export async function startRunFleet(o: RunFleetOptions): Promise<RunFleet> {
     },
     get pending() {
       return sharded.pending;
+    },
+    get recordMinutes() {
+      return sharded.recordMinutes;
     },
     devices: sharded.views,
     firmwareOf: () => undefined,

@@ -39,6 +39,8 @@ export interface RunFacts {
   readonly devicesWatched: number;
   readonly network: RunResult['network'];
   readonly fleet: RunResult['fleet'];
+  /** Records per minute: the fleet's (none in observe mode). */
+  readonly records?: RunResult['records'];
   readonly feed: RunResult['feed'];
   readonly observe?: RunResult['observe'];
   /** The real devices: their ledger entries are added here, from the judgement. */
@@ -91,6 +93,7 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     firmware: scenario.firmware,
     network: facts.network,
     fleet: facts.fleet,
+    ...(facts.records ? { records: facts.records } : {}),
     feed: facts.feed,
     ...(facts.observe ? { observe: facts.observe } : {}),
     ...(facts.hil ? { hil: { ...facts.hil, ledger: markHil(j.ledger.kept, hilIds) } } : {}),

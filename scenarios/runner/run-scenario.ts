@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { virtualClock, type Clock } from '../../protocol/clock.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
+import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import { Oracle, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { SilenceTracker } from '../../verify/absence.ts';
 import { judge } from '../../verify/judge.ts';
@@ -20,6 +21,7 @@ import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
 import { openRealDevices } from './hil-devices.ts';
 import { AlarmTally, startRunProgress } from './run-progress.ts';
+import { RecordMinutesJournal, recordsForRunJson, recordsOf } from './record-journal.ts';
 
 export type { RunOptions } from './setup.ts';
 export { absenceTolerance, lateAllowance } from './run-output.ts';
@@ -114,7 +116,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
     // Real devices' records flow from now on (gateway: their MQTT session connects with the fleet's).
-    hil?.startBridges({ endpointOf, onRecord, keepaliveS, end });
+    hil?.startBridges({ endpointOf, onRecord, keepaliveS, start, end });
     const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
@@ -136,6 +138,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const { feed, observations } = watch;
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
+    const recordMinutesNow = (): RecordMinuteCounts | undefined => recordsOf(fleet.recordMinutes, hil?.recordMinutes);
+    const recordJournal = new RecordMinutesJournal(recordMinutesNow, timelineClock, (entry) => journal.append(entry));
+    teardowns.add('records journal', () => recordJournal.stop());
     hil?.startStimulus({ clock: timelineClock, seed: scenario.seed, start });
     const net = network;
     const faultTimer = (net || processFaults.active || deviceFaults.active) && setInterval(() => {
@@ -187,6 +192,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // Final read.
     const summary = await pipelineApi.summary(pipelineUrl, token);
     const devices = await fleet.progress();
+    // Read after progress, together: a shard's counters came with the state it sent just before its progress.
+    const recordMinutes = recordMinutesNow();
+    const fleetStats = { ...fleet.stats };
+    recordJournal.finish(recordMinutes);
     const realDevices = hil?.recordStates(judgedEnd) ?? [];
     const finalAt = timelineClock.now();
     phase('final read');
@@ -206,9 +215,10 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       devicesWatched: tracker.watched.size,
       network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
       fleet: {
-        ...fleet.stats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
+        ...fleetStats, records: devices.reduce((n, d) => n + d.lastSeq, 0), unacked: fleet.pending,
         resent: devices.reduce((n, d) => n + d.resent, 0), evicted: devices.reduce((n, d) => n + d.evicted, 0),
       },
+      ...(recordMinutes ? { records: recordsForRunJson(recordMinutes) } : {}),
       feed: { ...feed.stats },
       hil: hil && { devices: hil.report(), ...(real.speedForced ? { speedForced: real.speedForced } : {}) },
     });

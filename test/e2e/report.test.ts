@@ -137,6 +137,33 @@ describe('report.html of a run with a fault and a failure', () => {
     expect(requests).toEqual([]);
   });
 
+  it('records sent vs stored per minute: the chart carries run.json\'s per-minute arrays, which sum to its fleet totals', async () => {
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(join(r.runDir!, 'report.html')).href);
+    const chart = await page.evaluate(() => ({
+      totals: { ...(document.querySelector('#chart-records') as HTMLElement).dataset },
+      minutes: [...document.querySelectorAll('#chart-records .minute')].map((m) => ({ ...(m as HTMLElement).dataset })),
+      shaded: document.querySelectorAll('#chart-records rect.fault-window').length,
+    }));
+    await page.close();
+    const records = run.records!;
+    const sum = (a: readonly number[]): number => a.reduce((n, x) => n + x, 0);
+    for (const k of ['sent', 'resent', 'stored'] as const) {
+      expect(chart.minutes.map((m) => Number(m[k])), k).toEqual(records[k]);
+      expect(Number(chart.totals[`total${k[0]!.toUpperCase()}${k.slice(1)}`]), k).toBe(sum(records[k]));
+    }
+    // Broker-ack firmware publishes every record it makes once (the fault keeps the link up), so all
+    // that was made was sent; resends and acks are the fleet's own counters.
+    expect(sum(records.sent)).toBe(run.fleet['records']);
+    expect(sum(records.resent)).toBe(run.fleet['resent']);
+    expect(sum(records.stored)).toBe(run.fleet['stored']);
+    expect(chart.shaded).toBe(1);
+    // Under the fault, records lost after the broker's ack stall the pipeline's contiguous ack: less is stored than sent.
+    const fault = run.faults[0]!;
+    const inFault = (a: readonly number[]): number => sum(a.filter((_, i) => Date.parse(records.from) + i * records.minuteMs >= Date.parse(fault.from) && Date.parse(records.from) + (i + 1) * records.minuteMs <= Date.parse(fault.until)));
+    expect(inFault(records.stored)).toBeLessThan(inFault(records.sent));
+  });
+
   it('vigil report regenerates it from run.json and the journal', async () => {
     const file = join(r.runDir!, 'report.html');
     const before = readFileSync(file, 'utf8');
@@ -147,10 +174,10 @@ describe('report.html of a run with a fault and a failure', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
-  it('a missing run directory: exit 2 and one line saying what is wrong and what to do (the other bad directories: run-dir.test.ts)', async () => {
+  it('a missing run directory: exit 2 and one line saying what is wrong and what to do (the other bad directories: reports/run-dir.test.ts)', async () => {
     const missing = await vigil(['report', join(tempDir(), 'no-such-run')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^vigil: no run directory at .*no-such-run — give the runs\/<run-id> folder a `vigil run` wrote \(ls runs\/\) \[VIGIL_RUN_DIR_INVALID\]\n$/);
+    expect(missing.stderr).toMatch(/^vigil: .*no-such-run: no such directory — give the runs\/<run-id> directory that `vigil run` printed on its `report:` line \(ls runs\/\), or its run\.json \[VIGIL_RUN_NOT_FOUND\]\n$/);
   });
 });
 

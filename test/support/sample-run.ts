@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCHEMA_VERSION, type RunResult } from '../../reports/run-result.ts';
+import { SCHEMA_VERSION, type RecordsPerMinute, type RunResult } from '../../reports/run-result.ts';
 import type { LedgerCounts } from '../../verify/ledger.ts';
 import { tempDir } from './cli.ts';
 
@@ -15,6 +15,21 @@ const at = (minutes: number): number => START + minutes * MIN;
 const iso = (minutes: number): string => new Date(at(minutes)).toISOString();
 
 const counts = (c: Partial<LedgerCounts> = {}): LedgerCounts => ({ expected: 0, onTime: 0, late: 0, lateAllowed: 0, dropped: 0, duplicates: 0, spurious: 0, outOfWindow: 0, ...c });
+
+/**
+ * Records per minute behind sampleRun(): 5 made and sent a minute for an hour; while the fault cuts
+ * (minutes 15–34) 2 a minute are acknowledged instead of 5; after the heal the backlog of 60 goes
+ * out again (40 resends) and 55 of it and that minute's 5 are acknowledged in minute 36 — 10 never. Two drain minutes.
+ */
+export function sampleRecords(): RecordsPerMinute {
+  const minutes = Array.from({ length: 62 }, (_, m) => m);
+  return {
+    from: iso(0), minuteMs: MIN,
+    sent: minutes.map((m) => (m < 60 ? 5 : 0)),
+    resent: minutes.map((m) => (m === 36 ? 30 : m === 37 ? 10 : 0)),
+    stored: minutes.map((m) => (m >= 60 ? 0 : m >= 15 && m < 35 ? 2 : m === 36 ? 55 : 5)),
+  };
+}
 
 export function sampleRun(): RunResult {
   const dropped = { status: 'dropped' as const, deviceId: 'PSEM-00002', kind: 'exclusion_zone_entry', seq: 12, deviceTime: at(21), triggerTime: at(21), zoneId: 'Z-2', detail: 'exclusion_zone_entry of PSEM-00002 (seq 12, device time 12:21) never reached the operator feed' };
@@ -58,7 +73,8 @@ export function sampleRun(): RunResult {
     absence: { toleranceMs: 480_000, lateAllowanceMs: 1_200_000, devicesWatched: 3, episodes: 2, required: 2, mass: [], spuriousMass: [] },
     firmware: { mode: 'broker-ack' },
     network: null,
-    fleet: { devices: 3 },
+    fleet: { devices: 3, records: 300, resent: 40, stored: 290 },
+    records: sampleRecords(),
     feed: { alarms: 3 },
     hil: {
       devices: [{
@@ -71,7 +87,7 @@ export function sampleRun(): RunResult {
   };
 }
 
-/** Journal lines behind sampleRun(): four expectations, three first arrivals and one replay of one of them. */
+/** Journal lines behind sampleRun(): four expectations, three first arrivals and one replay of one of them; records per minute. */
 export function sampleJournal(): object[] {
   const zone = (deviceId: string, seq: number, trigger: number, zoneId: string): object => ({ deviceId, kind: 'exclusion_zone_entry', seq, deviceTime: at(trigger), triggerTime: at(trigger), zoneId });
   const a = zone('PSEM-00001', 5, 3, 'Z-1');
@@ -92,7 +108,13 @@ export function sampleJournal(): object[] {
     { t: 'observation', at: at(48), type: 'alarm', alarmId: 'A-2', ...b },
     // An alarm nobody expected: not a detection of an expected one.
     { t: 'observation', at: at(50), type: 'alarm', alarmId: 'A-4', deviceId: 'PSEM-00003', kind: 'strap_tamper', seq: 4, deviceTime: at(49.5) },
+    ...recordLines(sampleRecords()),
   ];
+}
+
+/** The journal's `records` lines of `r`, one per minute, as scenarios/runner/record-journal.ts writes them. */
+export function recordLines(r: RecordsPerMinute): object[] {
+  return r.sent.map((sent, minute) => ({ t: 'records', at: at(minute + 2), minute, from: at(minute), sent, resent: r.resent[minute], stored: r.stored[minute] }));
 }
 
 export function sampleProvisioning(): object {

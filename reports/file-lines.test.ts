@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/support/cli.ts';
+import { tempDir } from '../test/support/cli.ts';
 import { fileLines } from './file-lines.ts';
 
 describe('reading a file line by line in chunks', () => {
