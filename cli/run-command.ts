@@ -95,7 +95,7 @@ function startDashboard(port: number | true, scenario: Scenario, observe: boolea
   const { mix } = scenario;
   return openDashboard(port === true ? DEFAULT_DASHBOARD_PORT : port,
     { scenario: scenario.name, seed: scenario.seed, speed: scenario.speed, devices: mix.pse + mix.psem + 2 * mix.bar, mode: observe ? 'observe' : 'run' },
-    { start: scenario.start, end: scenario.start + scenario.duration, faults: scenario.faults, slaMs: scenario.slaMs });
+    { start: scenario.start, end: scenario.start + scenario.duration, faults: scenario.faults, slaMs: scenario.slaMs, observe });
 }
 
 /**

@@ -3,6 +3,7 @@
  * alarms stand so far. Pure: a state in, one line of plain ASCII out, so a terminal can redraw it in
  * place and a CI log can print it as is (reports/progress-writer.ts decides which).
  */
+import type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
 import type { AlarmIdentity } from '../verify/alarm-index.ts';
 import { fmtMs, type Observation } from '../verify/ledger.ts';
 
@@ -54,6 +55,8 @@ export interface ProgressSample {
   /** Every alarm expected so far, and every alarm seen on the feed so far: the run's own append-only lists, to read, never to change. */
   readonly expected: readonly ExpectedAlarm[];
   readonly observed: readonly Observation[];
+  /** Records sent, resent and stored per virtual minute so far (the fleet's counts); undefined in observe mode or before the timeline. */
+  readonly records?: RecordMinuteCounts | undefined;
 }
 
 /** Where progress goes: a terminal or CI log line (progress-writer.ts), the live dashboard (reports/dashboard/). */

@@ -3,7 +3,8 @@ import { START, sampleJournal, sampleRun } from '../../test/support/sample-run.t
 import type { FeedAlarm } from '../../protocol/feed.ts';
 import type { Observation } from '../../verify/ledger.ts';
 import { alarmSeries } from '../html/alarm-series.ts';
-import { alarmsChart, latencyChart, pendingChart } from '../html/charts.ts';
+import { alarmsChart, latencyChart, pendingChart, recordsChart } from '../html/charts.ts';
+import { recordSeries } from '../html/record-series.ts';
 import type { JournalLine } from '../run-dir.ts';
 import type { ExpectedAlarm, ProgressState } from '../progress.ts';
 import { LiveState, progressFields } from './live-state.ts';
@@ -48,6 +49,20 @@ describe('the dashboard\'s live state', () => {
     expect(m.charts!.alarms).toBe(alarmsChart(series, faults));
     expect(m.charts!.pending).toBe(pendingChart(series, faults));
     expect(m.numbers).toMatchObject({ phase: 'timeline', 'virtual-now': START + 60 * MIN, percent: 100, expected: 4, detected: 3, overdue: 1 });
+  });
+
+  it('records sent vs stored: the fleet\'s counts as report.html draws them, or why there are none', () => {
+    const records = { from: START, minuteMs: MIN, sent: [10, 12, 11], resent: [0, 0, 4], stored: [10, 3, 20] };
+    const s = new LiveState(live, instant);
+    s.update({ state: state(START + 3 * MIN), expected, observed, records });
+    expect(s.message().charts!.records).toBe(recordsChart(recordSeries(records), run.faults, ''));
+    expect(s.message().charts!.records).toContain('data-total-sent="33" data-total-resent="4" data-total-stored="33"');
+    const early = new LiveState(live, instant);
+    early.update({ state: state(START), expected: [], observed: [] });
+    expect(early.message().charts!.records).toContain('the first minute is not over yet');
+    const observer = new LiveState({ ...live, observe: true }, instant);
+    observer.update({ state: state(START + 3 * MIN), expected, observed });
+    expect(observer.message().charts!.records).toContain('not measured in observe mode');
   });
 
   it('latency so far: per kind, every expected alarm seen, against its SLA', () => {

@@ -11,7 +11,9 @@
  */
 import { fmtMs, summarise, type LatencySummary } from '../../verify/ledger.ts';
 import { AlarmTimes } from '../html/alarm-series.ts';
-import { alarmsChart, latencyChart, pendingChart } from '../html/charts.ts';
+import { alarmsChart, latencyChart, pendingChart, recordsChart } from '../html/charts.ts';
+import { recordSeries } from '../html/record-series.ts';
+import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import type { FaultWindow } from '../html/svg.ts';
 import { percentDone, virtualTime, type ProgressSample, type ProgressState } from '../progress.ts';
 import type { RunResult } from '../run-result.ts';
@@ -23,7 +25,7 @@ export interface DashboardMessage {
   readonly fields: readonly (readonly [string, string])[];
   readonly numbers: Readonly<Record<string, string | number | null>>;
   /** report.html's charts, as SVG strings (figure elements). */
-  readonly charts: { readonly alarms: string; readonly pending: string; readonly latency: string } | null;
+  readonly charts: { readonly alarms: string; readonly pending: string; readonly records: string; readonly latency: string } | null;
   readonly final: FinalState | null;
 }
 
@@ -42,6 +44,8 @@ export interface LiveRun {
   /** The scenario's fault windows, shaded as the report shades run.json's. */
   readonly faults: readonly { readonly name: string; readonly kind: string; readonly from: number; readonly until: number }[];
   readonly slaMs: Readonly<Record<string, number>>;
+  /** An observer: the load runs elsewhere, so there are no records to count. */
+  readonly observe?: boolean;
 }
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -59,6 +63,7 @@ export class LiveState {
   private takenExpected = 0;
   private takenObserved = 0;
   private state: ProgressState | undefined;
+  private records: RecordMinuteCounts | undefined;
   private readonly faults: readonly FaultWindow[];
   private drawn: { readonly charts: NonNullable<DashboardMessage['charts']>; readonly nextAt: number } | undefined;
 
@@ -77,6 +82,7 @@ export class LiveState {
       this.times.observe(o.alarm, o.receivedAt);
     }
     this.state = sample.state;
+    this.records = sample.records;
   }
 
   /** The current state, as the next browser should get it. */
@@ -90,7 +96,7 @@ export class LiveState {
   private liveCharts(): NonNullable<DashboardMessage['charts']> {
     const began = this.now();
     if (this.drawn && began < this.drawn.nextAt) return this.drawn.charts;
-    const charts = this.charts(this.faults, latencySoFar(this.times, this.run.slaMs));
+    const charts = this.charts(this.faults, latencySoFar(this.times, this.run.slaMs), this.records);
     const took = this.now() - began;
     this.drawn = { charts, nextAt: began + took / CHART_SHARE };
     return charts;
@@ -104,14 +110,16 @@ export class LiveState {
     const over = new Set(['phase', 'ETA', 'drain limit']);
     const fields: [string, string][] = [['phase', `ended: ${result.verdict}`], ...(last ? progressFields(last).filter(([k]) => !over.has(k)) : [])];
     return {
-      type: 'final', fields, numbers, charts: this.charts(result.faults, latencyChart(result)),
+      type: 'final', fields, numbers, charts: this.charts(result.faults, latencyChart(result), result.records),
       final: { verdict: result.verdict, runDir, ledger: result.ledger, records: { made: result.completeness.recordsMade, stored: result.completeness.recordsStored } },
     };
   }
 
-  private charts(faults: readonly FaultWindow[], latency: string): NonNullable<DashboardMessage['charts']> {
+  private charts(faults: readonly FaultWindow[], latency: string, records: RecordMinuteCounts<string | number> | undefined): NonNullable<DashboardMessage['charts']> {
     const series = this.times.series({ start: this.run.start, end: this.run.end });
-    return { alarms: alarmsChart(series, faults), pending: pendingChart(series, faults), latency };
+    // No counts: an observer (its load runs elsewhere), or before the timeline's first minute.
+    const missing = this.run.observe ? 'Records sent vs stored: not measured in observe mode (the load runs elsewhere).' : 'Records sent vs stored: the first minute is not over yet.';
+    return { alarms: alarmsChart(series, faults), pending: pendingChart(series, faults), records: recordsChart(records ? recordSeries(records) : undefined, faults, missing), latency };
   }
 }
 

@@ -45,7 +45,7 @@ const SCRIPT = `
     const dl = $('progress');
     dl.replaceChildren(...m.fields.flatMap(([k, v]) => { const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; return [dt, dd]; }));
     setData(dl, m.numbers);
-    if (m.charts) for (const k of ['alarms', 'pending', 'latency']) $('slot-' + k).innerHTML = m.charts[k];
+    if (m.charts) for (const k of ['alarms', 'pending', 'records', 'latency']) $('slot-' + k).innerHTML = m.charts[k];
     if (m.type === 'waiting') status('WAITING', 'WAITING', 'provisioning and warm-up: the timeline has not started');
     if (m.type === 'live') status('LIVE', 'LIVE', 'the run is going; this page updates once a second');
     if (m.final) {
@@ -92,6 +92,7 @@ export function dashboardPage(info: DashboardPageInfo): string {
 <section id="verdict-section" hidden><h2>Verdict</h2><p id="ledger-summary"></p></section>
 <section><h2>Progress</h2><dl class="facts" id="progress"></dl></section>
 <section><h2>Alarms over time</h2><div id="slot-alarms"><p class="empty">Charts appear when the timeline starts.</p></div><div id="slot-pending"></div></section>
+<section><h2>Records</h2><div id="slot-records"></div></section>
 <section><h2>Latency</h2><div id="slot-latency"></div>
 <p class="empty">While the run goes: every alarm seen so far, per kind. With the verdict: run.json's latency, outside fault windows and under a fault apart.</p></section>
 <script>${SCRIPT}</script>

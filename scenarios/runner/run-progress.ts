@@ -4,6 +4,7 @@
  * and hands the sample to the sink — the progress line (a terminal's live line or a CI log's
  * periodic one) and, with --dashboard, the live dashboard (reports/progress-sinks.ts fans it out).
  */
+import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import type { Clock } from '../../protocol/clock.ts';
 import { alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import type { Observation } from '../../verify/ledger.ts';
@@ -67,6 +68,8 @@ export interface RunProgressSource {
   readonly observedKeys: ReadonlySet<string>;
   readonly tally: AlarmTally;
   readonly faults: readonly { readonly name: string; readonly from: number; readonly until: number }[];
+  /** Records sent, resent and stored per virtual minute so far; none for an observer. */
+  readonly records?: () => RecordMinuteCounts | undefined;
 }
 
 /**
@@ -101,7 +104,7 @@ export function startRunProgress(sink: ProgressSink, source: RunProgressSource, 
         alarms: source.tally.sample(expected, source.observedKeys, now),
         activeFaults: source.faults.filter((f) => f.from <= now && now < f.until).map((f) => f.name),
       },
-      expected, observed: source.observations,
+      expected, observed: source.observations, records: source.records?.(),
     });
     previous = next;
   };

@@ -155,7 +155,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       clock: timelineClock, devicesTotal: plan.devices.length,
       fleet: () => ({ connected: fleet.stats.connected, publishes: fleet.stats.publishes, unacked: fleet.pending + (hil?.pending ?? 0) }),
       expectations: () => expectations, observations: watch.observations, observedKeys: watch.observedKeys, tally: new AlarmTally(scenario.slaMs, counted),
-      faults: scenario.faults,
+      faults: scenario.faults, records: recordMinutesNow,
     }, { name: 'timeline', from: start, until: end });
     if (progress) teardowns.add('progress', () => progress.stop());
     await waitUntil(timelineClock, end, opts.signal);

@@ -199,7 +199,7 @@ describe('the live dashboard of the same run (--dashboard 0)', () => {
     const { page } = await dashboard!;
     await page.locator('body[data-state="final"]').waitFor({ timeout: 5000 });
     await expect(page.locator('#status').innerText()).resolves.toBe(run.verdict);
-    const dom = await dataOf(page, { ledger: '#ledger-summary', latency: '#chart-latency .latency-row', shade: '#chart-alarms rect.fault-window', progress: '#progress' });
+    const dom = await dataOf(page, { ledger: '#ledger-summary', latency: '#chart-latency .latency-row', shade: '#chart-alarms rect.fault-window', progress: '#progress', records: '#chart-records' });
     const l = run.ledger;
     expect(dom.ledger).toEqual([{
       verdict: run.verdict, expected: String(l.expected), onTime: String(l.onTime), late: String(l.late), lateAllowed: String(l.lateAllowed), dropped: String(l.dropped),
@@ -209,6 +209,9 @@ describe('the live dashboard of the same run (--dashboard 0)', () => {
     const fault = run.faults[0]!;
     expect(dom.shade).toEqual([expect.objectContaining({ fault: fault.name, from: fault.from, until: fault.until })]);
     expect(dom.progress[0]!['phase']).toBe('ended');
+    // Records sent vs stored: run.json's per-minute counts, summed.
+    const sum = (xs: readonly number[]): string => String(xs.reduce((a, b) => a + b, 0));
+    expect(dom.records).toEqual([expect.objectContaining({ totalSent: sum(run.records!.sent), totalResent: sum(run.records!.resent), totalStored: sum(run.records!.stored) })]);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), fullPage: true });
   });
