@@ -45,11 +45,15 @@ export class MqttFramer {
     return this.partsLen;
   }
 
-  /** Feeds a chunk: `sink.packet` for each complete packet, in order. Throws FramingError. */
+  /**
+   * Feeds a chunk: `sink.packet` for each complete packet, in order. Throws FramingError. The chunk
+   * is never kept (what an incomplete packet needs is copied), so a caller may reuse its buffer
+   * (a socket's `onread` buffer, sim/transport/lean-link.ts) once this returns.
+   */
   push(chunk: Buffer, sink: PacketSink): void {
     let buf = chunk;
     if (this.partsLen > 0) {
-      this.parts.push(chunk);
+      this.parts.push(Buffer.from(chunk));
       this.partsLen += chunk.length;
       // A big packet in many chunks: concatenate once, when it is whole, not once per chunk.
       if (this.partsLen < this.need) return;

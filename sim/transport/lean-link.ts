@@ -36,6 +36,8 @@ const SUBSCRIBE_ID = 1;
 const MAX_INFLIGHT = 65_534;
 /** As mqtt-link.ts's connectTimeout: a dial without CONNACK and SUBACK by then is dropped. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Where every lean link of the process reads: one read at a time on one thread, consumed before the next. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** The one keepalive sweep's period: a PINGREQ goes out within this of its due time. */
 export const SWEEP_MS = 1000;
 
@@ -358,7 +360,25 @@ class LeanLink implements DeviceLink, PacketSink {
       this.host = url.hostname;
       this.port = Number(url.port || 1883);
     }
-    const s = connect({ host: this.host, port: this.port, noDelay: true });
+    // Reads land in one buffer shared by every lean link of the process (READ_BUFFER): no Buffer
+    // allocated per read, and no 'data' event through the socket's Readable; the framer copies
+    // what it keeps of a chunk (sim/network/framer.ts).
+    const s = connect({
+      host: this.host, port: this.port, noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          if (s !== this.socket) return true;
+          try {
+            (this.framer as MqttFramer).push((buf as Buffer).subarray(0, n), this);
+          } catch (err) {
+            this.events.onError(err as Error);
+            s.destroy();
+          }
+          return true;
+        },
+      },
+    });
     this.socket = s;
     this.framer = new MqttFramer();
     this.phase = Phase.Dialling;
@@ -366,15 +386,6 @@ class LeanLink implements DeviceLink, PacketSink {
     this.pingAt = 0;
     // Written at once: net buffers it until the TCP handshake completes.
     this.send(this.connectPacket);
-    s.on('data', (chunk: Buffer) => {
-      if (s !== this.socket) return;
-      try {
-        (this.framer as MqttFramer).push(chunk, this);
-      } catch (err) {
-        this.events.onError(err as Error);
-        s.destroy();
-      }
-    });
     // Socket errors carry a code (ECONNREFUSED…): reported as mqtt.js reports them; 'close' follows.
     s.on('error', (err) => this.events.onError(err));
     s.on('close', () => this.onClose(s));
