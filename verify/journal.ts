@@ -1,9 +1,18 @@
 /**
  * journal.jsonl: an append-only record of expectations, observations and run events as they happen,
- * so a run that crashed can still be verified (DESIGN.md "Run output"). Lines are buffered and
- * appended in batches every 200 ms and on close.
+ * so a run that crashed can still be verified (DESIGN.md "Run output", `vigil verify`). Its first
+ * line is the run's header (verify/journal-header.ts), written at once; the rest is buffered and
+ * appended in batches every 200 ms, before the final read, and on close.
+ *
+ * What a kill -9 loses: the lines of the batch not yet appended — at most the last 200 ms of real
+ * time (200 ms × speed of virtual time). appendFileSync hands each batch to the kernel whole, so a
+ * killed process leaves no torn line; a machine that loses power may, and the reader
+ * (verify/journal-read.ts) tolerates a torn last line. An observation is appended here before the
+ * run's ledger counts it (scenarios/runner/feed-watch.ts), and the ledger is built only after a
+ * flush, so run.json never counts what the journal lacks.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
+import type { RunHeader } from './journal-header.ts';
 
 export type JournalEntry =
   | { readonly t: 'expectation'; readonly at: number; readonly [k: string]: unknown }
@@ -12,14 +21,17 @@ export type JournalEntry =
   /** A fault started or was healed for some devices (at: virtual ms). */
   | { readonly t: 'fault'; readonly at: number; readonly [k: string]: unknown }
   /** A connection-level fact a fault caused (sim/network events; at: virtual ms). */
-  | { readonly t: 'network'; readonly at: number; readonly [k: string]: unknown };
+  | { readonly t: 'network'; readonly at: number; readonly [k: string]: unknown }
+  /** The run's header: the journal's first line. */
+  | RunHeader;
 
 export class Journal {
   private buffer: string[] = [];
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly file: string) {
-    writeFileSync(file, '');
+  /** `header`: written synchronously as the first line, so even a run killed at once can be identified. */
+  constructor(private readonly file: string, header?: RunHeader) {
+    writeFileSync(file, header ? `${JSON.stringify(header)}\n` : '');
     this.timer = setInterval(() => this.flush(), 200);
     this.timer.unref();
   }

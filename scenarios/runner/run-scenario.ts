@@ -189,6 +189,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const devices = await fleet.progress();
     const realDevices = hil?.recordStates(judgedEnd) ?? [];
     const finalAt = timelineClock.now();
+    // What completeness is judged from, journaled and on disk before the ledger is built (vigil verify).
+    journal.append({ t: 'event', at: finalAt, event: 'final-read', judgedEnd, summary, devices: [...devices, ...realDevices] });
+    journal.flush();
     phase('final read');
 
     // Under faults, what the network forwarded decides the absence checks (verify/network.ts).

@@ -15,6 +15,7 @@ import { Journal } from '../../verify/journal.ts';
 import type { Scenario } from '../schema.ts';
 import type { LoadedScenario } from '../load.ts';
 import { Teardowns } from './teardown.ts';
+import { runHeader } from './journal-header.ts';
 import { provisionRun, type RunProvisioning } from './provision.ts';
 import { pipelineApi, probeBroker } from './endpoints.ts';
 import type { ProgressSink } from './run-progress.ts';
@@ -134,7 +135,7 @@ export async function startServices(opts: RunOptions, ctx: RunContext): Promise<
     pipelineUrl = child.url;
   }
   const health = await pipelineApi.health(pipelineUrl);
-  const journal = new Journal(join(runDir, 'journal.jsonl'));
+  const journal = new Journal(join(runDir, 'journal.jsonl'), runHeader(ctx, opts, brokerUrl, pipelineUrl));
   teardowns.add('journal', () => journal.close());
   return { brokerUrl, embeddedBroker, pipelineUrl, token, pipelineChild, health, journal };
 }
