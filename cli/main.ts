@@ -11,6 +11,7 @@ import { DEFAULT_THRESHOLDS } from '../reports/compare.ts';
 import { pipelineCommand } from './pipeline-command.ts';
 import { k6ExportCommand } from './k6-command.ts';
 import { reportCommand } from './report-command.ts';
+import { verifyCommand } from './verify-command.ts';
 import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
 import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
 import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
@@ -178,6 +179,14 @@ program
   .argument('<run-dir>', 'a run directory: runs/<run-id>')
   .action((runDir: string) => {
     process.exitCode = reportCommand(runDir, print);
+  });
+
+program
+  .command('verify')
+  .description('rebuild the ledger of a run from its journal.jsonl alone (a run that crashed or was killed) and write run.json marked "rebuilt" (run.rebuilt.json if the run wrote its own); exit 0 PASS, 1 FAIL or the run did not finish, 2 no readable journal')
+  .argument('<run-dir>', 'a run directory: runs/<run-id>')
+  .action(async (runDir: string) => {
+    process.exitCode = await verifyCommand(runDir, print);
   });
 
 const hil = program

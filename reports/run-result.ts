@@ -10,7 +10,8 @@ import type { FeedAlarm } from '../protocol/feed.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
- * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5).
+ * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5),
+ * `rebuilt` (a run.json `vigil verify` rebuilt from the journal, issue 8).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -97,6 +98,23 @@ export interface RunResult {
     readonly speedForced?: { readonly from: number; readonly to: 1; readonly devices: readonly string[] };
     /** Every ledger entry of a real device, whatever its outcome (on time too), each marked `hil: true`. */
     readonly ledger: readonly LedgerEntry[];
+  };
+  /**
+   * Set when this run.json was rebuilt from journal.jsonl by `vigil verify` (verify/rebuild.ts),
+   * not written by the run: the span the journal covers, and what it could not judge.
+   */
+  readonly rebuilt?: {
+    readonly from: string;
+    readonly to: string;
+    /** False: the journal stops at `to` — the run did not finish. */
+    readonly runEnded: boolean;
+    /** Expected alarms not yet observed whose deadline had not passed where the journal stops: unknown. */
+    readonly pending: number;
+    /** Observed alarms matching no expectation journaled by then: neither expected nor spurious. */
+    readonly unmatched: number;
+    readonly omitted: readonly string[];
+    /** Journal lines that could not be read (a torn last line after a crash). */
+    readonly unreadableLines: number;
   };
   /** Observe mode: the clock handed to the load, and what an observer cannot know (docs/SCENARIOS.md). */
   readonly observe?: {
