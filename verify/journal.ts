@@ -30,7 +30,8 @@ export class Journal {
   private readonly timer: NodeJS.Timeout;
 
   /** `header`: written synchronously as the first line, so even a run killed at once can be identified. */
-  constructor(private readonly file: string, header?: RunHeader) {
+  /** `onEntry`: sees every entry as it is appended (scenarios/runner/active-faults.ts follows the faults). */
+  constructor(private readonly file: string, header?: RunHeader, private readonly onEntry?: (entry: JournalEntry) => void) {
     writeFileSync(file, header ? `${JSON.stringify(header)}\n` : '');
     this.timer = setInterval(() => this.flush(), 200);
     this.timer.unref();
@@ -38,6 +39,7 @@ export class Journal {
 
   append(entry: JournalEntry): void {
     this.buffer.push(JSON.stringify(entry));
+    this.onEntry?.(entry);
   }
 
   flush(): void {
