@@ -139,7 +139,7 @@ export function rebuildFromJournal(j: JournalContents): Rebuilt {
     {
       name: 'rebuilt from the journal alone',
       passed: omitted.length === 0,
-      summary: omitted.length === 0 ? 'everything the verdict needs was journaled' : `${omitted.length} parts of the verdict cannot be rebuilt from the journal`,
+      summary: omitted.length === 0 ? 'everything the verdict needs was journaled' : `${omitted.length} part${omitted.length === 1 ? '' : 's'} of the verdict cannot be rebuilt from the journal`,
       items: omitted,
     },
   ];
