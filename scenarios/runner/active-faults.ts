@@ -127,7 +127,7 @@ export function healLeftovers(outDir: string): string[] {
       }
       parts.push(`stopped its leftover reference pipeline (pid ${p.pid})${faults.length > 0 ? `, and with it the faults it held: ${faults.join(', ')}` : ''}`);
     } else {
-      if (p) parts.push(`its reference pipeline (pid ${p.pid}) had already exited`);
+      if (p) parts.push(alive(p.pid) ? `its reference pipeline is gone (pid ${p.pid} is now another program's: left alone)` : `its reference pipeline (pid ${p.pid}) had already exited`);
       if (faults.length > 0) parts.push(`${faults.join(', ')} ended with its processes`);
     }
     rmSync(file, { force: true });
