@@ -40,7 +40,7 @@ export function rebuiltRunResult(j: JournalContents, r: Rebuilt): RunResult {
     firmware: null,
     network: null,
     fleet: { devices: h.scenario.devices },
-    feed: { alarms: j.observations.length },
+    feed: { alarms: j.observations.length, malformed: j.feed.malformed, malformedSamples: [...j.feed.malformedSamples] },
     rebuilt: {
       from: iso(r.span.from), to: iso(r.span.to), runEnded: r.span.runEnded, pending: r.pending.length, unmatched: r.unmatched.length,
       omitted: r.omitted, unreadableLines: j.badLines,

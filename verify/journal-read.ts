@@ -15,6 +15,8 @@ import type { Expectation } from '../sim/model/oracle/oracle.ts';
 import type { DeviceRecordState } from './completeness.ts';
 import { JOURNAL_SCHEMA, type RunHeader } from './journal-header.ts';
 import type { Observation } from './ledger.ts';
+import type { FeedHealth } from './verdict.ts';
+import { MALFORMED_SAMPLES } from './feed-consumer.ts';
 
 /** A `fault` line: a fault started, was healed for some devices, or moved their DNS. */
 export interface FaultEvent {
@@ -39,6 +41,8 @@ export interface JournalContents {
   readonly observations: Observation[];
   readonly faultEvents: FaultEvent[];
   readonly finalRead: FinalRead | undefined;
+  /** Feed messages the run could not read (`feed-malformed` events), the first few named. */
+  readonly feed: FeedHealth;
   /** Virtual ms of the latest expectation, observation, fault or network line: where the journal stops. */
   readonly lastAt: number;
   /** Lines that could not be read (JSON cut short, or not a journal line). */
@@ -74,6 +78,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
   const observations: Observation[] = [];
   const faultEvents: FaultEvent[] = [];
   let finalRead: FinalRead | undefined;
+  const feed = { malformed: 0, malformedSamples: [] as string[] };
   let lastAt = -Infinity;
   let badLines = 0;
   let lastBad = false;
@@ -101,9 +106,13 @@ export async function readJournal(file: string): Promise<JournalContents> {
     else if (t === 'observation') observations.push({ alarm: body<FeedAlarm>(line), receivedAt: at as number });
     else if (t === 'fault') faultEvents.push(line as unknown as FaultEvent);
     else if (t === 'event' && line['event'] === 'final-read') finalRead = line as unknown as FinalRead;
+    else if (t === 'event' && line['event'] === 'feed-malformed') {
+      feed.malformed++;
+      if (feed.malformedSamples.length < MALFORMED_SAMPLES) feed.malformedSamples.push(`${String(line['reason'])}: ${String(line['raw'])}`);
+    }
     // Run events other than the final read carry real time (provisioned), or nothing the span needs.
     if (t === 'expectation' || t === 'observation' || t === 'fault' || t === 'network') lastAt = Math.max(lastAt, at as number);
   }
   if (header === undefined) throw invalid(`${file} holds no line`, 'run the scenario again');
-  return { header, expectations, observations, faultEvents, finalRead, lastAt: Math.max(lastAt, header.window.start), badLines, tornTail: lastBad };
+  return { header, expectations, observations, faultEvents, finalRead, feed, lastAt: Math.max(lastAt, header.window.start), badLines, tornTail: lastBad };
 }

@@ -114,7 +114,7 @@ export function rebuildFromJournal(j: JournalContents): Rebuilt {
     window: { start: h.window.start, end: j.finalRead?.judgedEnd ?? h.window.end }, finalAt: span.to, mass: h.mass, slaMs: h.slaMs,
     deviceTypes: new Map(devices.map((d) => [d.id, d.type])),
     devices: j.finalRead?.devices ?? [], summary: j.finalRead?.summary ?? { runId: null, devices: {} },
-    keep: hil.size > 0 ? (id: string) => hil.has(id) : undefined,
+    keep: hil.size > 0 ? (id: string) => hil.has(id) : undefined, feed: j.feed,
   });
 
   // Not seen by the journal's end, though due: late at least — dropped is for a run that drained.

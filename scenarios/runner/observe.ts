@@ -116,7 +116,7 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
       faults: [], watched: new Set(), episodes: [], heal: () => undefined,
       operatorOf: ctx.operatorOf, partnerOf: ctx.partnerOf, expectations: seed.expectations, observations, offlineTimeoutMs: scenario.offlineTimeout,
       toleranceMs: absenceTolerance(scenario.speed), lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt,
-      mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs, deviceTypes: ctx.deviceTypes, devices, summary,
+      mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs, deviceTypes: ctx.deviceTypes, devices, summary, feed: feed.stats,
     });
     phase('verdict');
     journal.append({ t: 'event', at: clock.now(), event: 'verdict', verdict: judgement.verdict });
