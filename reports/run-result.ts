@@ -7,6 +7,7 @@ import type { Ledger, LedgerEntry } from '../verify/ledger.ts';
 import type { Check, Verdict } from '../verify/verdict.ts';
 import type { FaultReport, MassCheck } from '../verify/network.ts';
 import type { FeedAlarm } from '../protocol/feed.ts';
+import type { ScenarioFacts } from '../verify/journal-header.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
@@ -43,18 +44,7 @@ export interface RunResult {
   readonly vigilVersion: string;
   /** The command line that reproduces this run. */
   readonly command: string;
-  readonly scenario: {
-    readonly name: string;
-    readonly file: string;
-    readonly sha256: string;
-    readonly seed: number;
-    readonly speed: number;
-    readonly devices: number;
-    /** Wearers per type (a BAR pair counts once). */
-    readonly mix: { readonly pse: number; readonly psem: number; readonly bar: number };
-    readonly start: string;
-    readonly end: string;
-  };
+  readonly scenario: ScenarioFacts;
   /** Absent for a normal run; 'observe' when the load came from elsewhere (vigil run --observe). */
   readonly mode?: 'observe';
   readonly broker: { readonly kind: 'embedded-aedes' | 'external'; readonly url: string };

@@ -20,6 +20,21 @@ export interface JournaledFault {
   readonly healAt: readonly (readonly [string, number])[];
 }
 
+/** What run.json and the journal's header say of the scenario run (reports/run-result.ts `scenario`). */
+export interface ScenarioFacts {
+  readonly name: string;
+  readonly file: string;
+  readonly sha256: string;
+  readonly seed: number;
+  readonly speed: number;
+  readonly devices: number;
+  /** Wearers per type (a BAR pair counts once). */
+  readonly mix: { readonly pse: number; readonly psem: number; readonly bar: number };
+  /** The timeline, ISO. */
+  readonly start: string;
+  readonly end: string;
+}
+
 export interface RunHeader {
   readonly t: 'run';
   /** Virtual ms: the start of the timeline. */
@@ -30,17 +45,7 @@ export interface RunHeader {
   readonly command: string;
   /** Real time the run started (ISO). */
   readonly startedAt: string;
-  readonly scenario: {
-    readonly name: string;
-    readonly file: string;
-    readonly sha256: string;
-    readonly seed: number;
-    readonly speed: number;
-    readonly devices: number;
-    readonly mix: { readonly pse: number; readonly psem: number; readonly bar: number };
-    readonly start: string;
-    readonly end: string;
-  };
+  readonly scenario: ScenarioFacts;
   /** Virtual ms of the timeline. */
   readonly window: { readonly start: number; readonly end: number };
   readonly slaMs: Readonly<Record<AlarmKind, number>>;

@@ -2,17 +2,14 @@
 import { VIGIL_VERSION } from '../../reports/version.ts';
 import { isProcessFault } from '../schema.ts';
 import { JOURNAL_SCHEMA, type RunHeader } from '../../verify/journal-header.ts';
-import { absenceTolerance, lateAllowance } from './run-output.ts';
+import { absenceTolerance, lateAllowance, scenarioFacts } from './run-output.ts';
 import type { RunContext, RunOptions } from './setup.ts';
 
 export function runHeader(ctx: RunContext, opts: RunOptions, brokerUrl: string, pipelineUrl: string): RunHeader {
   const { scenario, start, end } = ctx;
   return {
     t: 'run', at: start, journalSchema: JOURNAL_SCHEMA, runId: ctx.runId, vigilVersion: VIGIL_VERSION, command: opts.command, startedAt: ctx.startedAt,
-    scenario: {
-      name: scenario.name, file: opts.loaded.file, sha256: opts.loaded.sha256, seed: scenario.seed, speed: scenario.speed,
-      devices: ctx.plan.devices.length, mix: scenario.mix, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
-    },
+    scenario: scenarioFacts(ctx, opts),
     window: { start, end },
     slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout, lateAllowanceMs: lateAllowance(scenario), toleranceMs: absenceTolerance(scenario.speed),
     mass: scenario.network.massCommunicationLoss,
