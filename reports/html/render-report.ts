@@ -81,7 +81,8 @@ function section(title: string, body: string): string {
 
 export function renderReport(r: RunDir): string {
   const { run } = r;
-  const notes = [...r.notes, 'Records sent vs stored per minute is not drawn: run.json and the journal keep only the totals (positions line above).'];
+  const rebuilt = run.rebuilt && `Rebuilt from journal.jsonl by vigil verify, not written by the run: ${run.rebuilt.runEnded ? `the run ended at ${run.rebuilt.to}` : `the journal stops at ${run.rebuilt.to}: the run did not finish; ${run.rebuilt.pending} expected alarms were pending at the crash (unknown), ${run.rebuilt.unmatched} observed alarms matched no expectation journaled yet`}.`;
+  const notes = [...(rebuilt ? [rebuilt] : []), ...r.notes, 'Records sent vs stored per minute is not drawn: run.json and the journal keep only the totals (positions line above).'];
   const window = { start: Date.parse(run.scenario.start), end: Date.parse(run.scenario.end) };
   const series = r.journal ? alarmSeries(r.journal, window) : undefined;
   const overTime = series ? alarmsChart(series, run.faults) + pendingChart(series, run.faults) : '<p class="empty">No journal: no chart over time.</p>';
