@@ -5,9 +5,9 @@
  * appended in batches every 200 ms, before the final read, and on close.
  *
  * What a kill -9 loses: the lines of the batch not yet appended — at most the last 200 ms of real
- * time (200 ms × speed of virtual time). appendFileSync hands each batch to the kernel whole, so a
- * killed process leaves no torn line; a machine that loses power may, and the reader
- * (verify/journal-read.ts) tolerates a torn last line. An observation is appended here before the
+ * time (200 ms × speed of virtual time). appendFileSync hands each batch to the kernel in one write,
+ * so a killed process rarely leaves a torn line — a very large batch, or a machine that loses power,
+ * may — and the reader (verify/journal-read.ts) counts a torn line and leaves it out. An observation is appended here before the
  * run's ledger counts it (scenarios/runner/feed-watch.ts), and the ledger is built only after a
  * flush, so run.json never counts what the journal lacks.
  */
