@@ -137,6 +137,20 @@ describe('feed consumer', () => {
     expect(c.stats).toMatchObject({ connects: 1, disconnects: 0, alarms: 4 });
   });
 
+  it('gives up on a feed that never answers, and tries no more after saying so', async () => {
+    const probe = await feedServer([]);
+    const port = probe.port;
+    await probe.close();
+    const c = consumer(`http://127.0.0.1:${port}`, []);
+    await expect(c.start(400)).rejects.toMatchObject({ code: 'VIGIL_PIPELINE_UNREACHABLE', message: expect.stringMatching(/did not answer within 0.4 s/) });
+    // The pipeline comes up afterwards: the consumer that gave up never connects.
+    const late = await feedServer([], { port });
+    servers.push(late);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(late.afters).toEqual([]);
+    expect(c.stats.connects).toBe(0);
+  });
+
   it('counts and names malformed messages, and goes on reading', async () => {
     const feed = await feedServer([]);
     servers.push(feed);

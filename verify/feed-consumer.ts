@@ -56,7 +56,11 @@ export class FeedConsumer {
   /** Connects; resolves once the first connection is open, rejects when the pipeline refuses it. */
   start(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new VigilError('VIGIL_PIPELINE_UNREACHABLE', `operator feed at ${this.opts.baseUrl} did not answer within ${timeoutMs / 1000} s`, 'check --pipeline and that the pipeline serves /api/v1/feed')), timeoutMs);
+      const timer = setTimeout(() => {
+        // Given up: no retry may outlive the refusal (its timer would keep a failed run from exiting).
+        void this.stop();
+        reject(new VigilError('VIGIL_PIPELINE_UNREACHABLE', `operator feed at ${this.opts.baseUrl} did not answer within ${timeoutMs / 1000} s`, 'check --pipeline and that the pipeline serves /api/v1/feed'));
+      }, timeoutMs);
       this.connect((err) => {
         clearTimeout(timer);
         if (err) reject(err);
