@@ -11,6 +11,8 @@ import { DEFAULT_THRESHOLDS } from '../reports/compare.ts';
 import { pipelineCommand } from './pipeline-command.ts';
 import { k6ExportCommand } from './k6-command.ts';
 import { reportCommand } from './report-command.ts';
+import { verifyCommand } from './verify-command.ts';
+import { healLeftovers } from '../scenarios/runner/active-faults.ts';
 import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
 import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
 import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
@@ -178,6 +180,25 @@ program
   .argument('<run-dir>', 'a run directory: runs/<run-id>, or its run.json')
   .action((runDir: string) => {
     process.exitCode = reportCommand(runDir, print);
+  });
+
+program
+  .command('verify')
+  .description('rebuild the ledger of a run from its journal.jsonl alone (a run that crashed or was killed) and write run.json marked "rebuilt" (run.rebuilt.json if the run wrote its own); exit 0 PASS, 1 FAIL or the run did not finish, 2 no readable journal')
+  .argument('<run-dir>', 'a run directory: runs/<run-id>')
+  .action(async (runDir: string) => {
+    process.exitCode = await verifyCommand(runDir, print);
+  });
+
+program
+  .command('heal')
+  .description('undo what runs killed mid-run left behind (runs/<id>/active-faults.json): stop a leftover reference pipeline and the fault modes it holds; `vigil run` does this first too. Exit 0')
+  .option('--out <dir>', 'where run directories go', 'runs')
+  .action((o: { out: string }) => {
+    const lines = healLeftovers(o.out);
+    for (const line of lines) print(`heal: ${line}`);
+    if (lines.length === 0) print(`nothing to heal under ${o.out}`);
+    process.exitCode = 0;
   });
 
 const hil = program

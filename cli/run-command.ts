@@ -14,6 +14,7 @@ import type { Scenario } from '../scenarios/schema.ts';
 import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
 import { checkTargets, type Target } from '../config/interlock.ts';
 import { loadProjectConfig } from '../config/project-config.ts';
+import { healLeftovers } from '../scenarios/runner/active-faults.ts';
 
 export interface RunFlags {
   broker?: string;
@@ -124,6 +125,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   // Every line of the run goes through the progress writer, so a terminal's live line is never torn.
   const progress = progressWriter(process.stdout, { everyMs: (flags.progress ?? DEFAULT_PROGRESS_EVERY_S) * 1000 });
   const log = (line: string): void => progress.log(line);
+  // What a crashed run under the same --out left behind is undone first (vigil heal).
+  if (!flags.devicesOnly) for (const line of healLeftovers(flags.out)) log(`heal: ${line}`);
   // The dashboard listens before the run makes any load: a port in use stops it here (exit 2).
   const dashboard = flags.dashboard === undefined ? undefined : await startDashboard(flags.dashboard, loaded.scenario, flags.observe === true);
   if (dashboard) log(`dashboard: ${dashboard.url}`);

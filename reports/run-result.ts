@@ -8,11 +8,13 @@ import type { Check, Verdict } from '../verify/verdict.ts';
 import type { FaultReport, MassCheck } from '../verify/network.ts';
 import type { FeedAlarm } from '../protocol/feed.ts';
 import type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
+import type { ScenarioFacts } from '../verify/journal-header.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
  * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5);
- * `records` (records per minute) and `fleet.stored` (issue 6) — a run.json without them still reads.
+ * `records` (records per minute) and `fleet.stored` (issue 6) — a run.json without them still reads;
+ * `rebuilt` (a run.json `vigil verify` rebuilt from the journal, issue 8).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -54,18 +56,7 @@ export interface RunResult {
   readonly vigilVersion: string;
   /** The command line that reproduces this run. */
   readonly command: string;
-  readonly scenario: {
-    readonly name: string;
-    readonly file: string;
-    readonly sha256: string;
-    readonly seed: number;
-    readonly speed: number;
-    readonly devices: number;
-    /** Wearers per type (a BAR pair counts once). */
-    readonly mix: { readonly pse: number; readonly psem: number; readonly bar: number };
-    readonly start: string;
-    readonly end: string;
-  };
+  readonly scenario: ScenarioFacts;
   /** Absent for a normal run; 'observe' when the load came from elsewhere (vigil run --observe). */
   readonly mode?: 'observe';
   readonly broker: { readonly kind: 'embedded-aedes' | 'external'; readonly url: string };
@@ -111,6 +102,23 @@ export interface RunResult {
     readonly speedForced?: { readonly from: number; readonly to: 1; readonly devices: readonly string[] };
     /** Every ledger entry of a real device, whatever its outcome (on time too), each marked `hil: true`. */
     readonly ledger: readonly LedgerEntry[];
+  };
+  /**
+   * Set when this run.json was rebuilt from journal.jsonl by `vigil verify` (verify/rebuild.ts),
+   * not written by the run: the span the journal covers, and what it could not judge.
+   */
+  readonly rebuilt?: {
+    readonly from: string;
+    readonly to: string;
+    /** False: the journal stops at `to` — the run did not finish. */
+    readonly runEnded: boolean;
+    /** Expected alarms not yet observed whose deadline had not passed where the journal stops: unknown. */
+    readonly pending: number;
+    /** Observed alarms matching no expectation journaled by then: neither expected nor spurious. */
+    readonly unmatched: number;
+    readonly omitted: readonly string[];
+    /** Journal lines that could not be read (a torn last line after a crash). */
+    readonly unreadableLines: number;
   };
   /** Observe mode: the clock handed to the load, and what an observer cannot know (docs/SCENARIOS.md). */
   readonly observe?: {

@@ -5,8 +5,7 @@
  * ledger counts it (DESIGN.md "The ledger").
  */
 import WebSocket from 'ws';
-import type { FeedDecodeError} from '../protocol/feed.ts';
-import { decodeFeedMessage, feedUrl } from '../protocol/feed.ts';
+import { decodeFeedMessage, FeedDecodeError, feedUrl } from '../protocol/feed.ts';
 import { VigilError } from '../protocol/errors.ts';
 import type { Observation } from './ledger.ts';
 
@@ -18,8 +17,13 @@ export interface FeedConsumerOptions {
   /** Virtual now: when an alarm was received. */
   readonly now: () => number;
   readonly onObservation: (o: Observation) => void;
+  /** A message that could not be read: what was wrong, and its start (journaled by the run). */
+  readonly onMalformed?: (reason: string, raw: string) => void;
   readonly log?: (line: string) => void;
 }
+
+/** Malformed messages named in run.json and the report; the rest are counted. */
+export const MALFORMED_SAMPLES = 10;
 
 export interface FeedConsumerStats {
   connects: number;
@@ -52,7 +56,11 @@ export class FeedConsumer {
   /** Connects; resolves once the first connection is open, rejects when the pipeline refuses it. */
   start(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new VigilError('VIGIL_PIPELINE_UNREACHABLE', `operator feed at ${this.opts.baseUrl} did not answer within ${timeoutMs / 1000} s`, 'check --pipeline and that the pipeline serves /api/v1/feed')), timeoutMs);
+      const timer = setTimeout(() => {
+        // Given up: no retry may outlive the refusal (its timer would keep a failed run from exiting).
+        void this.stop();
+        reject(new VigilError('VIGIL_PIPELINE_UNREACHABLE', `operator feed at ${this.opts.baseUrl} did not answer within ${timeoutMs / 1000} s`, 'check --pipeline and that the pipeline serves /api/v1/feed'));
+      }, timeoutMs);
       this.connect((err) => {
         clearTimeout(timer);
         if (err) reject(err);
@@ -100,8 +108,10 @@ export class FeedConsumer {
     try {
       msg = decodeFeedMessage(raw);
     } catch (err) {
+      const reason = err instanceof FeedDecodeError ? err.reason : String(err);
       this.stats.malformed++;
-      if (this.stats.malformedSamples.length < 10) this.stats.malformedSamples.push(`${(err as FeedDecodeError).reason}: ${raw.slice(0, 120)}`);
+      if (this.stats.malformedSamples.length < MALFORMED_SAMPLES) this.stats.malformedSamples.push(`${reason}: ${raw.slice(0, 120)}`);
+      this.opts.onMalformed?.(reason, raw.slice(0, 120));
       return;
     }
     if (msg.type !== 'alarm') return;

@@ -7,7 +7,7 @@ import type { IngestSummary } from '../protocol/provisioning.ts';
 import { checkCompleteness, type Completeness, type DeviceRecordState } from './completeness.ts';
 import { buildLedger, type Ledger } from './ledger.ts';
 import { faultReports, prepareNetwork, type FaultReport, type NetworkInput, type Prepared } from './network.ts';
-import { decide, type Check, type Verdict } from './verdict.ts';
+import { decide, type Check, type FeedHealth, type Verdict } from './verdict.ts';
 
 export interface JudgeInput extends NetworkInput {
   /** Device id → device type, for the per-type counts. */
@@ -18,6 +18,8 @@ export interface JudgeInput extends NetworkInput {
   readonly summary: IngestSummary;
   /** Devices whose every ledger entry is kept (a run's real devices: verify/ledger.ts `keep`). */
   readonly keep?: (deviceId: string) => boolean;
+  /** The feed consumer's malformed messages: a check of their own. */
+  readonly feed?: FeedHealth;
 }
 
 export interface Judgement {
@@ -37,6 +39,6 @@ export function judge(i: JudgeInput): Judgement {
   });
   const faults = faultReports(i, prepared, ledger);
   const completeness = checkCompleteness(i.devices, i.summary);
-  const { verdict, checks } = decide(ledger, completeness, { faults, mass: prepared.mass, spuriousMass: prepared.spuriousMass });
+  const { verdict, checks } = decide(ledger, completeness, { faults, mass: prepared.mass, spuriousMass: prepared.spuriousMass }, i.feed);
   return { prepared, ledger, faults, completeness, verdict, checks };
 }

@@ -19,6 +19,13 @@ const when = (t: number | undefined): string => (t === undefined || !Number.isFi
 
 export type Verdict = 'PASS' | 'FAIL';
 
+/** Feed messages the harness could not read (verify/feed-consumer.ts): each may have been an alarm. */
+export interface FeedHealth {
+  readonly malformed: number;
+  /** The first few, each its reason and the start of the message. */
+  readonly malformedSamples: readonly string[];
+}
+
 export interface Check {
   readonly name: string;
   readonly passed: boolean;
@@ -28,7 +35,7 @@ export interface Check {
   readonly items: readonly string[];
 }
 
-export function decide(ledger: Ledger, completeness: Completeness, network?: NetworkChecks): { verdict: Verdict; checks: Check[] } {
+export function decide(ledger: Ledger, completeness: Completeness, network?: NetworkChecks, feed?: FeedHealth): { verdict: Verdict; checks: Check[] } {
   const f = ledger.failures;
   const named = (status: string): string[] => f.filter((x) => x.status === status).map((x) => x.detail);
   const c = ledger.counts;
@@ -49,6 +56,14 @@ export function decide(ledger: Ledger, completeness: Completeness, network?: Net
       items: completeness.gaps.map((g) => `${g.deviceId}: ${g.detail}`),
     },
   ];
+  // A message the harness cannot read may have been an alarm — a spurious one missed would be a false PASS.
+  if (feed) {
+    checks.push({
+      name: 'operator feed readable', passed: feed.malformed === 0,
+      summary: `${feed.malformed} feed messages could not be read (each may have been an alarm)${feed.malformed > feed.malformedSamples.length ? `; the first ${feed.malformedSamples.length} are named` : ''}`,
+      items: [...feed.malformedSamples],
+    });
+  }
   if (network) checks.push(...networkChecks(network, f));
   for (const [kind, l] of Object.entries(ledger.latencyMs)) {
     if (l.count === 0) continue;

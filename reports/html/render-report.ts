@@ -100,6 +100,8 @@ function recordsSection(r: RunDir): string {
 
 export function renderReport(r: RunDir): string {
   const { run } = r;
+  const rebuilt = run.rebuilt && `Rebuilt from journal.jsonl by vigil verify, not written by the run: ${run.rebuilt.runEnded ? `the run ended at ${run.rebuilt.to}` : `the journal stops at ${run.rebuilt.to}: the run did not finish; ${run.rebuilt.pending} expected alarms were pending at the crash (unknown), ${run.rebuilt.unmatched} observed alarms matched no expectation journaled yet`}.`;
+  const notes = [...(rebuilt ? [rebuilt] : []), ...r.notes];
   const window = { start: Date.parse(run.scenario.start), end: Date.parse(run.scenario.end) };
   const series = r.journal ? alarmSeries(r.journal, window) : undefined;
   const overTime = (series ? alarmsChart(series, run.faults) + pendingChart(series, run.faults) : '<p class="empty">No journal: no chart of alarms over time.</p>') + recordsSection(r);
@@ -109,7 +111,7 @@ export function renderReport(r: RunDir): string {
 <style>${CSS}</style></head>
 <body>
 ${header(run)}
-${r.notes.length > 0 ? `<ul class="notes" id="notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+${notes.length > 0 ? `<ul class="notes" id="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${section('Checks', checksTable(run))}
 ${section('Failures', failuresTable(run))}
 ${section('Alarms over time', overTime)}

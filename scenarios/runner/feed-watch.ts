@@ -40,6 +40,7 @@ export async function watchFeed(ctx: RunContext, svc: Services, clock: Clock, lo
       observations.push(o);
       observedKeys.add(alarmKey(o.alarm));
     },
+    onMalformed: (reason, raw) => svc.journal.append({ t: 'event', at: clock.now(), event: 'feed-malformed', reason, raw }),
   });
   await feed.start();
   ctx.teardowns.add('feed consumer', () => feed.stop());

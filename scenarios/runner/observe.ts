@@ -110,11 +110,13 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
 
     // Completeness against the seed: the devices' acks and outboxes are unknown here, not zero.
     const devices: DeviceRecordState[] = [...seed.lastSeq].map(([deviceId, lastSeq]) => ({ deviceId, lastSeq, ackedSeq: 0, pendingSeqs: [], evicted: 0 }));
+    journal.append({ t: 'event', at: finalAt, event: 'final-read', judgedEnd, summary, devices });
+    journal.flush();
     const judgement = judge({
       faults: [], watched: new Set(), episodes: [], heal: () => undefined,
       operatorOf: ctx.operatorOf, partnerOf: ctx.partnerOf, expectations: seed.expectations, observations, offlineTimeoutMs: scenario.offlineTimeout,
       toleranceMs: absenceTolerance(scenario.speed), lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt,
-      mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs, deviceTypes: ctx.deviceTypes, devices, summary,
+      mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs, deviceTypes: ctx.deviceTypes, devices, summary, feed: feed.stats,
     });
     phase('verdict');
     journal.append({ t: 'event', at: clock.now(), event: 'verdict', verdict: judgement.verdict });

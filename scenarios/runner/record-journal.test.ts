@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { virtualClock } from '../../protocol/clock.ts';
 import { RecordMinutes, MINUTE_MS } from '../../sim/record-minutes.ts';
-import type { JournalEntry } from '../../verify/journal.ts';
 import { RecordMinutesJournal, recordsForRunJson, recordsOf } from './record-journal.ts';
 
 const T0 = Date.UTC(2021, 9, 25, 14);
@@ -18,8 +17,8 @@ describe('records per minute into the journal', () => {
     // Speed 60: one virtual minute per real second.
     const clock = virtualClock({ startVirtual: T0, startReal: Date.now(), speed: 60 });
     const minutes = new RecordMinutes(T0);
-    const lines: JournalEntry[] = [];
-    const journal = new RecordMinutesJournal(() => minutes.counts(), clock, (e) => lines.push(e));
+    const lines: Record<string, unknown>[] = [];
+    const journal = new RecordMinutesJournal(() => minutes.counts(), clock, (e) => lines.push(e as Record<string, unknown>));
     minutes.published(T0 + 1000, 4, 0);
     vi.advanceTimersByTime(1000); // virtual T0+1 min: minute 0 just ended, not settled yet
     expect(lines).toEqual([]);

@@ -12,6 +12,7 @@ import { VIGIL_VERSION } from '../../reports/version.ts';
 import type { Judgement } from '../../verify/judge.ts';
 import type { LedgerEntry } from '../../verify/ledger.ts';
 import type { RunContext, RunOptions, Services } from './setup.ts';
+import type { ScenarioFacts } from '../../verify/journal-header.ts';
 
 /**
  * Virtual ms within which the pipeline may see a record later than the proxy forwarded it (broker
@@ -34,6 +35,15 @@ export function lateAllowance(scenario: { lateAllowance: number; speed: number; 
   return Math.max(scenario.lateAllowance, (redial.minMs + redial.windowMs + 3000) * scenario.speed);
 }
 
+/** The scenario as run.json and the journal's header name it. */
+export function scenarioFacts(ctx: RunContext, opts: Pick<RunOptions, 'loaded'>): ScenarioFacts {
+  const { scenario, start, end } = ctx;
+  return {
+    name: scenario.name, file: opts.loaded.file, sha256: opts.loaded.sha256, seed: scenario.seed, speed: scenario.speed,
+    devices: ctx.plan.devices.length, mix: scenario.mix, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
+  };
+}
+
 /** What differs between a normal run and an observer: the parts of run.json only the run itself knows. */
 export interface RunFacts {
   readonly devicesWatched: number;
@@ -53,17 +63,14 @@ function markHil(entries: readonly LedgerEntry[], ids: ReadonlySet<string>): Led
 }
 
 export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services, j: Judgement, facts: RunFacts): RunResult {
-  const { scenario, start, end } = ctx;
+  const { scenario } = ctx;
   const hilIds = new Set(facts.hil?.devices.map((d) => d.deviceId) ?? []);
   const result: RunResult = {
     schemaVersion: SCHEMA_VERSION,
     runId: ctx.runId,
     vigilVersion: VIGIL_VERSION,
     command: opts.command,
-    scenario: {
-      name: scenario.name, file: opts.loaded.file, sha256: opts.loaded.sha256, seed: scenario.seed, speed: scenario.speed,
-      devices: ctx.plan.devices.length, mix: scenario.mix, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
-    },
+    scenario: scenarioFacts(ctx, opts),
     ...(facts.observe ? { mode: 'observe' as const } : {}),
     broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: svc.brokerUrl },
     pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: svc.pipelineUrl, server: svc.health.server },

@@ -198,6 +198,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     recordJournal.finish(recordMinutes);
     const realDevices = hil?.recordStates(judgedEnd) ?? [];
     const finalAt = timelineClock.now();
+    // What completeness is judged from, journaled and on disk before the ledger is built (vigil verify).
+    journal.append({ t: 'event', at: finalAt, event: 'final-read', judgedEnd, summary, devices: [...devices, ...realDevices] });
+    journal.flush();
     phase('final read');
 
     // Under faults, what the network forwarded decides the absence checks (verify/network.ts).
@@ -206,7 +209,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       watched: tracker.watched, episodes: tracker.finish(finalAt), heal: (f: string, d: string) => tracker.heal(f, d) ?? processFaults.heal(f, d),
       operatorOf, partnerOf: ctx.partnerOf, expectations: expectations.map((e) => deviceFaults.trueTrigger(e)), observations, offlineTimeoutMs: scenario.offlineTimeout, toleranceMs: absenceTolerance(scenario.speed),
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
-      deviceTypes: ctx.deviceTypes, devices: [...devices, ...realDevices], summary, keep: hil && ((id: string) => hil.has(id)),
+      deviceTypes: ctx.deviceTypes, devices: [...devices, ...realDevices], summary, keep: hil && ((id: string) => hil.has(id)), feed: feed.stats,
     });
     phase('verdict');
     journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict: judgement.verdict });

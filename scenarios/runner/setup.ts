@@ -15,6 +15,8 @@ import { Journal } from '../../verify/journal.ts';
 import type { Scenario } from '../schema.ts';
 import type { LoadedScenario } from '../load.ts';
 import { Teardowns } from './teardown.ts';
+import { runHeader } from './journal-header.ts';
+import { ActiveFaults } from './active-faults.ts';
 import { provisionRun, type RunProvisioning } from './provision.ts';
 import { pipelineApi, probeBroker } from './endpoints.ts';
 import type { ProgressSink } from './run-progress.ts';
@@ -113,6 +115,11 @@ export interface Services {
 /** Provision: the broker (reached, or embedded), the pipeline (reached, or started), the journal. */
 export async function startServices(opts: RunOptions, ctx: RunContext): Promise<Services> {
   const { teardowns, runDir } = ctx;
+  // What outlives this process if it is killed, recorded for `vigil heal`; cleared last, when all is stopped.
+  const dbFile = join(runDir, 'pipeline.db');
+  let pipelineChild: PipelineChild | undefined;
+  const active = new ActiveFaults(runDir, ctx.runId, () => pipelineChild && { pid: pipelineChild.pid, db: dbFile });
+  teardowns.add('active faults record', () => active.clear());
   let brokerUrl = opts.brokerUrl;
   let embeddedBroker: RunningBroker | undefined;
   if (brokerUrl) {
@@ -124,17 +131,17 @@ export async function startServices(opts: RunOptions, ctx: RunContext): Promise<
   }
   let pipelineUrl = opts.pipelineUrl;
   let token = opts.token ?? process.env.VIGIL_TOKEN ?? '';
-  let pipelineChild: PipelineChild | undefined;
   if (pipelineUrl) {
     await pipelineApi.health(pipelineUrl);
   } else {
     token = randomBytes(16).toString('hex');
-    const child = pipelineChild = await startPipelineChild({ brokerUrl, token, dbFile: join(runDir, 'pipeline.db') });
+    const child = pipelineChild = await startPipelineChild({ brokerUrl, token, dbFile });
+    active.refresh();
     teardowns.add('reference pipeline', () => child.close());
     pipelineUrl = child.url;
   }
   const health = await pipelineApi.health(pipelineUrl);
-  const journal = new Journal(join(runDir, 'journal.jsonl'));
+  const journal = new Journal(join(runDir, 'journal.jsonl'), runHeader(ctx, opts, brokerUrl, pipelineUrl), (entry) => active.onJournal(entry));
   teardowns.add('journal', () => journal.close());
   return { brokerUrl, embeddedBroker, pipelineUrl, token, pipelineChild, health, journal };
 }
