@@ -189,8 +189,12 @@ class LeanLink implements DeviceLink, PacketSink {
   }
 
   reconnect(): void {
-    // Like a device dropping its TCP session: the close handler redials after reconnectMs.
-    this.socket?.destroy();
+    // Like a device dropping its TCP session: down at once (nothing more is published on it; writing
+    // to a destroyed socket costs an error object per publish), then the redial after the backoff.
+    const s = this.socket;
+    if (!s) return;
+    this.onClose(s);
+    s.destroy();
   }
 
   close(): Promise<void> {
