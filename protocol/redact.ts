@@ -14,3 +14,19 @@ export function redactUrl(url: string): string {
     return url;
   }
 }
+
+/**
+ * The URL without its userinfo. mqtt.js takes a URL's `user:password@` over the username and
+ * password it is given, so a client that logs in as itself (a device) must dial the URL without it.
+ */
+export function withoutUserinfo(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '') return url;
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return url;
+  }
+}

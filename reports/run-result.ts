@@ -10,7 +10,8 @@ import type { FeedAlarm } from '../protocol/feed.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
- * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5).
+ * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5),
+ * `isolation` (issue 8).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -97,6 +98,16 @@ export interface RunResult {
     readonly speedForced?: { readonly from: number; readonly to: 1; readonly devices: readonly string[] };
     /** Every ledger entry of a real device, whatever its outcome (on time too), each marked `hil: true`. */
     readonly ledger: readonly LedgerEntry[];
+  };
+  /**
+   * Device isolation (issue 8): each impersonation attempt (a device publishing as another), the
+   * broker's answer, and whether anything was stored for the victim; what the embedded broker
+   * refused. Absent when the scenario had no impostors.
+   */
+  readonly isolation?: {
+    readonly attempts: readonly { readonly impostor: string; readonly victim: string; readonly seqs: readonly [number, number]; readonly outcome: string; readonly stored: boolean }[];
+    readonly brokerRefused: Readonly<Record<string, number>> | null;
+    readonly signal: string;
   };
   /** Observe mode: the clock handed to the load, and what an observer cannot know (docs/SCENARIOS.md). */
   readonly observe?: {

@@ -11,6 +11,7 @@
 import mqtt from 'mqtt';
 import { batchJson, upTopic, type UplinkRecord } from '../protocol/uplink.ts';
 import { deviceCredentials } from '../protocol/device-credentials.ts';
+import { withoutUserinfo } from '../protocol/redact.ts';
 import type { DeviceLogin } from './transport/link.ts';
 
 /** The first seq an impostor claims: a device making one record a second would need 30 years to reach it. */
@@ -49,7 +50,7 @@ export function impersonate(o: ImpersonateOptions): Promise<ImpersonationAttempt
   const seqs: [number, number] = [IMPOSTOR_SEQ_BASE, IMPOSTOR_SEQ_BASE + n - 1];
   const creds = o.login.deviceSecret === undefined ? {} : deviceCredentials(o.login.deviceSecret, o.impostor);
   return new Promise((resolve) => {
-    const client = mqtt.connect(o.brokerUrl, {
+    const client = mqtt.connect(withoutUserinfo(o.brokerUrl), {
       clientId: o.impostor, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: o.timeoutMs ?? 5000, ...o.login.tls, ...creds,
     });
     let settled = false;

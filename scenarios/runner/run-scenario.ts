@@ -20,6 +20,7 @@ import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
 import { openRealDevices } from './hil-devices.ts';
 import { AlarmTally, startRunProgress } from './run-progress.ts';
+import { judgeImpersonation, runImpostors, withIsolationCheck } from './impersonation.ts';
 
 export type { RunOptions } from './setup.ts';
 export { absenceTolerance, lateAllowance } from './run-output.ts';
@@ -115,7 +116,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
     // Real devices' records flow from now on (gateway: their MQTT session connects with the fleet's).
     hil?.startBridges({ endpointOf, onRecord, keepaliveS, end });
-    const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord });
+    const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord, login: svc.deviceLogin });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
 
@@ -171,6 +172,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await network?.healAll(timelineClock.now());
     await processFaults.healAll(timelineClock.now());
     deviceFaults.healAll(timelineClock.now());
+    // Impostors publish as other devices now, so the drain that follows covers their own devices' recovery.
+    const impostors = scenario.isolation?.impostors ?? 0;
+    const attempts = impostors > 0
+      ? await runImpostors({ brokerUrl, login: svc.deviceLogin, deviceIds: plan.devices.map((d) => d.deviceId), impostors, time: judgedEnd, log })
+      : undefined;
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
@@ -199,10 +205,12 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
       deviceTypes: ctx.deviceTypes, devices: [...devices, ...realDevices], summary, keep: hil && ((id: string) => hil.has(id)),
     });
+    const isolation = attempts && judgeImpersonation(attempts, summary, embeddedBroker?.refused ?? null);
+    const verdictOf = isolation ? withIsolationCheck(judgement, isolation.check) : judgement;
     phase('verdict');
-    journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict: judgement.verdict });
+    journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict: verdictOf.verdict });
 
-    const result = writeRunOutput(ctx, opts, svc, judgement, {
+    const result = writeRunOutput(ctx, opts, svc, verdictOf, {
       devicesWatched: tracker.watched.size,
       network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
       fleet: {
@@ -211,6 +219,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       },
       feed: { ...feed.stats },
       hil: hil && { devices: hil.report(), ...(real.speedForced ? { speedForced: real.speedForced } : {}) },
+      isolation: isolation?.report,
     });
     return { result, runDir };
   } finally {

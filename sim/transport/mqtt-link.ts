@@ -10,6 +10,7 @@ import mqtt from 'mqtt';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import { redialDelayMs } from './backoff.ts';
 import { mqttDefaultPort } from '../../protocol/tls.ts';
+import { withoutUserinfo } from '../../protocol/redact.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 
 /**
@@ -22,7 +23,8 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
   const resolve = typeof endpoint === 'string' ? () => endpoint : endpoint;
   let dialled = resolve();
   let up = false;
-  const client = mqtt.connect(dialled, {
+  // A device logs in as itself: a user:password@ in the broker URL (the probe's, the pipeline's) is not its own.
+  const client = mqtt.connect(opts.credentials ? withoutUserinfo(dialled) : dialled, {
     clientId: deviceId,
     clean: true,
     protocolVersion: 4,
