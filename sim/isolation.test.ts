@@ -5,7 +5,7 @@
  * lean link logs in over TLS and its records reach the pipeline's subscription; an impostor's
  * records on another device's topic never do; a wrong password is refused at CONNECT.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
 import { startMosquitto } from '../test/support/mosquitto.ts';
