@@ -18,6 +18,8 @@ import { batchJson, type UplinkRecord } from '../protocol/uplink.ts';
 import { DEVICE_DEFAULTS } from '../sim/model/defaults.ts';
 import type { DeviceLink } from '../sim/transport/link.ts';
 import { mqttLink } from '../sim/transport/mqtt-link.ts';
+import type { DeviceLogin } from '../sim/transport/link.ts';
+import { deviceCredentials } from '../protocol/device-credentials.ts';
 import type { HilSession } from './api.ts';
 
 export type HilBridgeMode = 'gateway' | 'direct';
@@ -35,6 +37,8 @@ export interface BridgeOptions {
   /** Real ms without an ack before what is pending is published again (default 5 s: DOMAIN.md's server response timeout). */
   readonly resendMs?: number;
   readonly log: (line: string) => void;
+  /** Gateway: TLS and the run's device secret, as the virtual devices log in (sim/transport/link.ts). */
+  readonly login?: DeviceLogin | undefined;
 }
 
 export interface BridgeStats {
@@ -110,7 +114,10 @@ export class HilBridge {
         this.lastLinkError = err.message;
         this.o.log(`hil ${this.o.deviceId}: uplink: ${err.message}`);
       },
-    }, { reconnectMs: RECONNECT_MS, keepaliveS: this.o.keepaliveS });
+    }, {
+      reconnectMs: RECONNECT_MS, keepaliveS: this.o.keepaliveS, tls: this.o.login?.tls,
+      credentials: this.o.login?.deviceSecret === undefined ? undefined : deviceCredentials(this.o.login.deviceSecret, this.o.deviceId),
+    });
     const resendMs = this.o.resendMs ?? DEVICE_DEFAULTS.ackTimeoutMs;
     this.resendTimer = setInterval(() => {
       if (this.pending.size === 0 || Date.now() - this.ackProgressAt < resendMs) return;

@@ -5,6 +5,7 @@
  * device (hil/bridge.ts); their stimulus on the run's clock (hil/stimulus.ts); and what run.json
  * says of each. `close` is a teardown of the run: Ctrl-C and a failed run close the ports too.
  */
+import type { DeviceLogin } from '../../sim/transport/link.ts';
 import { join } from 'node:path';
 import type { Clock } from '../../protocol/clock.ts';
 import { VigilError } from '../../protocol/errors.ts';
@@ -97,7 +98,7 @@ export class RunHil {
    * those the device made by the end of the run — a real device goes on recording after it, where a
    * virtual one stops, and the oracle takes nothing once it closed the run.
    */
-  startBridges(o: { endpointOf: (deviceId: string) => string; onRecord: (r: UplinkRecord) => void; keepaliveS: number; end: number }): void {
+  startBridges(o: { endpointOf: (deviceId: string) => string; onRecord: (r: UplinkRecord) => void; keepaliveS: number; end: number; login?: DeviceLogin | undefined }): void {
     this.recordUntil = o.end;
     const toOracle = (r: UplinkRecord): void => {
       if (this.oracleOpen && r.time <= this.recordUntil) o.onRecord(r);
@@ -105,7 +106,7 @@ export class RunHil {
     for (const d of this.devices) {
       const id = d.plan.deviceId;
       const bridge = d.bridge = new HilBridge({
-        session: d.session, deviceId: id, mode: d.plan.mode, endpoint: () => o.endpointOf(id), onRecord: toOracle, keepaliveS: o.keepaliveS, log: this.log,
+        session: d.session, deviceId: id, mode: d.plan.mode, endpoint: () => o.endpointOf(id), onRecord: toOracle, keepaliveS: o.keepaliveS, log: this.log, login: o.login,
       });
       bridge.start();
     }

@@ -47,7 +47,7 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
   const { scenario, runDir, teardowns, phase, start, end, plan } = ctx;
   try {
     refuseFaultsWithoutDevices(scenario, basename(opts.loaded.file), '--observe');
-    const svc = await startServices(opts, ctx);
+    const svc = await startServices(opts, ctx, true);
     const { journal } = svc;
     const mix = scenario.mix;
     log(`observe ${ctx.runId}: ${plan.devices.length} devices (${mix.pse} PSE, ${mix.psem} PSEM, ${mix.bar} BAR pairs) from elsewhere, ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}`);

@@ -115,7 +115,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
     // Real devices' records flow from now on (gateway: their MQTT session connects with the fleet's).
-    hil?.startBridges({ endpointOf, onRecord, keepaliveS, end });
+    hil?.startBridges({ endpointOf, onRecord, keepaliveS, end, login: svc.deviceLogin });
     const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord, login: svc.deviceLogin });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');

@@ -128,10 +128,14 @@ const SERVICE_USER = 'vigil-pipeline';
  * from it), else one made for this run when the embedded broker enforces isolation. Undefined:
  * devices connect anonymously, as before issue 8.
  */
-function deviceSecretOf(opts: RunOptions, isolation: boolean): string | undefined {
+export function deviceSecretOf(opts: RunOptions, isolation: boolean, loadFromElsewhere: boolean): string | undefined {
   const fromEnv = process.env[DEVICE_SECRET_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (!isolation) return undefined;
+  if (loadFromElsewhere) {
+    throw new VigilError('VIGIL_USAGE', `scenario ${basename(opts.loaded.file)} asks for device isolation, and with --observe the devices come from elsewhere: they cannot know a secret made for this run`,
+      `set ${DEVICE_SECRET_ENV} to the same secret here and for the load (vigil run --devices-only reads it too), or drop the scenario's isolation section`);
+  }
   if (opts.brokerUrl !== undefined) {
     throw new VigilError('VIGIL_USAGE', `scenario ${basename(opts.loaded.file)} asks for device isolation against the broker at ${redactUrl(opts.brokerUrl)}, but no device secret is set`,
       `set ${DEVICE_SECRET_ENV} to the secret the broker's password file was made from (each device's password is HMAC-SHA256(secret, device id), docs/SAFETY.md)`);
@@ -149,12 +153,13 @@ function splitPassword(url: string): { url: string; password: string | undefined
 }
 
 /** Provision: the broker (reached, or embedded), the pipeline (reached, or started), the journal. */
-export async function startServices(opts: RunOptions, ctx: RunContext): Promise<Services> {
+/** `loadFromElsewhere`: an observer (observe.ts), whose devices are another process's. */
+export async function startServices(opts: RunOptions, ctx: RunContext, loadFromElsewhere = false): Promise<Services> {
   const { teardowns, runDir } = ctx;
   let brokerUrl = opts.brokerUrl;
   let embeddedBroker: RunningBroker | undefined;
   const isolation = ctx.scenario.isolation !== undefined;
-  const deviceLogin: DeviceLogin = { tls: opts.tls?.material, deviceSecret: deviceSecretOf(opts, isolation) };
+  const deviceLogin: DeviceLogin = { tls: opts.tls?.material, deviceSecret: deviceSecretOf(opts, isolation, loadFromElsewhere) };
   // What the pipeline dials: the broker URL, with the service account's login on an isolating embedded broker.
   let pipelineBroker: { url: string; password: string | undefined };
   if (brokerUrl) {
