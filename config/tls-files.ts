@@ -54,7 +54,7 @@ export function readTlsFiles(files: TlsFiles): TlsMaterial | undefined {
   if (!files.ca && !files.cert && !files.key) return undefined;
   if ((files.cert === undefined) !== (files.key === undefined)) {
     const given = (files.cert ?? files.key) as TlsFile;
-    throw new VigilError('VIGIL_USAGE', `${given.from} ${given.path} is given without its ${files.cert ? 'key' : 'certificate'}`, 'give the client certificate and its key together: --cert <file> --key <file> (or tls.cert and tls.key in the scenario)');
+    throw new VigilError('VIGIL_USAGE', `${given.from} ${given.path} is given without its ${files.cert ? 'key' : 'certificate'}`, 'give a certificate and its key together: --cert and --key (tls.cert and tls.key in a scenario), or --https-cert and --https-key');
   }
   const material = {
     ca: files.ca && readOne('ca', files.ca),
