@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { makeCerts, type CertFiles } from '../support/certs.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
 import { tempDir, vigil, writeScenario, type CliResult } from '../support/cli.ts';
-import { startPipeline, type RunningPipeline } from '../../pipeline/server.ts';
+import { startPipelineChild, type PipelineChild } from '../../sim/pipeline-process.ts';
 import { loadScenario } from '../../scenarios/load.ts';
 import { provisionRun } from '../../scenarios/runner/provision.ts';
 import { devicePassword } from '../../protocol/device-credentials.ts';
@@ -22,8 +22,7 @@ const BROKER_PASSWORD = 'planted-broker-password-9f3a6d';
 
 let certs: CertFiles;
 let mosquitto: Mosquitto;
-let pipeline: RunningPipeline;
-const pipelineLog: string[] = [];
+let pipeline: PipelineChild;
 let r: CliResult;
 let secrets: string[];
 
@@ -48,9 +47,10 @@ beforeAll(async () => {
     probe: client,
   });
   const broker = mosquitto.url.replace('://', `://vigil-pipeline:${BROKER_PASSWORD}@`);
-  pipeline = await startPipeline({
-    brokerUrl: broker, port: 0, token: TOKEN, log: (l) => pipelineLog.push(l),
-    brokerTls: { ca: certs.read(certs.ca), cert: certs.read(client.cert), key: certs.read(client.key) },
+  // `vigil pipeline --ca --cert --key` as its own process: the broker password and the token go by environment.
+  pipeline = await startPipelineChild({
+    brokerUrl: mosquitto.url.replace('://', '://vigil-pipeline@'), brokerPassword: BROKER_PASSWORD, token: TOKEN, dbFile: join(dir, 'pipeline.db'),
+    tlsFiles: { ca: certs.ca, cert: client.cert, key: client.key },
   });
   r = await vigil(['run', file, '--broker', broker, '--pipeline', pipeline.url, '--token', TOKEN, '--cert', client.cert, '--key', client.key, '--out', join(dir, 'runs')],
     { env: { VIGIL_DEVICE_SECRET: DEVICE_SECRET } });
@@ -87,10 +87,11 @@ it('writes no planted secret into any file of the run directory, the run\'s outp
   expect(files).toEqual(expect.arrayContaining(['run.json', 'journal.jsonl', 'junit.xml', 'report.html']));
   const texts: [string, string][] = [
     ...files.map((f) => [f, readFileSync(join(r.runDir!, f)).toString('latin1')] as [string, string]),
-    ['stdout', r.stdout], ['stderr', r.stderr], ['pipeline log', pipelineLog.join('\n')],
+    ['stdout', r.stdout], ['stderr', r.stderr], ['pipeline output', pipeline.output.join('\n')],
   ];
   const hits = texts.flatMap(([where, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${s} in ${where}`));
   expect(hits).toEqual([]);
-  // The test can see them: the secrets were really used (the run logged in with them).
   expect(r.run!.command).toContain('--broker mqtts://vigil-pipeline:***@');
+  // The pipeline logged in with the planted password (it printed the URL, masked).
+  expect(pipeline.output.join('\n')).toMatch(/mqtt connected to mqtts:\/\/vigil-pipeline:\*\*\*@127\.0\.0\.1/);
 });
