@@ -11,6 +11,7 @@ import { makeCerts, type CertFiles } from '../test/support/certs.ts';
 import { startMosquitto } from '../test/support/mosquitto.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { leanLink, ConnackError } from './transport/lean-link.ts';
+import { mqttLink } from './transport/mqtt-link.ts';
 import type { DeviceLink, DeviceLogin } from './transport/link.ts';
 import { devicePassword } from '../protocol/device-credentials.ts';
 import { UPLINK_SUBSCRIPTION, batchJson, deviceOfUpTopic } from '../protocol/uplink.ts';
@@ -45,10 +46,10 @@ async function subscriber(url: string): Promise<{ seen: Seen[]; close(): Promise
   return { seen, close: () => new Promise((r) => client.end(true, {}, () => r())) };
 }
 
-/** A device's lean link; resolves once it is up, or with the first error when it never is. */
-function device(url: string, id: string, login: DeviceLogin): Promise<{ link: DeviceLink; error?: Error }> {
+/** A device's link (lean by default); resolves once it is up, or with the first error when it never is. */
+function device(url: string, id: string, login: DeviceLogin, makeLink = leanLink): Promise<{ link: DeviceLink; error?: Error }> {
   return new Promise((resolve) => {
-    const link: DeviceLink = leanLink(url, id, {
+    const link: DeviceLink = makeLink(url, id, {
       onUp: () => resolve({ link }), onDown: () => {}, onAck: () => {}, onError: (error) => resolve({ link, error }),
     }, { reconnectMs: 60_000, keepaliveS: 30, tls: login.tls, credentials: login.deviceSecret === undefined ? undefined : { username: id, password: devicePassword(login.deviceSecret, id) } });
   });
@@ -105,6 +106,27 @@ describe('device isolation on the embedded aedes broker, over TLS', () => {
     expect(b.url).toMatch(/^mqtts:/);
     return { url: b.url, close: () => b.close(), refusedPublishes: () => b.refused.refusedPublishes };
   }, 4);
+
+  it('logs the mqtt.js link in as the device over TLS, not as the URL\'s user, and refuses a wrong password', async () => {
+    const b = await startEmbeddedBroker(0, {
+      tls: { cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey), ca: certs.read(certs.ca) },
+      isolation: { deviceSecret: SECRET, service: SERVICE },
+    });
+    // The service account in the URL must not be what the device logs in as.
+    const url = b.url.replace('://', `://${SERVICE.username}:${SERVICE.password}@`);
+    try {
+      const ok = await device(url, 'DEV-A', { tls: fleetTls, deviceSecret: SECRET }, mqttLink);
+      expect(ok.error).toBeUndefined();
+      ok.link.publish(batchJson([{ device: 'DEV-A', seq: 1, time: 0, battery: 90, type: 'heartbeat' }]), 1);
+      await ok.link.close();
+      const wrong = await device(url, 'DEV-B', { tls: fleetTls, deviceSecret: 'not-the-secret' }, mqttLink);
+      await wrong.link.close();
+      expect(wrong.error?.message).toMatch(/Bad username or password/i);
+      expect(b.refused).toEqual({ refusedLogins: 1, refusedPublishes: 0, refusedSubscriptions: 0 });
+    } finally {
+      await b.close();
+    }
+  });
 
   it('refuses a client without a certificate the CA signed', async () => {
     const b = await startEmbeddedBroker(0, { tls: { cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey), ca: certs.read(certs.ca) } });
