@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
 import { mergeTlsFiles, readTlsFiles } from './tls-files.ts';
-import { VigilError } from '../protocol/errors.ts';
+import { vigilErrorOf } from '../test/support/vigil-error.ts';
 
 let certs: CertFiles;
 let client: { cert: string; key: string };
@@ -14,14 +14,7 @@ beforeAll(() => {
   other = certs.clients.other as { cert: string; key: string };
 });
 
-const refusal = (f: () => unknown): VigilError => {
-  try {
-    f();
-  } catch (err) {
-    return err as VigilError;
-  }
-  throw new Error('expected a VigilError');
-};
+const refusal = vigilErrorOf;
 
 describe('readTlsFiles', () => {
   it('reads a CA, a client certificate and its key', () => {
@@ -33,7 +26,6 @@ describe('readTlsFiles', () => {
 
   it('names the file and the flag of a missing file, a file that does not parse, and a key of another certificate', () => {
     const missing = refusal(() => readTlsFiles({ ca: { path: '/nonexistent/ca.pem', from: '--ca' } }));
-    expect(missing).toBeInstanceOf(VigilError);
     expect(missing.message).toBe('--ca /nonexistent/ca.pem: no such file');
     expect(missing.fix).toMatch(/PEM CA certificate/);
 

@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { DEVICE_SECRET_ENV } from '../../protocol/device-credentials.ts';
-import type { VigilError } from '../../protocol/errors.ts';
+import { vigilErrorOf } from '../../test/support/vigil-error.ts';
 import type { RunOptions } from './setup.ts';
 import { deviceSecretOf } from './setup.ts';
 
@@ -25,14 +25,7 @@ it('takes $VIGIL_DEVICE_SECRET, else makes one for an isolating embedded broker,
 
 it('refuses isolation without a secret when the broker or the load is someone else\'s', () => {
   delete process.env[DEVICE_SECRET_ENV];
-  const refused = (f: () => unknown): VigilError => {
-    try {
-      f();
-    } catch (err) {
-      return err as VigilError;
-    }
-    throw new Error('not refused');
-  };
+  const refused = vigilErrorOf;
   const external = refused(() => deviceSecretOf(opts('mqtts://u:pw@127.0.0.1:8883'), true, false));
   expect(external.message).toBe('scenario iso.scenario.ts asks for device isolation against the broker at mqtts://u:***@127.0.0.1:8883, but no device secret is set');
   expect(external.fix).toMatch(/set VIGIL_DEVICE_SECRET/);
