@@ -35,10 +35,10 @@ export interface MosquittoSecurity {
 
 /** The config lines, password file and ACL of `security`, written into `dir`. */
 function securityConfig(dir: string, security: MosquittoSecurity): string[] {
-  // Run as root, mosquitto would switch to the `mosquitto` user, which cannot read our 0700 temp
-  // dirs: stay the user we are (ignored when not root).
-  const lines: string[] = [`user ${userInfo().username}`];
   const { tls, users, serviceUser } = security;
+  // Run as root, mosquitto would switch to the `mosquitto` user, which cannot read our 0700 temp
+  // dirs: stay the user we are (ignored when not root). Only with files to read.
+  const lines: string[] = tls || users ? [`user ${userInfo().username}`] : [];
   if (tls) lines.push(`cafile ${tls.ca}`, `certfile ${tls.cert}`, `keyfile ${tls.key}`, 'require_certificate true', 'tls_version tlsv1.2');
   if (users) {
     // Plain "user:password" lines, hashed in place by mosquitto_passwd -U (one call for every user).
