@@ -34,7 +34,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'certs'));
   copyFileSync(certs.ca, join(dir, 'certs', 'ca.pem'));
   const file = writeScenario(dir, 'tls-isolation', {
-    name: 'tls-isolation', seed: 8, speed: 600, duration: '20m', drain: '5m', fleet: { pse: 3, psem: 3 }, behaviour: { scale: 40 },
+    name: 'tls-isolation', seed: 8, speed: 300, duration: '10m', drain: '5m', fleet: { pse: 3, psem: 3 }, behaviour: { scale: 100 },
     tls: { ca: 'certs/ca.pem' }, isolation: { impostors: 1 },
   });
   const loaded = await loadScenario(file);
