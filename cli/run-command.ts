@@ -73,7 +73,7 @@ export function reproduceCommand(file: string, flags: RunFlags): string {
 /** The command that makes an observer's load with Vigil: the same scenario and shaping flags, its clock and broker. */
 export function devicesOnlyCommand(file: string, flags: RunFlags, clockFile: string, brokerUrl: string): string {
   const parts = ['npx vigil run', file, '--devices-only', '--clock-file', clockFile, '--broker', redactUrl(brokerUrl)];
-  for (const name of SHAPING) {
+  for (const name of [...SHAPING, 'ca', 'cert', 'key'] as const) {
     const v = flags[name];
     if (v !== undefined) parts.push(`--${name}`, String(v));
   }
