@@ -8,6 +8,13 @@ describe('the reproduce command line', () => {
     expect(cmd).toBe('npx vigil run scenarios/smoke.scenario.ts --pipeline http://127.0.0.1:9 --speed 240 --seed 4 --out runs');
     expect(cmd).not.toContain('s3cret');
   });
+
+  it('names the TLS files, and masks a password in a URL (here and in the load command of an observer)', () => {
+    const flags: RunFlags = { out: 'runs', broker: 'mqtts://vigil:pw-s3cret@127.0.0.1:8883', ca: 'certs/ca.pem', cert: 'certs/c.pem', key: 'certs/c.key' };
+    expect(reproduceCommand('s.scenario.ts', flags)).toBe('npx vigil run s.scenario.ts --broker mqtts://vigil:***@127.0.0.1:8883 --out runs --ca certs/ca.pem --cert certs/c.pem --key certs/c.key');
+    expect(devicesOnlyCommand('s.scenario.ts', flags, 'runs/x/clock.json', flags.broker as string))
+      .toBe('npx vigil run s.scenario.ts --devices-only --clock-file runs/x/clock.json --broker mqtts://vigil:***@127.0.0.1:8883 --ca certs/ca.pem --cert certs/c.pem --key certs/c.key');
+  });
 });
 
 describe('observe-mode flags', () => {

@@ -15,6 +15,10 @@ import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
 import { checkTargets, type Target } from '../config/interlock.ts';
 import { loadProjectConfig } from '../config/project-config.ts';
 import { healLeftovers } from '../scenarios/runner/active-faults.ts';
+import { mergeTlsFiles, readTlsFiles } from '../config/tls-files.ts';
+import { redactUrl } from '../protocol/redact.ts';
+import { DEVICE_SECRET_ENV } from '../protocol/device-credentials.ts';
+import { dirname } from 'node:path';
 
 export interface RunFlags {
   broker?: string;
@@ -41,6 +45,10 @@ export interface RunFlags {
   progress?: number;
   /** The live dashboard: its port (0: any free one), or true for the default. */
   dashboard?: number | true;
+  /** TLS files for an mqtts:// broker; each overrides the scenario's tls entry. */
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 /** Progress lines in a CI log or a pipe: as often as the run logged them before issue 6. */
@@ -49,13 +57,13 @@ export const DEFAULT_PROGRESS_EVERY_S = 10;
 /** Scenario-shaping flags, in the order a reproduce command names them. */
 const SHAPING = ['speed', 'devices', 'seed', 'firmware'] as const;
 
-/** The command line that reproduces a run, from the parsed flags; the token is never in it. */
+/** The command line that reproduces a run, from the parsed flags; the token and any URL password are never in it. */
 export function reproduceCommand(file: string, flags: RunFlags): string {
   const parts = ['npx vigil run', file];
   if (flags.observe) parts.push('--observe');
-  for (const name of ['broker', 'pipeline', ...SHAPING, 'out'] as const) {
+  for (const name of ['broker', 'pipeline', ...SHAPING, 'out', 'ca', 'cert', 'key'] as const) {
     const v = flags[name];
-    if (v !== undefined) parts.push(`--${name}`, String(v));
+    if (v !== undefined) parts.push(`--${name}`, name === 'broker' || name === 'pipeline' ? redactUrl(String(v)) : String(v));
   }
   if (flags.observe && flags.lead !== undefined) parts.push('--lead', String(flags.lead));
   if (flags.workers !== undefined && !flags.observe) parts.push('--workers', String(flags.workers));
@@ -65,8 +73,8 @@ export function reproduceCommand(file: string, flags: RunFlags): string {
 
 /** The command that makes an observer's load with Vigil: the same scenario and shaping flags, its clock and broker. */
 export function devicesOnlyCommand(file: string, flags: RunFlags, clockFile: string, brokerUrl: string): string {
-  const parts = ['npx vigil run', file, '--devices-only', '--clock-file', clockFile, '--broker', brokerUrl];
-  for (const name of SHAPING) {
+  const parts = ['npx vigil run', file, '--devices-only', '--clock-file', clockFile, '--broker', redactUrl(brokerUrl)];
+  for (const name of [...SHAPING, 'ca', 'cert', 'key'] as const) {
     const v = flags[name];
     if (v !== undefined) parts.push(`--${name}`, String(v));
   }
@@ -119,6 +127,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   checkTargets(runTargets(flags), await loadProjectConfig());
   const clock = flags.devicesOnly ? (flags.clockFile !== undefined ? readClockFile(flags.clockFile) : parseClock(flags.clock as string, '--clock')) : undefined;
   const loaded = await loadScenario(file, { speed: flags.speed, devices: flags.devices, seed: flags.seed, firmware: flags.firmware, hil: flags.hil });
+  // TLS files are read and parsed before anything connects: a bad one stops the run here (exit 2).
+  const tlsFiles = mergeTlsFiles(flags, loaded.scenario.tls, dirname(loaded.file));
+  const tls = { files: tlsFiles, material: readTlsFiles(tlsFiles) };
   if ((flags.observe || flags.devicesOnly) && loaded.scenario.hil.length > 0) {
     throw new VigilError('VIGIL_USAGE', `scenario ${file} has real devices (hil), and ${flags.observe ? '--observe runs no devices' : '--devices-only runs only virtual ones'}`, 'run it without --observe/--devices-only, or drop its hil section');
   }
@@ -141,10 +152,12 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   process.on('SIGINT', onSigint);
   try {
     if (clock) {
-      const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1 });
+      const secret = process.env[DEVICE_SECRET_ENV];
+      const login = { tls: tls.material, deviceSecret: secret === '' ? undefined : secret };
+      const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1, login });
       return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
     }
-    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession, progress: sink };
+    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession, progress: sink, tls };
     const { result, runDir } = flags.observe
       ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
       : await runScenario(common);

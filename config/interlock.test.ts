@@ -45,6 +45,12 @@ describe('the safety interlock', () => {
     expect(line).not.toContain('s3cret');
   });
 
+  it('checks TLS URLs alike: mqtts:// brokers and https:// pipelines (their feed is wss://)', () => {
+    expect(refusal([broker('mqtts://broker.prod.example:8883'), pipeline('https://10.7.7.7:8443')], noFile))
+      .toMatch(/the MQTT broker broker\.prod\.example \(--broker mqtts:\/\/broker\.prod\.example:8883\) and the pipeline 10\.7\.7\.7 \(--pipeline https:\/\/10\.7\.7\.7:8443\) are not on the allow-list/);
+    expect(() => checkTargets([broker('mqtts://localhost:8883'), broker('ssl://127.0.0.1:8883'), pipeline('https://[::1]:8443')], noFile)).not.toThrow();
+  });
+
   it('allows what the config lists', () => {
     expect(() => checkTargets([broker('mqtt://staging-broker.example:1883'), pipeline('http://10.1.2.3:8080')], withFile(['staging-broker.example', '10.1.0.0/16']))).not.toThrow();
   });

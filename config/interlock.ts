@@ -5,6 +5,7 @@
  * came from, and the config line that allows it — Vigil must never load-test production by mistake.
  */
 import { VigilError } from '../protocol/errors.ts';
+import { redactUrl } from '../protocol/redact.ts';
 import { AllowList, hostOf } from './allow-list.ts';
 import type { LoadedProjectConfig } from './project-config.ts';
 
@@ -32,19 +33,7 @@ export function checkTargets(targets: readonly Target[], loaded: LoadedProjectCo
     : `add ${hosts.length > 1 ? 'them' : 'it'} to ${loaded.file}: ${allow([...loaded.config.targets.allow, ...hosts])}`;
   throw new VigilError(
     'VIGIL_TARGET_NOT_ALLOWED',
-    `safety interlock: ${refused.map((r) => `${r.what} ${r.host} (${r.from} ${withoutPassword(r.url)})`).join(' and ')} ${refused.length > 1 ? 'are' : 'is'} not on the allow-list; Vigil sends load and injects faults only toward loopback and the hosts of targets.allow in ${loaded.file ?? 'vigil.config.ts'}, and connected to nothing`,
+    `safety interlock: ${refused.map((r) => `${r.what} ${r.host} (${r.from} ${redactUrl(r.url)})`).join(' and ')} ${refused.length > 1 ? 'are' : 'is'} not on the allow-list; Vigil sends load and injects faults only toward loopback and the hosts of targets.allow in ${loaded.file ?? 'vigil.config.ts'}, and connected to nothing`,
     `if ${hosts.length > 1 ? 'these are test systems' : 'it is a test system'} you may load, ${fix}`,
   );
-}
-
-/** The URL as the user gave it, but a password in it masked: an error line ends up in CI logs (issue 8 item 3). */
-function withoutPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password === '') return url;
-    u.password = '***';
-    return u.href;
-  } catch {
-    return url;
-  }
 }

@@ -18,6 +18,8 @@ import { batchJson, type UplinkRecord } from '../protocol/uplink.ts';
 import { DEVICE_DEFAULTS } from '../sim/model/defaults.ts';
 import type { DeviceLink } from '../sim/transport/link.ts';
 import { mqttLink } from '../sim/transport/mqtt-link.ts';
+import type { DeviceLogin } from '../sim/transport/link.ts';
+import { deviceCredentials } from '../protocol/device-credentials.ts';
 import type { HilSession } from './api.ts';
 
 export type HilBridgeMode = 'gateway' | 'direct';
@@ -39,6 +41,8 @@ export interface BridgeOptions {
   readonly onPublished?: (fresh: number, again: number) => void;
   /** Gateway: each pipeline ack, as the records it newly covered. */
   readonly onStored?: (n: number) => void;
+  /** Gateway: TLS and the run's device secret, as the virtual devices log in (sim/transport/link.ts). */
+  readonly login?: DeviceLogin | undefined;
 }
 
 export interface BridgeStats {
@@ -118,7 +122,10 @@ export class HilBridge {
         this.lastLinkError = err.message;
         this.o.log(`hil ${this.o.deviceId}: uplink: ${err.message}`);
       },
-    }, { reconnectMs: RECONNECT_MS, keepaliveS: this.o.keepaliveS });
+    }, {
+      reconnectMs: RECONNECT_MS, keepaliveS: this.o.keepaliveS, tls: this.o.login?.tls,
+      credentials: this.o.login?.deviceSecret === undefined ? undefined : deviceCredentials(this.o.login.deviceSecret, this.o.deviceId),
+    });
     const resendMs = this.o.resendMs ?? DEVICE_DEFAULTS.ackTimeoutMs;
     this.resendTimer = setInterval(() => {
       if (this.pending.size === 0 || Date.now() - this.ackProgressAt < resendMs) return;

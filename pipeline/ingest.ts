@@ -12,6 +12,8 @@ import { connect, type MqttClient } from 'mqtt';
 import { UPLINK_SUBSCRIPTION, UplinkDecodeError, ackJson, ackTopic, decodeBatch, deviceOfUpTopic } from '../protocol/uplink.ts';
 import type { Engine } from './engine.ts';
 import { limitedLog } from './log.ts';
+import { redactUrl } from '../protocol/redact.ts';
+import type { TlsMaterial } from '../protocol/tls.ts';
 
 const ACK_OPTS = { qos: 1 } as const;
 
@@ -24,6 +26,8 @@ export interface IngestOptions {
   commitIntervalMs?: number;
   /** Pending records that trigger a commit at once instead of waiting for the tick. */
   commitBatchRecords?: number;
+  /** CA and client certificate for an mqtts:// broker. */
+  tls?: TlsMaterial | undefined;
 }
 
 export class Ingest {
@@ -56,9 +60,11 @@ export class Ingest {
       keepalive: 30,
       // We subscribe on every connect ourselves (also when the broker lost our session).
       resubscribe: false,
+      // Used by mqtts:// only. A username and password come as the URL's userinfo.
+      ...opts.tls,
     });
     this.client.on('connect', (connack) => {
-      opts.log(`mqtt connected to ${opts.brokerUrl} as ${opts.clientId} (session present: ${String(connack.sessionPresent)})`);
+      opts.log(`mqtt connected to ${redactUrl(opts.brokerUrl)} as ${opts.clientId} (session present: ${String(connack.sessionPresent)})`);
       this.client.subscribe(UPLINK_SUBSCRIPTION, { qos: 1 }, (err, granted) => {
         const qos = granted?.[0]?.qos;
         if (err || qos === undefined || qos > 2) {

@@ -6,6 +6,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import http from 'node:http';
+import https from 'node:https';
+import type { TlsMaterial } from '../protocol/tls.ts';
+import { redactUrl } from '../protocol/redact.ts';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_GAP_TIMEOUT_MS, Engine, type EngineStats } from './engine.ts';
 import { Feed } from './feed.ts';
@@ -38,6 +41,10 @@ export interface PipelineOptions {
    * Default: the environment's VIGIL_GAP_TIMEOUT_MS, else DEFAULT_GAP_TIMEOUT_MS (30 virtual minutes).
    */
   gapTimeoutMs?: number;
+  /** CA and client certificate for an mqtts:// broker. */
+  brokerTls?: TlsMaterial | undefined;
+  /** Serve the API over HTTPS and the feed over wss:// with this certificate and key (PEM). */
+  https?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /** The environment variable that sets the gap timeout of a pipeline started without `gapTimeoutMs`. */
@@ -90,10 +97,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<RunningPipel
     if (changed) log(`fault slow-consumer ${active ? `on: each uplink message takes ${SLOW_CONSUMER_MS} ms before the next is read` : 'off'}`);
     return { ok: true, kind: 'slow-consumer', active, changed };
   };
-  const server = http.createServer(httpHandler({ engine, token: opts.token, healthy: () => ingest.connected, setSlowConsumer, log }));
+  const handler = httpHandler({ engine, token: opts.token, healthy: () => ingest.connected, setSlowConsumer, log });
+  const server = opts.https ? https.createServer({ cert: opts.https.cert, key: opts.https.key }, handler) : http.createServer(handler);
   const feed = new Feed({ server, store, token: opts.token, serverName: SERVER_NAME, now: () => engine.now(), log });
   const watchdog = new Watchdog(engine, log);
-  const ingest = new Ingest({ brokerUrl: opts.brokerUrl, clientId: opts.clientId ?? defaultClientId(opts.dbFile), engine, log });
+  const ingest = new Ingest({ brokerUrl: opts.brokerUrl, clientId: opts.clientId ?? defaultClientId(opts.dbFile), engine, log, tls: opts.brokerTls });
 
   let closed = false;
   const close = async (): Promise<void> => {
@@ -122,7 +130,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<RunningPipel
     await Promise.race([
       ingest.ready,
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no MQTT subscription at ${opts.brokerUrl} after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`no MQTT subscription at ${redactUrl(opts.brokerUrl)} after ${timeoutMs} ms`)), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
   } catch (err) {
@@ -131,7 +139,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<RunningPipel
   }
 
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${opts.https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log(`listening on ${url}${opts.dbFile ? `, store ${opts.dbFile}` : ''}${engine.runId ? `, run ${engine.runId}` : ''}, gap timeout ${gapTimeoutMs} virtual ms` +
     `${engine.alarmIdOverflowOn ? ', fault alarm-id-overflow ON (alarms are lost)' : ''}`);
   return { url, stats: () => ({ ...engine.stats }), close };

@@ -14,7 +14,8 @@ import type { ScenarioFacts } from '../verify/journal-header.ts';
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
  * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5);
  * `records` (records per minute) and `fleet.stored` (issue 6) — a run.json without them still reads;
- * `rebuilt` (a run.json `vigil verify` rebuilt from the journal, issue 8).
+ * `rebuilt` (a run.json `vigil verify` rebuilt from the journal, issue 8);
+ * `isolation` (device isolation, issue 8).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -119,6 +120,16 @@ export interface RunResult {
     readonly omitted: readonly string[];
     /** Journal lines that could not be read (a torn last line after a crash). */
     readonly unreadableLines: number;
+  };
+  /**
+   * Device isolation (issue 8): each impersonation attempt (a device publishing as another), the
+   * broker's answer, and whether anything was stored for the victim; what the embedded broker
+   * refused. Absent when the scenario had no impostors.
+   */
+  readonly isolation?: {
+    readonly attempts: readonly { readonly impostor: string; readonly victim: string; readonly seqs: readonly [number, number]; readonly outcome: string; readonly stored: boolean }[];
+    readonly brokerRefused: Readonly<Record<string, number>> | null;
+    readonly signal: string;
   };
   /** Observe mode: the clock handed to the load, and what an observer cannot know (docs/SCENARIOS.md). */
   readonly observe?: {

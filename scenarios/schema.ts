@@ -96,6 +96,19 @@ export const ScenarioSchema = z.strictObject({
   lateAllowance: duration.prefault('10m'),
   /** Real devices on serial ports in the run (scenarios/hil-schema.ts); `--hil` adds to it. */
   hil: HilSection,
+  /**
+   * TLS files for an mqtts:// broker (docs/SAFETY.md "TLS and credentials"): the CA, and a client
+   * certificate and key; paths relative to the scenario file. `--ca`, `--cert`, `--key` win.
+   */
+  tls: z.strictObject({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).optional(),
+  /**
+   * Device isolation (issue 8): each device logs in as itself (username = device id, password
+   * derived from the run's device secret, protocol/device-credentials.ts), and the embedded broker
+   * lets it publish only to its own uplink and read only its own acks. `impostors`: that many
+   * devices each try, at the end of the timeline, to publish records as another device; the report
+   * shows each attempt and whether the victim's stored records stayed its own.
+   */
+  isolation: z.strictObject({ impostors: z.number().int().min(0).max(100).default(1) }).optional(),
 });
 
 export type ScenarioInput = z.input<typeof ScenarioSchema>;

@@ -2,9 +2,20 @@
  * The embedded MQTT broker: aedes in this process, the no-install default when no --broker is given.
  * Listens on loopback only (load tests target 127.0.0.1). It can be killed and restarted on the same
  * port, for the broker-restart process fault (scenarios/runner/process-faults.ts).
+ *
+ * With `security`, it serves MQTT over TLS (mqtts://) and/or enforces device isolation
+ * (sim/broker-policy.ts); without, it is the anonymous plain broker it always was.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
+import { isolationHooks, type IsolationPolicy, type IsolationStats } from './broker-policy.ts';
+
+export interface BrokerSecurity {
+  /** The server's certificate and key (PEM); with a CA, a client certificate signed by it is required. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string | undefined } | undefined;
+  readonly isolation?: IsolationPolicy | undefined;
+}
 
 export interface RunningBroker {
   readonly url: string;
@@ -18,6 +29,8 @@ export interface RunningBroker {
   /** A fresh broker on the same port: no sessions, clients reconnect and subscribe again. */
   restart(): Promise<void>;
   close(): Promise<void>;
+  /** What device isolation refused so far (zeros without isolation), across restarts. */
+  readonly refused: Readonly<IsolationStats>;
 }
 
 interface Instance {
@@ -26,14 +39,18 @@ interface Instance {
   readonly sockets: Set<Socket>;
 }
 
-async function listen(port: number): Promise<Instance> {
-  const broker = await Aedes.createBroker();
+async function listen(port: number, security: BrokerSecurity, refused: IsolationStats): Promise<Instance> {
+  const broker = await Aedes.createBroker(security.isolation ? isolationHooks(security.isolation, refused) : {});
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const onSocket = (socket: Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     broker.handle(socket);
-  });
+  };
+  const { tls } = security;
+  const server: Server = tls
+    ? createTlsServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) }, onSocket)
+    : createServer(onSocket);
   server.maxConnections = 50_000;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -52,8 +69,9 @@ async function listen(port: number): Promise<Instance> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function startEmbeddedBroker(port = 0): Promise<RunningBroker> {
-  let current: Instance | undefined = await listen(port);
+export async function startEmbeddedBroker(port = 0, security: BrokerSecurity = {}): Promise<RunningBroker> {
+  const refused: IsolationStats = { refusedLogins: 0, refusedPublishes: 0, refusedSubscriptions: 0 };
+  let current: Instance | undefined = await listen(port, security, refused);
   const address = current.server.address();
   if (address === null || typeof address === 'string') throw new Error('embedded broker: no TCP address');
   const boundPort = address.port;
@@ -70,7 +88,8 @@ export async function startEmbeddedBroker(port = 0): Promise<RunningBroker> {
   };
 
   return {
-    url: `mqtt://127.0.0.1:${boundPort}`,
+    url: `${security.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${boundPort}`,
+    refused,
     get running() {
       return current !== undefined;
     },
@@ -81,7 +100,7 @@ export async function startEmbeddedBroker(port = 0): Promise<RunningBroker> {
       // hold it as its ephemeral port for a moment: retry briefly.
       for (let attempt = 1; ; attempt++) {
         try {
-          current = await listen(boundPort);
+          current = await listen(boundPort, security, refused);
           return;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;

@@ -26,6 +26,7 @@ import type { PlannedDevice } from './model/fleet-plan.ts';
 import type { DeliveryMode, DeviceProgress, FleetStats } from './fleet.ts';
 import { FLEET_REDIAL_RATE_PER_S } from './transport/backoff.ts';
 import { sumRecordMinutes, type RecordMinuteCounts } from './record-minutes.ts';
+import type { DeviceLogin } from './transport/link.ts';
 
 const WORKER_FILE = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -47,6 +48,7 @@ export interface ShardInit {
   /** This shard's share of the fleet's redial rate (sim/transport/backoff.ts). */
   readonly redialRatePerS: number;
   readonly link?: 'mqttjs' | 'lean';
+  readonly login?: DeviceLogin | undefined;
 }
 
 export type ToShard =

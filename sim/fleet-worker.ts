@@ -59,7 +59,7 @@ process.on('message', (m: ToShard) => {
         lastAcked = firmwares.map(() => 0);
         fleet = new Fleet({
           endpointOf: (slot) => i.endpoints[slot] as string, firmwares, modes: i.modes, keepaliveS: i.keepaliveS, seed: i.seed,
-          connectRatePerS: i.connectRatePerS, redialRatePerS: i.redialRatePerS, onRecord: (r) => records.push(r), ...(i.link ? { link: i.link } : {}),
+          connectRatePerS: i.connectRatePerS, redialRatePerS: i.redialRatePerS, onRecord: (r) => records.push(r), ...(i.link ? { link: i.link } : {}), login: i.login,
           onLinkError: (deviceId, err) => send({ t: 'link-error', deviceId, message: err.message }),
         });
         send({ t: 'ready' });

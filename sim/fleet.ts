@@ -6,7 +6,8 @@ import type { Clock } from '../protocol/clock.ts';
 import { batchJson, type UplinkRecord } from '../protocol/uplink.ts';
 import type { Firmware } from './model/firmware.ts';
 import { WakeQueue } from './scheduler.ts';
-import type { DeviceLink, LinkEvents } from './transport/link.ts';
+import type { DeviceLink, DeviceLogin, LinkEvents } from './transport/link.ts';
+import { deviceCredentials } from '../protocol/device-credentials.ts';
 import { FLEET_REDIAL_RATE_PER_S, fleetBackoff } from './transport/backoff.ts';
 import { DialPacer } from './transport/dial-pacer.ts';
 import { leanLink } from './transport/lean-link.ts';
@@ -45,6 +46,8 @@ export interface FleetOptions {
    * or mqtt.js (sim/transport/mqtt-link.ts).
    */
   readonly link?: 'mqttjs' | 'lean';
+  /** TLS and per-device credentials; none: plain, anonymous (sim/transport/link.ts). */
+  readonly login?: DeviceLogin | undefined;
 }
 
 export interface FleetStats {
@@ -168,6 +171,7 @@ export class Fleet {
     this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, {
       reconnectMs: 1000, backoff: fleetBackoff(this.opts.firmwares.length, this.opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S, this.opts.seed, slot),
       pacer: this.redials, keepaliveS: this.opts.keepaliveS ?? 60,
+      tls: this.opts.login?.tls, credentials: this.opts.login?.deviceSecret === undefined ? undefined : deviceCredentials(this.opts.login.deviceSecret, fw.deviceId),
     });
   }
 

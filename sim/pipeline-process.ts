@@ -23,7 +23,12 @@ export interface PipelineChild {
 }
 
 export interface PipelineChildOptions {
+  /** Without a password: that goes by `brokerPassword`. */
   brokerUrl: string;
+  /** The broker password of brokerUrl's user, passed by environment (never argv: a process list shows argv). */
+  brokerPassword?: string | undefined;
+  /** TLS files (absolute paths) for an mqtts:// broker: `vigil pipeline --ca/--cert/--key`. */
+  tlsFiles?: { readonly ca?: string | undefined; readonly cert?: string | undefined; readonly key?: string | undefined } | undefined;
   token: string;
   dbFile: string;
   timeoutMs?: number;
@@ -35,13 +40,14 @@ const exited = (child: ChildProcess): boolean => child.exitCode !== null || chil
 
 /** Spawns one child on `port` (0 = any); resolves with it and the URL it serves. */
 async function spawnChild(opts: PipelineChildOptions, port: number, output: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child: ChildProcess = spawn(process.execPath, [VIGIL_BIN, 'pipeline', '--broker', opts.brokerUrl, '--port', String(port), '--db', opts.dbFile], {
+  const tlsArgs = (['ca', 'cert', 'key'] as const).flatMap((role) => (opts.tlsFiles?.[role] === undefined ? [] : [`--${role}`, opts.tlsFiles[role] as string]));
+  const child: ChildProcess = spawn(process.execPath, [VIGIL_BIN, 'pipeline', '--broker', opts.brokerUrl, '--port', String(port), '--db', opts.dbFile, ...tlsArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a terminal's Ctrl-C goes to the foreground group, and the run still
     // needs its pipeline to drain, read the feed and report after the first one. The run stops it.
     detached: true,
     // The token goes by environment, not argv, so it never shows in a process list.
-    env: { ...process.env, VIGIL_TOKEN: opts.token },
+    env: { ...process.env, VIGIL_TOKEN: opts.token, ...(opts.brokerPassword !== undefined && { VIGIL_BROKER_PASSWORD: opts.brokerPassword }) },
   });
   // Out of the terminal's group, it would outlive a run that exits at once (a second Ctrl-C, a
   // crash): killed then, synchronously, as 'exit' handlers must be.
@@ -57,7 +63,7 @@ async function spawnChild(opts: PipelineChildOptions, port: number, output: stri
     const onData = (chunk: Buffer): void => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         output.push(line);
-        const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+        const m = /(https?:\/\/127\.0\.0\.1:\d+)/.exec(line);
         if (m) {
           clearTimeout(timer);
           resolve(m[1] as string);

@@ -11,6 +11,8 @@ import { VigilError } from '../../protocol/errors.ts';
 import type { LoadedScenario } from '../load.ts';
 import { provisionRun } from './provision.ts';
 import { probeBroker } from './endpoints.ts';
+import type { DeviceLogin } from '../../sim/transport/link.ts';
+import { redactUrl } from '../../protocol/redact.ts';
 import { firmwareModes } from './setup.ts';
 import { Teardowns } from './teardown.ts';
 import { drain, waitUntil } from './feed-watch.ts';
@@ -25,6 +27,8 @@ export interface DevicesOnlyOptions {
   readonly signal?: AbortSignal | undefined;
   /** Worker processes the fleet is split over (--workers). */
   readonly workers: number;
+  /** TLS and the device secret ($VIGIL_DEVICE_SECRET), as the observer's broker expects them. */
+  readonly login?: DeviceLogin | undefined;
 }
 
 export interface DevicesOnlyOutcome {
@@ -52,18 +56,18 @@ export async function runDevicesOnly(o: DevicesOnlyOptions): Promise<DevicesOnly
   // The same fleet, validated the same way, as the observer derived its expectations from.
   const { plan } = provisionRun(scenario, file);
   checkWorkers(scenario, o.workers, file);
-  await probeBroker(o.brokerUrl);
+  await probeBroker(o.brokerUrl, o.login?.tls);
 
   const teardowns = new Teardowns();
   try {
     let records = 0;
     const fleet = await startRunFleet({
       workers: o.workers, plan, scenario, modes: firmwareModes(scenario, plan.devices.map((d) => d.type)),
-      keepaliveS: 60, endpointOf: () => o.brokerUrl, onRecord: () => void records++,
+      keepaliveS: 60, endpointOf: () => o.brokerUrl, onRecord: () => void records++, login: o.login,
     });
     teardowns.add('fleet', () => fleet.close());
     const startsIn = (clock.triple.startReal - Date.now()) / 1000;
-    o.log(`devices-only: ${plan.devices.length} devices → ${o.brokerUrl}, virtual ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}, timeline ${startsIn >= 0 ? `starts in ${startsIn.toFixed(1)} s` : `started ${(-startsIn).toFixed(1)} s ago`}`);
+    o.log(`devices-only: ${plan.devices.length} devices → ${redactUrl(o.brokerUrl)}, virtual ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}, timeline ${startsIn >= 0 ? `starts in ${startsIn.toFixed(1)} s` : `started ${(-startsIn).toFixed(1)} s ago`}`);
     const warmupLimitMs = Math.max(1000, clock.triple.startReal - Date.now());
     const connected = await fleet.connect((plan.devices.length / scenario.connectRate) * 1000 + warmupLimitMs);
     if (connected < plan.devices.length) o.log(`warm-up: ${connected} of ${plan.devices.length} devices connected; the rest keep trying`);

@@ -4,16 +4,20 @@
  */
 import mqtt from 'mqtt';
 import { VigilError } from '../../protocol/errors.ts';
+import { redactUrl } from '../../protocol/redact.ts';
+import { isMqttTls, type TlsMaterial } from '../../protocol/tls.ts';
 import { underBase } from '../../protocol/feed.ts';
 import { ADMIN_FAULT_PATH, type PipelineFault, type PipelineFaultResult } from '../../protocol/pipeline-admin.ts';
 import { HEALTH_PATH, PROVISION_PATH, SUMMARY_PATH, type Health, type IngestSummary, type Provisioning, type ProvisioningResult } from '../../protocol/provisioning.ts';
 
-export async function probeBroker(url: string, timeoutMs = 5000): Promise<void> {
+/** Connects once (with the URL's login and `tls` for mqtts://) and leaves; a clear error when it cannot. */
+export async function probeBroker(url: string, tls?: TlsMaterial, timeoutMs = 5000): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: `vigil-probe-${process.pid}`, connectTimeout: timeoutMs, reconnectPeriod: 0, clean: true });
+    const client = mqtt.connect(url, { clientId: `vigil-probe-${process.pid}`, connectTimeout: timeoutMs, reconnectPeriod: 0, clean: true, ...tls });
     const fail = (why: string): void => {
       client.end(true);
-      reject(new VigilError('VIGIL_BROKER_UNREACHABLE', `cannot reach the MQTT broker at ${url}: ${why}`, 'start the broker, or fix --broker (or omit it to use the embedded broker)'));
+      const fix = isMqttTls(url) ? 'check --ca (the CA that signed the broker\'s certificate), --cert and --key, and --broker' : 'start the broker, or fix --broker (or omit it to use the embedded broker)';
+      reject(new VigilError('VIGIL_BROKER_UNREACHABLE', `cannot reach the MQTT broker at ${redactUrl(url)}: ${why}`, fix));
     };
     const timer = setTimeout(() => fail(`no CONNACK within ${timeoutMs / 1000} s`), timeoutMs);
     client.once('connect', () => {

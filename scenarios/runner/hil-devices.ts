@@ -5,6 +5,7 @@
  * device (hil/bridge.ts); their stimulus on the run's clock (hil/stimulus.ts); and what run.json
  * says of each. `close` is a teardown of the run: Ctrl-C and a failed run close the ports too.
  */
+import type { DeviceLogin } from '../../sim/transport/link.ts';
 import { join } from 'node:path';
 import type { Clock } from '../../protocol/clock.ts';
 import { VigilError } from '../../protocol/errors.ts';
@@ -98,7 +99,7 @@ export class RunHil {
    * those the device made by the end of the run — a real device goes on recording after it, where a
    * virtual one stops, and the oracle takes nothing once it closed the run.
    */
-  startBridges(o: { endpointOf: (deviceId: string) => string; onRecord: (r: UplinkRecord) => void; keepaliveS: number; start: number; end: number }): void {
+  startBridges(o: { endpointOf: (deviceId: string) => string; onRecord: (r: UplinkRecord) => void; keepaliveS: number; start: number; end: number; login?: DeviceLogin | undefined }): void {
     this.recordUntil = o.end;
     // Records per minute of the gateway devices (a direct device's uplink is its own: not seen).
     // Before the timeline's clock runs, what they publish counts in minute 0.
@@ -110,7 +111,7 @@ export class RunHil {
     for (const d of this.devices) {
       const id = d.plan.deviceId;
       const bridge = d.bridge = new HilBridge({
-        session: d.session, deviceId: id, mode: d.plan.mode, endpoint: () => o.endpointOf(id), onRecord: toOracle, keepaliveS: o.keepaliveS, log: this.log,
+        session: d.session, deviceId: id, mode: d.plan.mode, endpoint: () => o.endpointOf(id), onRecord: toOracle, keepaliveS: o.keepaliveS, log: this.log, login: o.login,
         onPublished: (fresh, again) => minutes.published(now(), fresh, again), onStored: (n) => minutes.stored(now(), n),
       });
       bridge.start();

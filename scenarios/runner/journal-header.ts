@@ -1,4 +1,5 @@
 /** The journal's first line for a run (verify/journal-header.ts): what `vigil verify` needs to judge it alone. */
+import { redactUrl } from '../../protocol/redact.ts';
 import { VIGIL_VERSION } from '../../reports/version.ts';
 import { isProcessFault } from '../schema.ts';
 import { JOURNAL_SCHEMA, type RunHeader } from '../../verify/journal-header.ts';
@@ -18,7 +19,7 @@ export function runHeader(ctx: RunContext, opts: RunOptions, brokerUrl: string, 
     devices: ctx.fleet.devices.map((d) => [d.deviceId, d.type, d.operator] as const),
     barPairs: ctx.fleet.barPairs.map((p) => [p.perpetratorId, p.victimId] as const),
     hil: ctx.hil.map((h) => h.deviceId),
-    broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: brokerUrl },
-    pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: pipelineUrl },
+    broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: redactUrl(brokerUrl) },
+    pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: redactUrl(pipelineUrl) },
   };
 }

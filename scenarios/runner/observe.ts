@@ -19,6 +19,7 @@ import { judge } from '../../verify/judge.ts';
 import type { DeviceRecordState } from '../../verify/completeness.ts';
 import type { RunResult } from '../../reports/run-result.ts';
 import { pipelineApi } from './endpoints.ts';
+import { redactUrl } from '../../protocol/redact.ts';
 import { openRun, startServices, type RunContext, type RunOptions } from './setup.ts';
 import { drain, waitUntil, watchFeed } from './feed-watch.ts';
 import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts';
@@ -46,7 +47,7 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
   const { scenario, runDir, teardowns, phase, start, end, plan } = ctx;
   try {
     refuseFaultsWithoutDevices(scenario, basename(opts.loaded.file), '--observe');
-    const svc = await startServices(opts, ctx);
+    const svc = await startServices(opts, ctx, true);
     const { journal } = svc;
     const mix = scenario.mix;
     log(`observe ${ctx.runId}: ${plan.devices.length} devices (${mix.pse} PSE, ${mix.psem} PSEM, ${mix.bar} BAR pairs) from elsewhere, ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at speed ${scenario.speed}`);
@@ -65,9 +66,9 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
     const clockFile = join(runDir, 'clock.json');
     writeFileSync(clockFile, `${clockJson}\n`);
     log(`clock: ${clockJson}`);
-    log(`broker: ${svc.brokerUrl}`);
-    log(`load (Vigil): ${opts.loadCommand(clockFile, svc.brokerUrl)}`);
-    log(`load (k6, docs/DISTRIBUTED.md): k6 run -e VIGIL_CLOCK='${clockJson}' -e VIGIL_BROKER=${svc.brokerUrl} <the script of vigil k6 export>`);
+    log(`broker: ${redactUrl(svc.brokerUrl)}`);
+    log(`load (Vigil): ${opts.loadCommand(clockFile, redactUrl(svc.brokerUrl))}`);
+    log(`load (k6, docs/DISTRIBUTED.md): k6 run -e VIGIL_CLOCK='${clockJson}' -e VIGIL_BROKER=${redactUrl(svc.brokerUrl)} <the script of vigil k6 export>`);
     log(`timeline starts in ${opts.leadS} s (${new Date(clock.triple.startReal).toISOString()})`);
     await waitUntil(clock, start, opts.signal);
     phase('lead');

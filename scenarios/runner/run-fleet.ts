@@ -13,6 +13,7 @@ import type { RecordMinuteCounts } from '../../sim/record-minutes.ts';
 import type { FleetPlan } from '../../sim/model/fleet-plan.ts';
 import { planFirmwares } from '../../sim/model/seed-replay.ts';
 import type { Scenario } from '../schema.ts';
+import type { DeviceLogin } from '../../sim/transport/link.ts';
 import type { DeviceSeqs } from './process-faults.ts';
 
 export interface RunFleet {
@@ -42,6 +43,8 @@ export interface RunFleetOptions {
   /** The broker URL a device dials (asked at every dial in one process; once, at start, with workers). */
   readonly endpointOf: (deviceId: string) => string;
   readonly onRecord: (r: UplinkRecord) => void;
+  /** TLS and per-device credentials (sim/transport/link.ts). */
+  readonly login?: DeviceLogin | undefined;
 }
 
 /**
@@ -68,7 +71,7 @@ export async function startRunFleet(o: RunFleetOptions): Promise<RunFleet> {
     const byId = new Map(firmwares.map((fw) => [fw.deviceId, fw]));
     const fleet = new Fleet({
       endpointOf: (slot) => o.endpointOf((firmwares[slot] as Firmware).deviceId), firmwares, modes: o.modes, keepaliveS: o.keepaliveS,
-      seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord: o.onRecord,
+      seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord: o.onRecord, login: o.login,
     });
     return {
       get stats() {
@@ -95,7 +98,7 @@ export async function startRunFleet(o: RunFleetOptions): Promise<RunFleet> {
   const sharded = await ShardedFleet.start({
     workers: o.workers, devices: plan.devices, endpoints: plan.devices.map((d) => o.endpointOf(d.deviceId)), modes: o.modes,
     seed: scenario.seed, start, end, speed: scenario.speed, keepaliveS: o.keepaliveS, connectRatePerS: scenario.connectRate,
-    onRecord: o.onRecord,
+    onRecord: o.onRecord, login: o.login,
   });
   return {
     get stats() {

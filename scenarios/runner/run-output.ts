@@ -10,6 +10,7 @@ import { junitXml } from '../../reports/junit.ts';
 import { writeHtmlReport } from '../../reports/html/write-report.ts';
 import { VIGIL_VERSION } from '../../reports/version.ts';
 import type { Judgement } from '../../verify/judge.ts';
+import { redactUrl } from '../../protocol/redact.ts';
 import type { LedgerEntry } from '../../verify/ledger.ts';
 import type { RunContext, RunOptions, Services } from './setup.ts';
 import type { ScenarioFacts } from '../../verify/journal-header.ts';
@@ -55,6 +56,8 @@ export interface RunFacts {
   readonly observe?: RunResult['observe'];
   /** The real devices: their ledger entries are added here, from the judgement. */
   readonly hil?: Omit<NonNullable<RunResult['hil']>, 'ledger'> | undefined;
+  /** Impersonation attempts and what the broker refused (scenarios/runner/impersonation.ts). */
+  readonly isolation?: RunResult['isolation'];
 }
 
 /** A real device's entries marked `hil: true`, the rest as they are. */
@@ -72,8 +75,8 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     command: opts.command,
     scenario: scenarioFacts(ctx, opts),
     ...(facts.observe ? { mode: 'observe' as const } : {}),
-    broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: svc.brokerUrl },
-    pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: svc.pipelineUrl, server: svc.health.server },
+    broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: redactUrl(svc.brokerUrl) },
+    pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: redactUrl(svc.pipelineUrl), server: svc.health.server },
     startedAt: ctx.startedAt,
     endedAt: new Date().toISOString(),
     phases: ctx.phases,
@@ -104,6 +107,7 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     feed: facts.feed,
     ...(facts.observe ? { observe: facts.observe } : {}),
     ...(facts.hil ? { hil: { ...facts.hil, ledger: markHil(j.ledger.kept, hilIds) } } : {}),
+    ...(facts.isolation ? { isolation: facts.isolation } : {}),
   };
   writeFileSync(join(ctx.runDir, 'run.json'), JSON.stringify(result, null, 2));
   writeFileSync(join(ctx.runDir, 'junit.xml'), junitXml(result));

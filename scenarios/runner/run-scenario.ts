@@ -22,6 +22,7 @@ import { absenceTolerance, lateAllowance, writeRunOutput } from './run-output.ts
 import { openRealDevices } from './hil-devices.ts';
 import { AlarmTally, startRunProgress } from './run-progress.ts';
 import { RecordMinutesJournal, recordsForRunJson, recordsOf } from './record-journal.ts';
+import { judgeImpersonation, runImpostors, withIsolationCheck } from './impersonation.ts';
 
 export type { RunOptions } from './setup.ts';
 export { absenceTolerance, lateAllowance } from './run-output.ts';
@@ -116,8 +117,8 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     // minutes (2–60 s real). Without, 60 s real keeps 15,000 idle connections cheap.
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
     // Real devices' records flow from now on (gateway: their MQTT session connects with the fleet's).
-    hil?.startBridges({ endpointOf, onRecord, keepaliveS, start, end });
-    const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord });
+    hil?.startBridges({ endpointOf, onRecord, keepaliveS, start, end, login: svc.deviceLogin });
+    const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord, login: svc.deviceLogin });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
 
@@ -176,6 +177,11 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     await network?.healAll(timelineClock.now());
     await processFaults.healAll(timelineClock.now());
     deviceFaults.healAll(timelineClock.now());
+    // Impostors publish as other devices now, so the drain that follows covers their own devices' recovery.
+    const impostors = scenario.isolation?.impostors ?? 0;
+    const attempts = impostors > 0
+      ? await runImpostors({ brokerUrl, login: svc.deviceLogin, deviceIds: plan.devices.map((d) => d.deviceId), impostors, time: judgedEnd, log })
+      : undefined;
     phase('timeline');
 
     // Drain: the devices make no new records; wait for acks and for every due alarm, up to the limit.
@@ -211,10 +217,12 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       lateAllowanceMs: lateAllowance(scenario), window: { start, end: judgedEnd }, finalAt, mass: scenario.network.massCommunicationLoss, slaMs: scenario.slaMs,
       deviceTypes: ctx.deviceTypes, devices: [...devices, ...realDevices], summary, keep: hil && ((id: string) => hil.has(id)), feed: feed.stats,
     });
+    const isolation = attempts && judgeImpersonation(attempts, summary, embeddedBroker?.refused ?? null);
+    const verdictOf = isolation ? withIsolationCheck(judgement, isolation.check) : judgement;
     phase('verdict');
-    journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict: judgement.verdict });
+    journal.append({ t: 'event', at: timelineClock.now(), event: 'verdict', verdict: verdictOf.verdict });
 
-    const result = writeRunOutput(ctx, opts, svc, judgement, {
+    const result = writeRunOutput(ctx, opts, svc, verdictOf, {
       devicesWatched: tracker.watched.size,
       network: network ? { operators: scenario.network.operators, ...(await network.report()) } : null,
       fleet: {
@@ -224,6 +232,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       ...(recordMinutes ? { records: recordsForRunJson(recordMinutes) } : {}),
       feed: { ...feed.stats },
       hil: hil && { devices: hil.report(), ...(real.speedForced ? { speedForced: real.speedForced } : {}) },
+      isolation: isolation?.report,
     });
     return { result, runDir };
   } finally {

@@ -19,6 +19,12 @@ import { runHeader } from './journal-header.ts';
 import { ActiveFaults } from './active-faults.ts';
 import { provisionRun, type RunProvisioning } from './provision.ts';
 import { pipelineApi, probeBroker } from './endpoints.ts';
+import type { TlsFiles } from '../../config/tls-files.ts';
+import type { TlsMaterial } from '../../protocol/tls.ts';
+import type { DeviceLogin } from '../../sim/transport/link.ts';
+import { DEVICE_SECRET_ENV } from '../../protocol/device-credentials.ts';
+import { VigilError } from '../../protocol/errors.ts';
+import { redactUrl } from '../../protocol/redact.ts';
 import type { ProgressSink } from './run-progress.ts';
 
 export interface RunOptions {
@@ -40,6 +46,8 @@ export interface RunOptions {
   readonly openHilSession?: OpenHilSession | undefined;
   /** Where the progress of the timeline and the drain goes (reports/progress-writer.ts); none when undefined. */
   readonly progress?: ProgressSink | undefined;
+  /** TLS for an mqtts:// broker: the files (--ca/--cert/--key over the scenario's tls), read and checked. */
+  readonly tls?: { readonly files: TlsFiles; readonly material: TlsMaterial | undefined } | undefined;
 }
 
 export function newRunId(name: string): string {
@@ -110,10 +118,45 @@ export interface Services {
   readonly pipelineChild: PipelineChild | undefined;
   readonly health: Health;
   readonly journal: Journal;
+  /** How the devices log in: TLS, and the run's device secret when devices log in as themselves. */
+  readonly deviceLogin: DeviceLogin;
+}
+
+/** The embedded broker's account for the pipeline's ingest, when device isolation is on (sim/broker-policy.ts). */
+const SERVICE_USER = 'vigil-pipeline';
+
+/**
+ * The device secret of a run: $VIGIL_DEVICE_SECRET (an external broker's password file was made
+ * from it), else one made for this run when the embedded broker enforces isolation. Undefined:
+ * devices connect anonymously, as before issue 8.
+ */
+export function deviceSecretOf(opts: RunOptions, isolation: boolean, loadFromElsewhere: boolean): string | undefined {
+  const fromEnv = process.env[DEVICE_SECRET_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!isolation) return undefined;
+  if (loadFromElsewhere) {
+    throw new VigilError('VIGIL_USAGE', `scenario ${basename(opts.loaded.file)} asks for device isolation, and with --observe the devices come from elsewhere: they cannot know a secret made for this run`,
+      `set ${DEVICE_SECRET_ENV} to the same secret here and for the load (vigil run --devices-only reads it too), or drop the scenario's isolation section`);
+  }
+  if (opts.brokerUrl !== undefined) {
+    throw new VigilError('VIGIL_USAGE', `scenario ${basename(opts.loaded.file)} asks for device isolation against the broker at ${redactUrl(opts.brokerUrl)}, but no device secret is set`,
+      `set ${DEVICE_SECRET_ENV} to the secret the broker's password file was made from (each device's password is HMAC-SHA256(secret, device id), docs/SAFETY.md)`);
+  }
+  return randomBytes(32).toString('hex');
+}
+
+/** A broker URL split for a child process: the URL without its password, and the password (it goes by environment). */
+function splitPassword(url: string): { url: string; password: string | undefined } {
+  const u = new URL(url);
+  if (u.password === '') return { url, password: undefined };
+  const password = decodeURIComponent(u.password);
+  u.password = '';
+  return { url: u.href, password };
 }
 
 /** Provision: the broker (reached, or embedded), the pipeline (reached, or started), the journal. */
-export async function startServices(opts: RunOptions, ctx: RunContext): Promise<Services> {
+/** `loadFromElsewhere`: an observer (observe.ts), whose devices are another process's. */
+export async function startServices(opts: RunOptions, ctx: RunContext, loadFromElsewhere = false): Promise<Services> {
   const { teardowns, runDir } = ctx;
   // What outlives this process if it is killed, recorded for `vigil heal`; cleared last, when all is stopped.
   const dbFile = join(runDir, 'pipeline.db');
@@ -122,12 +165,20 @@ export async function startServices(opts: RunOptions, ctx: RunContext): Promise<
   teardowns.add('active faults record', () => active.clear());
   let brokerUrl = opts.brokerUrl;
   let embeddedBroker: RunningBroker | undefined;
+  const isolation = ctx.scenario.isolation !== undefined;
+  const deviceLogin: DeviceLogin = { tls: opts.tls?.material, deviceSecret: deviceSecretOf(opts, isolation, loadFromElsewhere) };
+  // What the pipeline dials: the broker URL, with the service account's login on an isolating embedded broker.
+  let pipelineBroker: { url: string; password: string | undefined };
   if (brokerUrl) {
-    await probeBroker(brokerUrl);
+    await probeBroker(brokerUrl, opts.tls?.material);
+    pipelineBroker = splitPassword(brokerUrl);
   } else {
-    const broker = embeddedBroker = await startEmbeddedBroker();
+    const service = { username: SERVICE_USER, password: randomBytes(24).toString('hex') };
+    const security = isolation ? { isolation: { deviceSecret: deviceLogin.deviceSecret as string, service } } : {};
+    const broker = embeddedBroker = await startEmbeddedBroker(0, security);
     teardowns.add('embedded broker', () => broker.close());
     brokerUrl = broker.url;
+    pipelineBroker = isolation ? { url: brokerUrl.replace('://', `://${SERVICE_USER}@`), password: service.password } : { url: brokerUrl, password: undefined };
   }
   let pipelineUrl = opts.pipelineUrl;
   let token = opts.token ?? process.env.VIGIL_TOKEN ?? '';
@@ -135,7 +186,11 @@ export async function startServices(opts: RunOptions, ctx: RunContext): Promise<
     await pipelineApi.health(pipelineUrl);
   } else {
     token = randomBytes(16).toString('hex');
-    const child = pipelineChild = await startPipelineChild({ brokerUrl, token, dbFile });
+    const files = opts.tls?.files;
+    const child = pipelineChild = await startPipelineChild({
+      brokerUrl: pipelineBroker.url, brokerPassword: pipelineBroker.password, token, dbFile,
+      tlsFiles: files && { ca: files.ca?.path, cert: files.cert?.path, key: files.key?.path },
+    });
     active.refresh();
     teardowns.add('reference pipeline', () => child.close());
     pipelineUrl = child.url;
@@ -143,5 +198,5 @@ export async function startServices(opts: RunOptions, ctx: RunContext): Promise<
   const health = await pipelineApi.health(pipelineUrl);
   const journal = new Journal(join(runDir, 'journal.jsonl'), runHeader(ctx, opts, brokerUrl, pipelineUrl), (entry) => active.onJournal(entry));
   teardowns.add('journal', () => journal.close());
-  return { brokerUrl, embeddedBroker, pipelineUrl, token, pipelineChild, health, journal };
+  return { brokerUrl, embeddedBroker, pipelineUrl, token, pipelineChild, health, journal, deviceLogin };
 }

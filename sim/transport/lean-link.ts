@@ -2,7 +2,8 @@
  * A lean device link: the same `DeviceLink` as mqtt-link.ts (read its header: client id = device
  * id, QoS 1 both ways, the first connection clean, later ones persistent), on a raw `net.Socket`,
  * for fleets where mqtt.js's per-client cost (streams, stores, timers, a parser per client) is the
- * bottleneck (issue 7). MQTT 3.1.1 over TCP (`mqtt://`, `tcp://`) only.
+ * bottleneck (issue 7). MQTT 3.1.1 over TCP (`mqtt://`, `tcp://`) or over TLS (`mqtts://`, `ssl://`,
+ * `tls://`: `tls.connect` with the run's CA and client certificate, the same framing on top).
  *
  * Per device: the socket, a framer, a few numbers, the packets that never change encoded once with
  * mqtt-packet (CONNECT, SUBSCRIBE, the topic part of PUBLISH), and a map of in-flight QoS 1
@@ -15,9 +16,11 @@
  * in place here, while that parser is an EventEmitter with its own buffer list per connection and
  * an object (topic and payload copied) per packet.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { generate } from 'mqtt-packet';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
+import { MQTT_TLS_SCHEMES, mqttDefaultPort, type TlsMaterial } from '../../protocol/tls.ts';
 import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
 import { redialDelayMs, type Backoff } from './backoff.ts';
 import type { DialPacer } from './dial-pacer.ts';
@@ -100,6 +103,7 @@ class LeanLink implements DeviceLink, PacketSink {
   private dialled = '';
   private host = '';
   private port = 0;
+  private secure = false;
   /** When the current dial started (connect timeout). */
   private dialAt = 0;
   /** When the last packet was written (keepalive [MQTT-3.1.2-23]). */
@@ -136,6 +140,7 @@ class LeanLink implements DeviceLink, PacketSink {
     /** The topic as PUBLISH carries it: 2-byte length, then UTF-8. */
     private readonly topicPart: Buffer,
     private readonly ackTopicBytes: Buffer,
+    private readonly tls: TlsMaterial | undefined,
   ) {
     // Fixed header (1 byte + remaining length), then "\0\4MQTT" and the level byte [MQTT-3.1.2].
     let at = 1;
@@ -354,7 +359,7 @@ class LeanLink implements DeviceLink, PacketSink {
       let url: URL;
       try {
         url = new URL(endpoint);
-        if (url.protocol !== 'mqtt:' && url.protocol !== 'tcp:') throw new Error(`the lean link speaks mqtt:// only, not ${url.protocol}`);
+        if (url.protocol !== 'mqtt:' && url.protocol !== 'tcp:' && !MQTT_TLS_SCHEMES.includes(url.protocol)) throw new Error(`the lean link speaks mqtt:// and mqtts:// only, not ${url.protocol}`);
       } catch (err) {
         this.events.onError(err as Error);
         this.scheduleDial();
@@ -362,27 +367,30 @@ class LeanLink implements DeviceLink, PacketSink {
       }
       this.dialled = endpoint;
       this.host = url.hostname;
-      this.port = Number(url.port || 1883);
+      this.port = Number(url.port || mqttDefaultPort(url.protocol));
+      this.secure = MQTT_TLS_SCHEMES.includes(url.protocol);
     }
-    // Reads land in one buffer shared by every lean link of the process (READ_BUFFER): no Buffer
-    // allocated per read, and no 'data' event through the socket's Readable; the framer copies
-    // what it keeps of a chunk (sim/network/framer.ts).
-    const s = connect({
-      host: this.host, port: this.port, noDelay: true,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (n: number, buf: Uint8Array): boolean => {
-          if (s !== this.socket) return true;
-          try {
-            (this.framer as MqttFramer).push((buf as Buffer).subarray(0, n), this);
-          } catch (err) {
-            this.events.onError(err as Error);
-            s.destroy();
-          }
-          return true;
-        },
-      },
-    });
+    // TLS: the broker's certificate is checked against the run's CA (or the system's) and its name;
+    // servername only for a host name (SNI takes no IP address, RFC 6066 §3). Plain TCP: reads land
+    // in one buffer shared by every lean link of the process (READ_BUFFER) — no Buffer allocated per
+    // read, no 'data' event through the socket's Readable; the framer copies what it keeps of a chunk
+    // (sim/network/framer.ts). A TLS socket decrypts into buffers of its own: read from 'data'.
+    const read = (chunk: Buffer): void => {
+      if (s !== this.socket) return;
+      try {
+        (this.framer as MqttFramer).push(chunk, this);
+      } catch (err) {
+        this.events.onError(err as Error);
+        s.destroy();
+      }
+    };
+    const s: Socket = this.secure
+      ? connectTls({ host: this.host, port: this.port, ...this.tls, ...(isIP(this.host) === 0 && { servername: this.host }) }).setNoDelay(true)
+      : connect({
+        host: this.host, port: this.port, noDelay: true,
+        onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array): boolean => (read((buf as Buffer).subarray(0, n)), true) },
+      });
+    if (this.secure) s.on('data', read);
     this.socket = s;
     this.framer = new MqttFramer();
     this.phase = Phase.Dialling;
@@ -432,9 +440,13 @@ export function leanLink(endpoint: string | (() => string), deviceId: string, ev
     opts.backoff,
     opts.pacer,
     opts.keepaliveS * 1000,
-    generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: deviceId, keepalive: opts.keepaliveS }),
+    generate({
+      cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: deviceId, keepalive: opts.keepaliveS,
+      ...(opts.credentials && { username: opts.credentials.username, password: Buffer.from(opts.credentials.password) }),
+    }),
     generate({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic: acks, qos: 1 }] }),
     topicPart,
     Buffer.from(acks),
+    opts.tls,
   );
 }

@@ -4,6 +4,8 @@
  */
 import type { Backoff } from './backoff.ts';
 import type { DialPacer } from './dial-pacer.ts';
+import type { MqttCredentials } from '../../protocol/device-credentials.ts';
+import type { TlsMaterial } from '../../protocol/tls.ts';
 
 export interface LinkEvents {
   /** A link session is up and the device's ack topic is subscribed. */
@@ -36,4 +38,19 @@ export interface LinkOptions {
   readonly pacer?: DialPacer;
   /** Real seconds of MQTT keepalive. */
   readonly keepaliveS: number;
+  /** The device's login (protocol/device-credentials.ts); none: an anonymous CONNECT, as before issue 8. */
+  readonly credentials?: MqttCredentials | undefined;
+  /** CA and client certificate for an mqtts:// endpoint (protocol/tls.ts). */
+  readonly tls?: TlsMaterial | undefined;
+}
+
+/**
+ * How a fleet's devices log in to their broker (issue 8 item 1 and 2): the TLS material for mqtts://,
+ * and the run's device secret each device's password is derived from (protocol/device-credentials.ts).
+ * Plain data: it crosses to fleet worker processes as it is.
+ */
+export interface DeviceLogin {
+  readonly tls?: TlsMaterial | undefined;
+  /** Undefined: devices connect anonymously. */
+  readonly deviceSecret?: string | undefined;
 }

@@ -9,6 +9,8 @@
 import mqtt from 'mqtt';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import { redialDelayMs } from './backoff.ts';
+import { mqttDefaultPort } from '../../protocol/tls.ts';
+import { withoutUserinfo } from '../../protocol/redact.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 
 /**
@@ -21,7 +23,8 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
   const resolve = typeof endpoint === 'string' ? () => endpoint : endpoint;
   let dialled = resolve();
   let up = false;
-  const client = mqtt.connect(dialled, {
+  // A device logs in as itself: a user:password@ in the broker URL (the probe's, the pipeline's) is not its own.
+  const client = mqtt.connect(opts.credentials ? withoutUserinfo(dialled) : dialled, {
     clientId: deviceId,
     clean: true,
     protocolVersion: 4,
@@ -29,6 +32,9 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
     reconnectPeriod: opts.backoff ? redialDelayMs(opts.backoff, 0) : opts.reconnectMs,
     connectTimeout: 10_000,
     resubscribe: false,
+    // Used by mqtts:// only; a device checks the broker's certificate against the run's CA.
+    ...opts.tls,
+    ...(opts.credentials && { username: opts.credentials.username, password: opts.credentials.password }),
   });
   client.on('connect', () => {
     client.options.clean = false;
@@ -76,7 +82,7 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
     if (next !== dialled) {
       dialled = next;
       const u = new URL(next);
-      Object.assign(client.options, { host: u.hostname, hostname: u.hostname, port: Number(u.port || 1883) });
+      Object.assign(client.options, { host: u.hostname, hostname: u.hostname, port: Number(u.port || mqttDefaultPort(u.protocol)) });
     }
   });
   client.on('offline', down);

@@ -1,7 +1,9 @@
 /**
  * Issue 3: a small mixed fleet (PSE, PSEM, BAR) from the afternoon into the night — curfews start, zones' night
  * windows open — with every rate raised, so that every alarm kind occurs; the run PASSes and run.json
- * counts expected and observed alarms per kind and per device type.
+ * counts expected and observed alarms per kind and per device type. The same run has device isolation
+ * on (issue 8) on the embedded aedes broker: every device logs in as itself, and two impostors are
+ * refused (tests/e2e/tls-isolation.test.ts does the same against mosquitto).
  */
 import { describe, expect, it } from 'vitest';
 import { DEVICE_ALARM_KINDS } from '../../protocol/alarms.ts';
@@ -14,6 +16,7 @@ describe('every alarm kind, end to end', () => {
       name: 'all-kinds', seed: 11, speed: 240, start: '2021-10-25T16:00:00+02:00', duration: '6h',
       fleet: { pse: 20, psem: 16, bar: 6 },
       behaviour: { scale: 40 },
+      isolation: { impostors: 2 },
     });
     const r = await vigil(['run', file, '--out', dir]);
     const run = r.run!;
@@ -28,5 +31,9 @@ describe('every alarm kind, end to end', () => {
     expect(byType).toBe(run.ledger.expected);
     expect(run.scenario.mix).toEqual({ pse: 20, psem: 16, bar: 6 });
     expect(run.scenario.devices).toBe(20 + 16 + 12);
+    // aedes closes an impostor's connection at its first foreign publish; nothing reached the victims.
+    expect(run.isolation?.attempts.map((a) => [a.outcome, a.stored])).toEqual([['connection-closed', false], ['connection-closed', false]]);
+    expect(run.isolation?.brokerRefused).toEqual({ refusedLogins: 0, refusedPublishes: 2, refusedSubscriptions: 0 });
+    expect(run.checks.find((c) => c.name === 'device isolation')?.passed).toBe(true);
   });
 });
