@@ -2,10 +2,12 @@
  * The reference pipeline's commit cost as its store fills: the engine and its SQLite store in this
  * process (no MQTT), fed one record per message as the replay sends them (docs/PERFORMANCE.md "The
  * replay's load"), 1,000 records per commit from 1,000 different devices, round-robin over the
- * fleet — each device appends its next seq. Reports, in a window after each checkpoint, the real ms
+ * fleet in a fixed random order (each device reports at its own phase, so a commit's devices are
+ * scattered over the device ids) — each device appends its next seq. Reports, in a window after each checkpoint, the real ms
  * a commit of 1,000 records takes (engine.flush(): inserts, rules, device rows, COMMIT with its
- * fsync, synchronous = FULL as in the pipeline) and the bytes the process wrote to disk per record
- * (/proc/self/io write_bytes: the WAL and its checkpoints into the DB file). Not a test (DESIGN.md
+ * fsync, synchronous = FULL as in the pipeline), the process's CPU per 1,000 records (building
+ * them included), and the bytes it wrote to disk per record (/proc/self/io write_bytes: the WAL and
+ * its checkpoints into the DB file). Not a test (DESIGN.md
  * "Testing": never a timed test).
  *
  *   node --import tsx bench/pipeline-store.bench.ts [devices=15000] [checkpoints=500000,1000000,2000000,3000000] [fleet=mixed] [window=50000]
@@ -18,6 +20,7 @@ import { join } from 'node:path';
 import { Provisioning } from '../protocol/provisioning.ts';
 import { Engine } from '../pipeline/engine.ts';
 import { Store } from '../pipeline/store.ts';
+import { rng } from '../sim/model/random.ts';
 import { benchFleet } from './pipeline-fleet.ts';
 
 const devices = Number(process.argv[2] ?? 15_000);
@@ -40,6 +43,13 @@ const store = new Store(file);
 const engine = new Engine(store, { afterCommit: () => {}, log: () => {}, realNow: () => realNow });
 const fleet = benchFleet(devices, mixed, T0, 1, 0);
 engine.provision(Provisioning.parse(fleet.prov));
+/** The devices in their reporting order (Fisher–Yates, seed 1). */
+const order = Array.from({ length: devices }, (_, i) => i);
+const random = rng(1, 'pipeline-store-bench');
+for (let i = devices - 1; i > 0; i--) {
+  const j = Math.floor(random.next() * (i + 1));
+  [order[i], order[j]] = [order[j]!, order[i]!];
+}
 
 const writeBytes = (): number => Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
 const fileSize = (f: string): number => {
@@ -52,7 +62,7 @@ const fileSize = (f: string): number => {
 
 process.stdout.write(`${devices} ${mixed ? 'mixed' : 'psem'} devices, ${PER_COMMIT} records a commit, one a message; ` +
   `window ${window} records after each checkpoint; store ${file}\n`);
-process.stdout.write('stored rows | ms per commit of 1,000 (mean, p50, p90) | disk bytes written per record | DB + WAL MB\n');
+process.stdout.write('stored rows | ms per commit of 1,000 (mean, p50, p90) | CPU ms per 1,000 | disk bytes written per record | DB + WAL MB\n');
 const t0 = performance.now();
 let stored = 0;
 let next = 0;
@@ -62,10 +72,15 @@ const end = Math.max(...checkpoints) + window;
 for (const checkpoint of [...checkpoints].sort((a, b) => a - b)) {
   const times: number[] = [];
   let bytes0 = writeBytes();
+  let cpu0 = process.cpuUsage();
   while (stored < checkpoint + window && stored < end) {
-    if (stored === checkpoint) bytes0 = writeBytes();
+    if (stored === checkpoint) {
+      bytes0 = writeBytes();
+      cpu0 = process.cpuUsage();
+    }
     for (let k = 0; k < PER_COMMIT; k++) {
-      engine.accept(fleet.ids[device]!, [fleet.record(device, seq)]);
+      const d = order[device]!;
+      engine.accept(fleet.ids[d]!, [fleet.record(d, seq)]);
       if (++device === devices) {
         device = 0;
         seq++;
@@ -83,9 +98,12 @@ for (const checkpoint of [...checkpoints].sort((a, b) => a - b)) {
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
   const perRecord = (writeBytes() - bytes0) / (times.length * PER_COMMIT);
+  const cpu = process.cpuUsage(cpu0);
+  // CPU of the whole window (building the records too): less disturbed than wall time on a shared machine.
+  const cpuPerCommit = (cpu.user + cpu.system) / 1000 / times.length;
   const mb = (fileSize(file) + fileSize(`${file}-wal`)) / 1e6;
   process.stdout.write(`${String(checkpoint).padStart(11)} | ${mean.toFixed(2)} (${at(0.5).toFixed(2)}, ${at(0.9).toFixed(2)}) | ` +
-    `${Math.round(perRecord)} | ${mb.toFixed(0)}\n`);
+    `${cpuPerCommit.toFixed(2)} | ${Math.round(perRecord)} | ${mb.toFixed(0)}\n`);
 }
 process.stdout.write(`${next} records stored in ${((performance.now() - t0) / 1000).toFixed(1)} s; engine: ${engine.stats.records} records, ` +
   `${engine.stats.alarms} alarms, ${engine.stats.duplicates} duplicates\n`);

@@ -148,8 +148,12 @@ CREATE TABLE IF NOT EXISTS alarms (
   epoch INTEGER NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
   device_time INTEGER NOT NULL, raised_at INTEGER NOT NULL, zone_id TEXT, pair_id TEXT);
 -- RULES.md: an alarm is (device, kind, seq[, zone][, pair]); raising it twice would be a duplicate.
--- Keyed by the run epoch (not runId) so a run id reused later still gets its alarms.
-CREATE UNIQUE INDEX IF NOT EXISTS alarms_identity ON alarms (epoch, device, kind, seq, coalesce(zone_id, ''), coalesce(pair_id, ''));
+-- Keyed by the run epoch (not runId) so a run id reused later still gets its alarms. seq before
+-- device: alarms come in roughly seq order across the fleet, so inserts stay near the index's end
+-- rather than on a page per device (bench/pipeline-store.bench.ts: 800 → 1,600 disk bytes per record
+-- from 0.5 to 3 M records with device first, 383 → 441 to 2 M with seq first, at 119 alarms per
+-- 1,000 records). Nothing looks alarms up by device.
+CREATE UNIQUE INDEX IF NOT EXISTS alarms_identity ON alarms (epoch, seq, device, kind, coalesce(zone_id, ''), coalesce(pair_id, ''));
 `;
 
 export class Store {
