@@ -18,6 +18,7 @@ it('refuses a store file of another schema version (4: records keyed by (device,
   old.pragma('user_version = 4');
   old.close();
   expect(() => new Store(file)).toThrow(/schema 4, this pipeline reads 5/);
+  expect(() => new Store(file)).toThrow(expect.objectContaining({ code: 'VIGIL_USAGE', fix: expect.stringMatching(/new --db file/) }));
   const fresh = new Store(join(dir, 'new.db'));
   fresh.close();
   expect(() => new Store(join(dir, 'new.db')).close()).not.toThrow();

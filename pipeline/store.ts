@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import type { AlarmKind } from '../protocol/alarms.ts';
+import { VigilError } from '../protocol/errors.ts';
 import type { RecordType, UplinkRecord } from '../protocol/uplink.ts';
 
 /**
@@ -172,7 +173,8 @@ export class Store {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version !== 0 && version !== SCHEMA_VERSION) {
       this.db.close();
-      throw new Error(`${file}: pipeline store schema ${version}, this pipeline reads ${SCHEMA_VERSION}`);
+      throw new VigilError('VIGIL_USAGE', `${file}: pipeline store schema ${version}, this pipeline reads ${SCHEMA_VERSION}`,
+        'start the pipeline on a new --db file, or delete this one (its records and alarms are not carried over)');
     }
     this.db.exec(SCHEMA);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
