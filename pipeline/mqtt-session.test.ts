@@ -1,5 +1,5 @@
 import { connectAsync, type MqttClient } from 'mqtt';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { startAedes, type RunningBroker } from '../test/support/aedes.ts';
 import { MqttSession, type SessionOptions } from './mqtt-session.ts';
 
@@ -42,12 +42,9 @@ async function device(id = 'dev-1'): Promise<MqttClient> {
   return c;
 }
 
-async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits (vitest's vi.waitFor, up to 5 s) until `ok`; fails naming `what`. */
+async function until(what: string, ok: () => boolean): Promise<void> {
+  await vi.waitFor(() => expect(ok(), what).toBe(true), { timeout: 5000, interval: 10 });
 }
 
 it('a persistent session: what is published while it is away arrives after it reconnects, once', async () => {
