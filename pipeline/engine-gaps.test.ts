@@ -5,6 +5,7 @@
  * rules move past it; the ack never does; a record of an abandoned seq arriving later is stored, not
  * evaluated. Everything survives a restart (the store file reopened, as after a kill -9).
  */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { onCleanup, tempDbFile } from './test-support.ts';
 import { Provisioning } from '../protocol/provisioning.ts';
@@ -198,6 +199,37 @@ describe('gap timeout', () => {
     expect(e.engine.stats.lateRecords).toBe(1);
     expect(e.alarms().map((x) => x[2])).toEqual([25, 41]);
     expect(e.engine.summary().devices.d1).toEqual({ contiguousSeq: 10, maxSeq: 41, stored: 33, gaps: [[11, 14], [17, 20]] });
+  });
+
+  it('resends are refused across restarts, above a gap and of a late record alike: each record is stored once, evaluated once', () => {
+    const file = tempFile();
+    const a = open(file);
+    a.put(...run(1, 10));
+    a.put(...run(21, 30, [25]));
+    a.put(...run(21, 30, [25]));
+    expect(a.engine.stats.duplicates).toBe(10);
+    a.close();
+
+    // Refused from the stored runs above the ack, reloaded from the store.
+    const b = open(file, false);
+    b.put(...run(21, 30, [25]));
+    expect(b.engine.stats.duplicates).toBe(10);
+    b.sweep(GAP);
+    b.put(pos('d1', 15, IN));
+    expect(b.engine.stats.lateRecords).toBe(1);
+    b.close();
+
+    const c = open(file, false);
+    c.put(pos('d1', 15, IN), ...run(21, 30, [25]), pos('d1', 12, IN));
+    expect(c.engine.stats.duplicates).toBe(11);
+    expect(c.engine.stats.lateRecords).toBe(1);
+    expect(c.alarms().map((x) => x[2])).toEqual([25]);
+    expect(c.engine.summary().devices.d1).toEqual({ contiguousSeq: 10, maxSeq: 30, stored: 22, gaps: [[11, 11], [13, 14], [16, 20]] });
+    const db = new Database(file, { readonly: true });
+    onCleanup(() => db.close());
+    expect(db.prepare('SELECT count(*) FROM records').pluck().get()).toBe(22);
+    // Nothing waits once the gap is abandoned: the evaluated records left the waiting table.
+    expect(db.prepare('SELECT count(*) FROM waiting').pluck().get()).toBe(0);
   });
 
   it('BAR: the watermark moves past an abandoned gap; a late record of the gap never joins the pair stream, across a restart', () => {

@@ -2,6 +2,7 @@
  * Every rule of docs/RULES.md through the engine: records in, alarms out of the store, with gaps,
  * late arrivals, silences and restarts (the store file reopened, as after a kill -9).
  */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { onCleanup, tempDbFile } from './test-support.ts';
 import { DEVICE_EVENTS } from '../protocol/alarms.ts';
@@ -45,6 +46,16 @@ const hb = (device: string, seq: number, time: number, battery = 90): UplinkReco
 const ev = (device: string, seq: number, time: number, event: string): UplinkRecord => ({ ...base(device, seq, time), type: 'event', event });
 
 const tempFile = (): string => tempDbFile('vigil-rules-');
+
+/** The BAR positions the store keeps for a restart (pair_queue) as 'pair side:seq', read beside the open store. */
+function queued(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare<[], string>("SELECT pair_id || ' ' || side || ':' || seq FROM pair_queue ORDER BY pair_id, side, seq").pluck().all();
+  } finally {
+    db.close();
+  }
+}
 
 /** An engine on `file`, provisioned (once per file), with a settable real clock. */
 function open(file = ':memory:', provision = true) {
@@ -271,10 +282,15 @@ describe('BAR pairs through the engine', () => {
     a.put(...perp.slice(0, 6)); // queued: no victim record yet
     a.put(vict[0]!); // watermark = the victim's 0 s: only the first positions of each
     expect(a.alarms()).toEqual([]);
+    // What the restart reads back: the perpetrator's positions not yet in a stream (pair-2's victim is silent).
+    const perpQueued = (pair: string, seqs: number[]) => seqs.map((q) => `${pair} 0:${q}`);
+    expect(queued(file)).toEqual([...perpQueued('pair-1', [2, 4, 5, 6]), ...perpQueued('pair-2', [1, 2, 4, 5, 6])]);
     a.close();
     const b = open(file, false);
     b.put(...vict.slice(1), ...perp.slice(6));
     expect(b.alarms()).toEqual(expected);
+    // pair-1's watermark (the perpetrator's 360 s) is past all its positions: none waits there.
+    expect(queued(file)).toEqual(perpQueued('pair-2', [1, 2, 4, 5, 6, 7]));
   });
 
   it('one record can trigger the same kind in two pairs: identity includes the pair', () => {

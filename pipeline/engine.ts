@@ -1,7 +1,7 @@
 /**
  * The run's state and the group commit: records wait in memory until the next commit tick, which
- * runs ONE transaction that stores them (deduped by (device, seq)), advances each device's
- * contiguous prefix (the ack), evaluates the newly evaluable records in seq order through the rules
+ * runs ONE transaction that stores them (duplicates refused from each device's stored seqs, kept in
+ * memory: pipeline/stored-seqs.ts), advances each device's contiguous prefix (the ack), evaluates the newly evaluable records in seq order through the rules
  * (the contiguous run after the evaluated prefix, and past a gap once it is older than the gap
  * timeout: RULES.md "Evaluation order"), then
  * each BAR pair whose watermark may have moved, then each mobile operator whose count of silent
@@ -27,6 +27,7 @@ import { evaluateMass, newMassState, type MassState } from './rules/mass-communi
 import { Schedules, type Schedule } from './rules/windows.ts';
 import { limitedLog } from './log.ts';
 import type { EvalRow, Store } from './store.ts';
+import { addStoredSeq, missingRanges, type StoredSeqs } from './stored-seqs.ts';
 
 /** A BAR pair at run time: its units (index: Side) and its stream state. */
 interface PairRt {
@@ -47,7 +48,7 @@ interface OperatorRt extends MassState {
 }
 
 /** Per-device ingest progress and rule state, in memory; mirrored to the store in each commit. */
-interface DeviceRt extends SilenceState, BatteryState {
+interface DeviceRt extends SilenceState, BatteryState, StoredSeqs {
   readonly device: string;
   /** Position in the provisioning: the watchdog visits devices in this order. */
   readonly index: number;
@@ -58,6 +59,8 @@ interface DeviceRt extends SilenceState, BatteryState {
   readonly op: OperatorRt;
   /** Highest seq such that 1..contiguousSeq are all stored: the ack, and the summary's contiguousSeq. */
   contiguousSeq: number;
+  /** Stored seqs above the ack, as runs (pipeline/stored-seqs.ts): duplicates are refused from them. */
+  storedAbove: number[];
   /**
    * Highest seq the rules have evaluated (the evaluated prefix). Equal to contiguousSeq until a gap is
    * abandoned; then above it, and the abandoned seqs are never evaluated.
@@ -139,7 +142,7 @@ const META_PROVISIONING = 'provisioning';
 const META_EPOCH = 'epoch';
 /** Present ('1') while the alarm-id-overflow fault is on; a new run deletes it. */
 const META_FAULT_ALARM_ID_OVERFLOW = 'fault.alarm-id-overflow';
-/** Records read back per query when a filled gap releases records stored in earlier ticks. */
+/** Records read back per query when a filled or abandoned gap releases records stored in earlier ticks. */
 const CATCH_UP_CHUNK = 1000;
 
 export class Engine {
@@ -253,10 +256,12 @@ export class Engine {
             }
             // At or below the evaluated prefix (and new): its seq was abandoned. Stored, never evaluated.
             const late = r.seq <= dev.evalSeq;
-            if (!this.store.insertRecord(r, now, late)) {
+            // Also moves the ack over the records and the runs above a gap they fill.
+            if (!addStoredSeq(dev, r.seq)) {
               this.stats.duplicates++;
               continue;
             }
+            this.store.insertRecord(r, now, late);
             if (late) this.stats.lateRecords++;
             dev.stored++;
             if (r.seq > dev.maxSeq) dev.maxSeq = r.seq;
@@ -273,7 +278,6 @@ export class Engine {
         // BAR pairs with a unit whose evaluated prefix advanced: their watermark may have moved.
         const pairs = new Set<PairRt>();
         for (const dev of fresh) {
-          this.advanceContiguous(dev, dev.fresh);
           alarms += this.advanceDevice(dev, dev.fresh, now, pairs);
           dev.fresh.clear();
         }
@@ -407,34 +411,9 @@ export class Engine {
     return { runId: this.runId, devices };
   }
 
-  /** Missing inclusive ranges above the contiguous prefix. */
+  /** Missing inclusive ranges above the contiguous prefix (the ack moves independently of evaluation: see addStoredSeq). */
   private gaps(dev: DeviceRt): [number, number][] {
-    if (dev.maxSeq <= dev.contiguousSeq) return [];
-    const gaps: [number, number][] = [];
-    let prev = dev.contiguousSeq;
-    for (const seq of this.store.seqsAbove(dev.device, dev.contiguousSeq)) {
-      if (seq > prev + 1) gaps.push([prev + 1, seq - 1]);
-      prev = seq;
-    }
-    return gaps;
-  }
-
-  /**
-   * Moves the ack (contiguousSeq) over the fresh records, then over records stored in earlier ticks
-   * above the former gap. Independent of evaluation: an abandoned gap is never acked, and a late
-   * record that fills it moves the ack without being evaluated.
-   */
-  private advanceContiguous(dev: DeviceRt, fresh: ReadonlyMap<number, UplinkRecord>): void {
-    if (!fresh.has(dev.contiguousSeq + 1)) return;
-    while (fresh.has(dev.contiguousSeq + 1)) dev.contiguousSeq++;
-    while (dev.contiguousSeq < dev.maxSeq) {
-      const seqs = this.store.seqsFrom(dev.device, dev.contiguousSeq + 1, CATCH_UP_CHUNK);
-      for (const seq of seqs) {
-        if (seq !== dev.contiguousSeq + 1) return;
-        dev.contiguousSeq = seq;
-      }
-      if (seqs.length < CATCH_UP_CHUNK) return;
-    }
+    return missingRanges(dev);
   }
 
   /** advance, then the device row; pairs of the device are added to `pairs` when its evaluated prefix moved. */
@@ -452,14 +431,19 @@ export class Engine {
    * Evaluates, in seq order, the records that just became evaluable (RULES.md "Evaluation order"):
    * the run that follows the evaluated prefix, and past a gap once gapTimeoutMs of virtual time have
    * passed since the first record above it was stored (the gap is abandoned: its seqs are skipped for
-   * good). Returns alarms raised. Invariant between ticks: evalSeq + 1 is not stored, and gapSince is
-   * set exactly when records wait above it; so progress starts with a fresh record or an old gap, and
-   * records stored above it in earlier ticks follow from the DB.
+   * good). Returns alarms raised. Invariant between ticks: evalSeq + 1 is not stored, gapSince is
+   * set exactly when records wait above it, and those records are in the store's `waiting`; so
+   * progress starts with a fresh record or an old gap, and records stored above it in earlier ticks
+   * follow from there.
    */
   private advance(dev: DeviceRt, fresh: ReadonlyMap<number, UplinkRecord> | null, now: number): number {
     const start = dev.evalSeq;
     let alarms = 0;
-    if (fresh) for (let r = fresh.get(start + 1); r; r = fresh.get(dev.evalSeq + 1)) alarms += this.evaluate(dev, evalRow(r), now);
+    if (fresh) {
+      for (let r = fresh.get(start + 1); r; r = fresh.get(dev.evalSeq + 1)) alarms += this.evaluate(dev, evalRow(r), now);
+      // The rest wait above a gap (late ones, at or below the prefix, are never evaluated).
+      for (const r of fresh.values()) if (r.seq > dev.evalSeq) this.store.hold(evalRow(r), dev.device, now);
+    }
     if (dev.evalSeq >= dev.maxSeq) {
       dev.gapSince = null;
       return alarms;
@@ -469,8 +453,20 @@ export class Engine {
       dev.gapSince ??= now;
       if (now < dev.gapSince + this.gapWait()) return alarms;
     }
+    const waited = dev.evalSeq;
+    alarms += this.catchUp(dev, now);
+    if (dev.evalSeq > waited) this.store.releaseWaiting(dev.device, dev.evalSeq);
+    return alarms;
+  }
+
+  /**
+   * Evaluates the waiting records from evalSeq + 1 on, in seq order, abandoning gaps older than the
+   * gap timeout, up to a younger gap (gapSince: its age) or the last record (gapSince null).
+   */
+  private catchUp(dev: DeviceRt, now: number): number {
+    let alarms = 0;
     for (;;) {
-      const rows = this.store.recordsFrom(dev.device, dev.evalSeq + 1, CATCH_UP_CHUNK);
+      const rows = this.store.waitingFrom(dev.device, dev.evalSeq + 1, CATCH_UP_CHUNK);
       for (const row of rows) {
         if (row.seq !== dev.evalSeq + 1) {
           // A gap: its age runs from the first record above it that was stored.
@@ -516,7 +512,11 @@ export class Engine {
           if (c.alarm) alarms += this.raise(dev.device, 'inclusion_zone_exit', r.seq, r.time, now, c.zoneId);
         }
       }
-      for (const { pair, side } of dev.pairs) pair.state.queues[side].push({ seq: r.seq, time: r.time, lat: r.lat, lon: r.lon });
+      for (const { pair, side } of dev.pairs) {
+        const p = { seq: r.seq, time: r.time, lat: r.lat, lon: r.lon };
+        pair.state.queues[side].push(p);
+        this.store.queuePosition(pair.pairId, side, p);
+      }
     }
     if (dev.type === 'pse') {
       const kind = evaluateCurfew(dev.presence, dev.curfew, r.time, r.type === 'event' ? r.event : null);
@@ -534,10 +534,14 @@ export class Engine {
   private evaluatePair(pair: PairRt, now: number): number {
     const [p, v] = pair.units;
     if (p.evalSeq === 0 || v.evalSeq === 0) return 0;
-    const found = evaluatePair(pair.state, pair.alertM, Math.min(p.evalTime, v.evalTime));
+    const s = pair.state;
+    const consumed = [...s.consumedSeq];
+    const found = evaluatePair(s, pair.alertM, Math.min(p.evalTime, v.evalTime));
     let alarms = 0;
     for (const a of found) alarms += this.raise(pair.units[a.side].device, a.kind, a.seq, a.time, now, null, pair.pairId);
-    const s = pair.state;
+    for (const side of [PERPETRATOR, VICTIM] as const) {
+      if (s.consumedSeq[side] !== consumed[side]) this.store.dropQueued(pair.pairId, side, s.consumedSeq[side]);
+    }
     const [pl, vl] = s.latest;
     this.store.saveBarState({
       pairId: pair.pairId, level: s.level, pLat: pl?.lat ?? null, pLon: pl?.lon ?? null, vLat: vl?.lat ?? null, vLon: vl?.lon ?? null,
@@ -576,7 +580,7 @@ export class Engine {
 
   private saveDevice(dev: DeviceRt): void {
     this.store.saveDevice({
-      device: dev.device, contiguousSeq: dev.contiguousSeq, evalSeq: dev.evalSeq, evalTime: dev.evalTime, gapSince: dev.gapSince,
+      device: dev.device, contiguousSeq: dev.contiguousSeq, storedAbove: dev.storedAbove, evalSeq: dev.evalSeq, evalTime: dev.evalTime, gapSince: dev.gapSince,
       maxSeq: dev.maxSeq, stored: dev.stored,
       lastSeq: dev.lastSeq, lastTime: dev.lastTime, openLossSeq: dev.openSeq, lossRearmedAt: dev.rearmedAt, batteryLow: dev.batteryLow,
       absent: dev.presence.absent, absentSince: dev.presence.absentSince, curfewAlarmPeriod: dev.presence.curfewAlarmPeriod,
@@ -611,7 +615,7 @@ export class Engine {
       // Seqs below firstSeq were stored and evaluated before this run (a real device's history).
       const before = (d.firstSeq ?? 1) - 1;
       this.devices.set(d.deviceId, {
-        device: d.deviceId, index, fresh: new Map(), type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: before, evalSeq: before, evalTime: 0, gapSince: null,
+        device: d.deviceId, index, fresh: new Map(), type: d.type, op: this.operators.get(d.operator)!, contiguousSeq: before, storedAbove: [], evalSeq: before, evalTime: 0, gapSince: null,
         maxSeq: before, stored: 0,
         lastSeq: 0, lastTime: 0, openSeq: null, rearmedAt: null, batteryLow: false, exclusion: [], zoneStates: new Map(), inclusion: [],
         inclusionStates: new Map(), curfew: null, presence: newCurfewState(), pairs: [],
@@ -632,6 +636,7 @@ export class Engine {
       const dev = this.devices.get(row.device);
       if (!dev) continue;
       dev.contiguousSeq = row.contiguousSeq;
+      dev.storedAbove = [...row.storedAbove];
       dev.evalSeq = row.evalSeq;
       dev.evalTime = row.evalTime;
       dev.gapSince = row.gapSince;
@@ -656,10 +661,9 @@ export class Engine {
   }
 
   /**
-   * BAR pairs with their stored state; each unit's queue is read back from the records it had
-   * evaluated but the pair's stream had not yet taken (above the pair's consumed seq, up to the
-   * unit's evaluated prefix, late records left out), so a restart resumes the stream exactly where
-   * the last commit left it.
+   * BAR pairs with their stored state; each unit's queue is read back from the store's pair_queue
+   * (the positions it had evaluated but the pair's stream had not yet taken), so a restart resumes
+   * the stream exactly where the last commit left it.
    */
   private loadPairs(prov: Provisioning): void {
     const stored = new Map(this.store.loadBarStates().map((b) => [b.pairId, b]));
@@ -678,9 +682,8 @@ export class Engine {
       }
       const pair: PairRt = { pairId: b.pairId, alertM: b.alertKm * 1000, units: [p, v], state };
       for (const side of [PERPETRATOR, VICTIM] as const) {
-        const unit = pair.units[side];
-        state.queues[side].push(...this.store.positionsBetween(unit.device, state.consumedSeq[side], unit.evalSeq));
-        unit.pairs.push({ pair, side });
+        state.queues[side].push(...this.store.queuedPositions(pair.pairId, side));
+        pair.units[side].pairs.push({ pair, side });
       }
     }
   }

@@ -4,18 +4,19 @@
  * Batches are decoded and queued on the engine; a commit loop flushes them every few ms (group
  * commit), and acks go out only after the commit (DESIGN.md "Uplink").
  *
- * The broker PUBACK is sent on receipt, not after the commit: mqtt.js handles inbound publishes one
- * at a time, so holding PUBACK until the commit would cap ingest at one message per commit. Nothing is
- * lost by it: the device keeps every record until the application ack covers it, and resends.
+ * The broker PUBACK is sent on receipt, not after the commit: the broker sends a session a bounded
+ * number of unacknowledged publishes (mosquitto's max_inflight_messages), so holding PUBACK until the
+ * commit would cap ingest at that many messages per commit. Nothing is lost by it: the device keeps
+ * every record until the application ack covers it, and resends.
+ *
+ * The session is pipeline/mqtt-session.ts (lean, on mqtt-packet), not mqtt.js: docs/PERFORMANCE.md.
  */
-import { connect, type MqttClient } from 'mqtt';
 import { UPLINK_SUBSCRIPTION, UplinkDecodeError, ackJson, ackTopic, decodeBatch, deviceOfUpTopic } from '../protocol/uplink.ts';
 import type { Engine } from './engine.ts';
 import { limitedLog } from './log.ts';
 import { redactUrl } from '../protocol/redact.ts';
 import type { TlsMaterial } from '../protocol/tls.ts';
-
-const ACK_OPTS = { qos: 1 } as const;
+import { MqttSession } from './mqtt-session.ts';
 
 export interface IngestOptions {
   brokerUrl: string;
@@ -31,7 +32,7 @@ export interface IngestOptions {
 }
 
 export class Ingest {
-  private readonly client: MqttClient;
+  private readonly session: MqttSession;
   private readonly engine: Engine;
   private readonly badLog: (line: string) => void;
   private readonly interval: number;
@@ -51,47 +52,39 @@ export class Ingest {
     this.interval = opts.commitIntervalMs ?? 10;
     this.batchRecords = opts.commitBatchRecords ?? 5000;
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
-    this.client = connect(opts.brokerUrl, {
-      protocolVersion: 4,
+    // Persistent (clean: false, stable client id); subscribes on every connect, also when the broker lost the session.
+    this.session = new MqttSession({
+      url: opts.brokerUrl,
       clientId: opts.clientId,
-      clean: false,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      keepalive: 30,
-      // We subscribe on every connect ourselves (also when the broker lost our session).
-      resubscribe: false,
       // Used by mqtts:// only. A username and password come as the URL's userinfo.
-      ...opts.tls,
+      tls: opts.tls,
+      subscription: UPLINK_SUBSCRIPTION,
+      keepaliveS: 30,
+      reconnectMs: 1000,
+      connectTimeoutMs: 10_000,
+      onConnect: (sessionPresent) => opts.log(`mqtt connected to ${redactUrl(opts.brokerUrl)} as ${opts.clientId} (session present: ${String(sessionPresent)})`),
+      onSubscribed: (qos) => {
+        if (qos === undefined || qos > 2) opts.log(`mqtt subscribe to ${UPLINK_SUBSCRIPTION} failed: granted ${String(qos)}`);
+        else this.readyResolve();
+      },
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      // While the broker is down this fires on every reconnect attempt: rate-limited.
+      onError: (message) => this.badLog(`mqtt error: ${message}`),
+      onOffline: () => opts.log('mqtt offline, reconnecting'),
     });
-    this.client.on('connect', (connack) => {
-      opts.log(`mqtt connected to ${redactUrl(opts.brokerUrl)} as ${opts.clientId} (session present: ${String(connack.sessionPresent)})`);
-      this.client.subscribe(UPLINK_SUBSCRIPTION, { qos: 1 }, (err, granted) => {
-        const qos = granted?.[0]?.qos;
-        if (err || qos === undefined || qos > 2) {
-          opts.log(`mqtt subscribe to ${UPLINK_SUBSCRIPTION} failed: ${err ? err.message : `granted ${String(qos)}`}`);
-          return;
-        }
-        this.readyResolve();
-      });
-    });
-    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    // While the broker is down this fires on every reconnect attempt: rate-limited.
-    this.client.on('error', (err) => this.badLog(`mqtt error: ${err.message}`));
-    this.client.on('offline', () => opts.log('mqtt offline, reconnecting'));
   }
 
   get connected(): boolean {
-    return this.client.connected;
+    return this.session.connected;
   }
 
   /**
-   * The slow-consumer fault (protocol/pipeline-admin.ts): mqtt.js sends the PUBACK of an inbound
-   * publish and reads the next one only when handleMessage calls back, so delaying that callback
-   * slows the whole session down and the broker queues for it.
+   * The slow-consumer fault (protocol/pipeline-admin.ts): each inbound publish is held `ms` before
+   * it is taken and PUBACKed, and nothing more is read meanwhile, so the whole session slows down
+   * and the broker queues for it.
    */
   setSlow(ms: number): void {
-    const original = Object.getPrototypeOf(this.client).handleMessage as MqttClient['handleMessage'];
-    this.client.handleMessage = ms > 0 ? (packet, callback) => void setTimeout(() => original.call(this.client, packet, callback), ms) : original;
+    this.session.setSlow(ms);
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -138,20 +131,17 @@ export class Ingest {
   }
 
   /**
-   * Publishes `encodeAck(device, contiguousSeq)` for each device. Skipped while offline: devices
-   * resend, and a duplicate is re-acked. The payload goes as the JSON string (encodeAck's bytes):
-   * mqtt-packet writes it straight into the packet, and mqtt.js's outgoing store need not copy a
-   * buffer. One commit's acks already leave in one write: mqtt-packet corks the socket until the next tick.
+   * Publishes `encodeAck(device, contiguousSeq)` for each device, in one socket write. Skipped while
+   * offline, and not resent if the connection drops before the broker has them: devices resend, and
+   * a duplicate is re-acked. The payload goes as the JSON string (encodeAck's bytes): mqtt-packet
+   * writes it straight into the packet.
    */
   publishAcks(acks: ReadonlyMap<string, number>): void {
-    if (!this.client.connected) return;
-    for (const [device, seq] of acks) this.client.publish(ackTopic(device), ackJson(device, seq), ACK_OPTS, this.onAckSent);
+    if (!this.session.connected) return;
+    this.session.corked(() => {
+      for (const [device, seq] of acks) this.session.publish(ackTopic(device), ackJson(device, seq));
+    });
   }
-
-  /** One callback for every ack publish (a closure per ack would be an allocation per record at batch 1). */
-  private readonly onAckSent = (err?: Error): void => {
-    if (err) this.badLog(`an ack failed: ${err.message} (the device resends; its duplicate is re-acked)`);
-  };
 
   /** Stops taking messages, commits what is pending (acks go out), then disconnects. */
   async close(): Promise<void> {
@@ -160,6 +150,6 @@ export class Ingest {
     this.closed = true;
     clearTimeout(this.timer);
     clearImmediate(this.immediate);
-    await this.client.endAsync();
+    await this.session.end();
   }
 }

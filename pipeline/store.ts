@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import type { AlarmKind } from '../protocol/alarms.ts';
+import { VigilError } from '../protocol/errors.ts';
 import type { RecordType, UplinkRecord } from '../protocol/uplink.ts';
 
 /**
@@ -16,14 +17,22 @@ import type { RecordType, UplinkRecord } from '../protocol/uplink.ts';
  *    evaluated prefix (eval_seq, eval_time) apart from the acknowledged contiguous prefix, and the age
  *    of the gap evaluation waits at (gap_since); operators keep their mass state (operator_state),
  *    since a lost alarm (the alarm-id-overflow fault) cannot be derived from the stored ones.
+ * 5: appends stay appends (docs/PERFORMANCE.md "The store as it fills"): records are an arrival-ordered
+ *    log (rowid, no (device, seq) key: with 15,000 devices each appending its next seq, that key put
+ *    every record on another B-tree page, and commits slowed as the table grew); devices keep the runs
+ *    of seqs stored above their ack (stored_above), from which duplicates are refused; records stored
+ *    above the evaluated prefix wait in `waiting` and BAR positions not yet in their pair's stream in
+ *    `pair_queue`, the only records the rules read back, both small.
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 /** A device's ingest progress and record-driven rule state (pair state is per pair: BarRow). */
 export interface DeviceRow {
   readonly device: string;
   /** Highest seq such that 1..contiguousSeq are all stored: the ack. */
   readonly contiguousSeq: number;
+  /** Stored seqs above contiguousSeq, as runs (pipeline/stored-seqs.ts). */
+  readonly storedAbove: readonly number[];
   /** Highest seq evaluated by the rules: ≥ contiguousSeq, above it once a gap was abandoned. */
   readonly evalSeq: number;
   /** Device time of the record at evalSeq (the unit's share of a BAR watermark), 0 before any. */
@@ -66,7 +75,7 @@ export interface BarRow {
   readonly vSeq: number;
 }
 
-/** A position record waiting for a BAR pair's watermark. */
+/** A position record waiting for a BAR pair's watermark (in its unit's queue, index: Side). */
 export interface PositionRow {
   readonly seq: number;
   readonly time: number;
@@ -99,15 +108,28 @@ export interface AlarmRow extends Omit<NewAlarm, 'epoch'> {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- Every record stored, in arrival order (the rowid): an append, whatever the device. Written, never
+-- read back by the rules: duplicates are refused from devices.stored_above, and what evaluation still
+-- needs is in waiting and pair_queue.
 CREATE TABLE IF NOT EXISTS records (
   device TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, type TEXT NOT NULL,
   battery REAL NOT NULL, lat REAL, lon REAL, accuracy REAL, event TEXT,
-  -- stored_at: virtual time of the commit that stored it (a gap's age). late: stored after its seq was
-  -- abandoned (RULES.md "Evaluation order"): kept for the summary, never evaluated.
-  stored_at INTEGER NOT NULL, late INTEGER NOT NULL,
+  -- stored_at: virtual time of the commit that stored it. late: stored after its seq was abandoned
+  -- (RULES.md "Evaluation order"): kept for the summary, never evaluated.
+  stored_at INTEGER NOT NULL, late INTEGER NOT NULL);
+-- Records stored above their device's evaluated prefix (held back by a gap), until evaluated: the
+-- same columns as the rules read, and stored_at (a gap's age runs from the earliest above it).
+CREATE TABLE IF NOT EXISTS waiting (
+  device TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, type TEXT NOT NULL,
+  battery REAL NOT NULL, lat REAL, lon REAL, event TEXT, stored_at INTEGER NOT NULL,
   PRIMARY KEY (device, seq)) WITHOUT ROWID;
+-- Positions a BAR unit has evaluated that its pair's stream has not taken yet (side 0: perpetrator).
+CREATE TABLE IF NOT EXISTS pair_queue (
+  pair_id TEXT NOT NULL, side INTEGER NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+  PRIMARY KEY (pair_id, side, seq)) WITHOUT ROWID;
+-- stored_above: JSON of StoredSeqs.storedAbove (pipeline/stored-seqs.ts), null when empty.
 CREATE TABLE IF NOT EXISTS devices (
-  device TEXT PRIMARY KEY, contiguous_seq INTEGER NOT NULL, eval_seq INTEGER NOT NULL, eval_time INTEGER NOT NULL,
+  device TEXT PRIMARY KEY, contiguous_seq INTEGER NOT NULL, stored_above TEXT, eval_seq INTEGER NOT NULL, eval_time INTEGER NOT NULL,
   gap_since INTEGER, max_seq INTEGER NOT NULL, stored INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_time INTEGER NOT NULL,
   open_loss_seq INTEGER, loss_rearmed_at INTEGER, battery_low INTEGER NOT NULL, absent INTEGER NOT NULL, absent_since INTEGER NOT NULL,
   curfew_alarm_period INTEGER) WITHOUT ROWID;
@@ -127,8 +149,12 @@ CREATE TABLE IF NOT EXISTS alarms (
   epoch INTEGER NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
   device_time INTEGER NOT NULL, raised_at INTEGER NOT NULL, zone_id TEXT, pair_id TEXT);
 -- RULES.md: an alarm is (device, kind, seq[, zone][, pair]); raising it twice would be a duplicate.
--- Keyed by the run epoch (not runId) so a run id reused later still gets its alarms.
-CREATE UNIQUE INDEX IF NOT EXISTS alarms_identity ON alarms (epoch, device, kind, seq, coalesce(zone_id, ''), coalesce(pair_id, ''));
+-- Keyed by the run epoch (not runId) so a run id reused later still gets its alarms. seq before
+-- device: alarms come in roughly seq order across the fleet, so inserts stay near the index's end
+-- rather than on a page per device (bench/pipeline-store.bench.ts: 800 → 1,600 disk bytes per record
+-- from 0.5 to 3 M records with device first, 383 → 441 to 2 M with seq first, at 119 alarms per
+-- 1,000 records). Nothing looks alarms up by device.
+CREATE UNIQUE INDEX IF NOT EXISTS alarms_identity ON alarms (epoch, seq, device, kind, coalesce(zone_id, ''), coalesce(pair_id, ''));
 `;
 
 export class Store {
@@ -147,7 +173,8 @@ export class Store {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version !== 0 && version !== SCHEMA_VERSION) {
       this.db.close();
-      throw new Error(`${file}: pipeline store schema ${version}, this pipeline reads ${SCHEMA_VERSION}`);
+      throw new VigilError('VIGIL_USAGE', `${file}: pipeline store schema ${version}, this pipeline reads ${SCHEMA_VERSION}`,
+        'start the pipeline on a new --db file, or delete this one (its records and alarms are not carried over)');
     }
     this.db.exec(SCHEMA);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -157,20 +184,23 @@ export class Store {
       getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       insertRecord: db.prepare<[string, number, number, string, number, number | null, number | null, number | null, string | null, number, number]>(
-        `INSERT OR IGNORE INTO records (device, seq, time, type, battery, lat, lon, accuracy, event, stored_at, late)
+        `INSERT INTO records (device, seq, time, type, battery, lat, lon, accuracy, event, stored_at, late)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      recordsFrom: db.prepare<[string, number, number], EvalRow>(
-        'SELECT seq, time, type, battery, lat, lon, event FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?'),
-      positionsBetween: db.prepare<[string, number, number], PositionRow>(
-        "SELECT seq, time, lat, lon FROM records WHERE device = ? AND seq > ? AND seq <= ? AND type = 'position' AND late = 0 ORDER BY seq"),
-      seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM records WHERE device = ? AND seq > ? ORDER BY seq').pluck(),
-      seqsFrom: db.prepare<[string, number, number], number>('SELECT seq FROM records WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?').pluck(),
-      firstStoredAbove: db.prepare<[string, number], number | null>('SELECT min(stored_at) FROM records WHERE device = ? AND seq > ?').pluck(),
-      saveDevice: db.prepare<[string, number, number, number, number | null, number, number, number, number, number | null, number | null, number, number, number, number | null]>(
-        `INSERT OR REPLACE INTO devices (device, contiguous_seq, eval_seq, eval_time, gap_since, max_seq, stored, last_seq, last_time,
-         open_loss_seq, loss_rearmed_at, battery_low, absent, absent_since, curfew_alarm_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      loadDevices: db.prepare<[], Omit<DeviceRow, 'batteryLow' | 'absent'> & { batteryLow: number; absent: number }>(
-        `SELECT device, contiguous_seq AS contiguousSeq, eval_seq AS evalSeq, eval_time AS evalTime, gap_since AS gapSince, max_seq AS maxSeq, stored,
+      hold: db.prepare<[string, number, number, string, number, number | null, number | null, string | null, number]>(
+        'INSERT INTO waiting (device, seq, time, type, battery, lat, lon, event, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      waitingFrom: db.prepare<[string, number, number], EvalRow>(
+        'SELECT seq, time, type, battery, lat, lon, event FROM waiting WHERE device = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+      releaseWaiting: db.prepare<[string, number]>('DELETE FROM waiting WHERE device = ? AND seq <= ?'),
+      firstStoredAbove: db.prepare<[string, number], number | null>('SELECT min(stored_at) FROM waiting WHERE device = ? AND seq > ?').pluck(),
+      queuePosition: db.prepare<[string, number, number, number, number, number]>(
+        'INSERT INTO pair_queue (pair_id, side, seq, time, lat, lon) VALUES (?, ?, ?, ?, ?, ?)'),
+      dropQueued: db.prepare<[string, number, number]>('DELETE FROM pair_queue WHERE pair_id = ? AND side = ? AND seq <= ?'),
+      queuedPositions: db.prepare<[string, number], PositionRow>('SELECT seq, time, lat, lon FROM pair_queue WHERE pair_id = ? AND side = ? ORDER BY seq'),
+      saveDevice: db.prepare<[string, number, string | null, number, number, number | null, number, number, number, number, number | null, number | null, number, number, number, number | null]>(
+        `INSERT OR REPLACE INTO devices (device, contiguous_seq, stored_above, eval_seq, eval_time, gap_since, max_seq, stored, last_seq, last_time,
+         open_loss_seq, loss_rearmed_at, battery_low, absent, absent_since, curfew_alarm_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      loadDevices: db.prepare<[], Omit<DeviceRow, 'batteryLow' | 'absent' | 'storedAbove'> & { batteryLow: number; absent: number; storedAbove: string | null }>(
+        `SELECT device, contiguous_seq AS contiguousSeq, stored_above AS storedAbove, eval_seq AS evalSeq, eval_time AS evalTime, gap_since AS gapSince, max_seq AS maxSeq, stored,
          last_seq AS lastSeq, last_time AS lastTime, open_loss_seq AS openLossSeq, loss_rearmed_at AS lossRearmedAt, battery_low AS batteryLow,
          absent, absent_since AS absentSince, curfew_alarm_period AS curfewAlarmPeriod FROM devices`),
       saveZone: db.prepare<[string, string, number]>('INSERT OR REPLACE INTO zone_state (device, zone_id, active) VALUES (?, ?, ?)'),
@@ -190,6 +220,8 @@ export class Store {
          raised_at AS raisedAt, zone_id AS zoneId, pair_id AS pairId FROM alarms WHERE cursor > ? ORDER BY cursor LIMIT ?`),
       head: db.prepare<[], number>('SELECT coalesce(max(cursor), 0) FROM alarms').pluck(),
       clearRecords: db.prepare('DELETE FROM records'),
+      clearWaiting: db.prepare('DELETE FROM waiting'),
+      clearPairQueue: db.prepare('DELETE FROM pair_queue'),
       clearDevices: db.prepare('DELETE FROM devices'),
       clearZones: db.prepare('DELETE FROM zone_state'),
       clearBars: db.prepare('DELETE FROM bar_state'),
@@ -215,49 +247,62 @@ export class Store {
   }
 
   /**
-   * True when the record is new; false for a duplicate (device, seq), which is ignored. `storedAt`:
+   * Appends a new record; the caller refuses duplicates first (pipeline/stored-seqs.ts). `storedAt`:
    * virtual now of the commit; `late`: its seq was abandoned before it arrived (never evaluated).
    */
-  insertRecord(r: UplinkRecord, storedAt: number, late: boolean): boolean {
+  insertRecord(r: UplinkRecord, storedAt: number, late: boolean): void {
     const pos = r.type === 'position';
-    return this.st.insertRecord.run(
+    this.st.insertRecord.run(
       r.device, r.seq, r.time, r.type, r.battery,
       pos ? r.lat : null, pos ? r.lon : null, pos ? r.accuracy : null,
       r.type === 'event' ? r.event : null, storedAt, late ? 1 : 0,
-    ).changes === 1;
+    );
   }
 
-  /** Stored records of `device` with seq ≥ `fromSeq`, in seq order. */
-  recordsFrom(device: string, fromSeq: number, limit: number): EvalRow[] {
-    return this.st.recordsFrom.all(device, fromSeq, limit);
+  /** A record stored in this commit that waits above its device's evaluated prefix, `storedAt` as given to insertRecord. */
+  hold(r: EvalRow, device: string, storedAt: number): void {
+    this.st.hold.run(device, r.seq, r.time, r.type, r.battery, r.lat, r.lon, r.event, storedAt);
   }
 
-  /** Stored position records of `device` with afterSeq < seq ≤ toSeq, in seq order; late ones (never evaluated) left out. */
-  positionsBetween(device: string, afterSeq: number, toSeq: number): PositionRow[] {
-    return this.st.positionsBetween.all(device, afterSeq, toSeq);
+  /** Waiting records of `device` with seq ≥ `fromSeq`, in seq order, at most `limit`. */
+  waitingFrom(device: string, fromSeq: number, limit: number): EvalRow[] {
+    return this.st.waitingFrom.all(device, fromSeq, limit);
   }
 
-  seqsAbove(device: string, seq: number): number[] {
-    return this.st.seqsAbove.all(device, seq);
+  /** Waiting records of `device` up to `seq` have been evaluated: they wait no more. */
+  releaseWaiting(device: string, seq: number): void {
+    this.st.releaseWaiting.run(device, seq);
   }
 
-  /** Stored seqs of `device` ≥ `fromSeq`, in order, at most `limit`. */
-  seqsFrom(device: string, fromSeq: number, limit: number): number[] {
-    return this.st.seqsFrom.all(device, fromSeq, limit);
-  }
-
-  /** The earliest virtual time a record of `device` with seq > `seq` was stored; null when none is. */
+  /** The earliest virtual time a waiting record of `device` with seq > `seq` was stored; null when none waits. */
   firstStoredAbove(device: string, seq: number): number | null {
     return this.st.firstStoredAbove.get(device, seq) ?? null;
   }
 
+  /** A position joins the queue of `side` (0: perpetrator, 1: victim) of a BAR pair. */
+  queuePosition(pairId: string, side: number, p: PositionRow): void {
+    this.st.queuePosition.run(pairId, side, p.seq, p.time, p.lat, p.lon);
+  }
+
+  /** The pair's stream took the positions of `side` up to `seq`. */
+  dropQueued(pairId: string, side: number, seq: number): void {
+    this.st.dropQueued.run(pairId, side, seq);
+  }
+
+  /** The positions of `side` the pair's stream has not taken yet, in seq order. */
+  queuedPositions(pairId: string, side: number): PositionRow[] {
+    return this.st.queuedPositions.all(pairId, side);
+  }
+
   saveDevice(d: DeviceRow): void {
-    this.st.saveDevice.run(d.device, d.contiguousSeq, d.evalSeq, d.evalTime, d.gapSince, d.maxSeq, d.stored, d.lastSeq, d.lastTime, d.openLossSeq,
+    this.st.saveDevice.run(d.device, d.contiguousSeq, d.storedAbove.length > 0 ? JSON.stringify(d.storedAbove) : null, d.evalSeq, d.evalTime, d.gapSince, d.maxSeq, d.stored, d.lastSeq, d.lastTime, d.openLossSeq,
       d.lossRearmedAt, d.batteryLow ? 1 : 0, d.absent ? 1 : 0, d.absentSince, d.curfewAlarmPeriod);
   }
 
   loadDevices(): DeviceRow[] {
-    return this.st.loadDevices.all().map((d) => ({ ...d, batteryLow: d.batteryLow === 1, absent: d.absent === 1 }));
+    return this.st.loadDevices.all().map((d) => ({
+      ...d, storedAbove: d.storedAbove === null ? [] : (JSON.parse(d.storedAbove) as number[]), batteryLow: d.batteryLow === 1, absent: d.absent === 1,
+    }));
   }
 
   /** `active`: inside an exclusion zone, or violating an inclusion zone. */
@@ -303,6 +348,8 @@ export class Store {
   /** A new run: forget records, ingest and rule state. Alarms stay, so cursors keep increasing. */
   clearRun(): void {
     this.st.clearRecords.run();
+    this.st.clearWaiting.run();
+    this.st.clearPairQueue.run();
     this.st.clearDevices.run();
     this.st.clearZones.run();
     this.st.clearBars.run();
