@@ -64,7 +64,8 @@ export class RunNetwork {
   private readonly routed = new Set<string>();
 
   constructor(private readonly o: NetworkOptions) {
-    for (const p of o.faults) if (p.fault.kind !== 'clock-skew') for (const id of p.devices) this.routed.add(id);
+    // Clock-skewed devices too: the proxies watch what those devices send (their absence episodes).
+    for (const p of o.faults) for (const id of p.devices) this.routed.add(id);
     // A clock skew is the devices' (device-faults.ts): the proxies only watch what those devices send.
     this.pending = o.faults.filter((planned) => planned.fault.kind !== 'clock-skew').map((planned) => {
       // A device whose DNS moment comes after its heal never moves: the old address serves it again.
