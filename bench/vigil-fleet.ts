@@ -56,6 +56,9 @@ await measure('vigil', p, (): Contender => {
       unacked: fleet.pending,
       // Devices the acker has acked at least once: they connected and their reports got through.
       reported: firmwares.filter((fw) => fw.ackedSeq > 0).length,
+      // Devices that made a record at all: a wearer's bracelet can be flat or off from the start
+      // (sim/model: 2 of these 15,000 over 100 virtual minutes), and a silent device has nothing to ack.
+      makers: firmwares.filter((fw) => fw.lastSeq > 0).length,
       created: sum((c) => c.created),
       resent: sum((c) => c.resent),
       evicted: sum((c) => c.evicted),

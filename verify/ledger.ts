@@ -345,7 +345,9 @@ export function buildLedger(input: LedgerInput): Ledger {
     } else {
       counts.late++;
       bump(kt, tt, ft, LATE);
-      const beyond = excuse ? `, and ${fmtMs(o.receivedAt - excuse.lateOkUntil)} past the allowance after its link came back` : '';
+      const beyond = !excuse ? '' : Number.isFinite(excuse.lateOkUntil)
+        ? `, and ${fmtMs(o.receivedAt - excuse.lateOkUntil)} past the allowance after its link came back`
+        : ': a network fault does not excuse detecting a silence late';
       fail({ ...entryOf(e, excuse), alarmId: o.alarm.alarmId, receivedAt: o.receivedAt, latencyMs: latency, status: 'late', detail: `${e.kind} of ${e.deviceId} (seq ${e.seq}) reached the feed ${fmtMs(latency)} after its trigger${during(excuse)}, SLA ${fmtMs(sla)}${beyond}` });
     }
     for (const dup of dups ?? []) {

@@ -39,3 +39,35 @@ describe('absence expectations against what the pipeline heard', () => {
     expect(p.expectations.map((e) => e.seq)).toEqual([47]);
   });
 });
+
+describe('late allowance of a communication_loss under a fault', () => {
+  const window = (kind: string) => ({ name: kind, kind, from: T0 + 60 * MIN, until: T0 + 70 * MIN, devices: ['D'], healAt: new Map([['D', T0 + 70 * MIN]]) });
+  const silence = { deviceId: 'D', kind: 'communication_loss' as const, seq: 20, deviceTime: T0 + 55 * MIN, triggerTime: T0 + 65 * MIN };
+  const tamper = { ...silence, kind: 'strap_tamper' as const };
+
+  it('a network fault excuses none: the silence is its doing, and detecting it the pipeline\'s job', () => {
+    const p = prepareNetwork({ ...input([], []), faults: [window('black-hole')] });
+    expect(p.excuse(silence)).toEqual({ faults: ['black-hole'], lateOkUntil: -Infinity });
+    expect(p.excuse(tamper)?.lateOkUntil).toBe(T0 + 80 * MIN);
+  });
+
+  it('a pipeline down or reading slowly cannot see a silence in time: it may be late like any alarm', () => {
+    for (const kind of ['pipeline-restart', 'slow-consumer']) {
+      const p = prepareNetwork({ ...input([], []), faults: [window(kind)] });
+      expect(p.excuse(silence), kind).toEqual({ faults: [kind], lateOkUntil: T0 + 80 * MIN });
+    }
+  });
+
+  it('after a pipeline restart, an alarm of a device with no backlog still waits for the fleet\'s backlog to go through', () => {
+    const f = { ...window('pipeline-restart'), devices: ['D', 'E'], healAt: new Map([['D', T0 + 70 * MIN], ['E', T0 + 70 * MIN]]) };
+    // E's backlog went through at 74 min; D (silent) had none. D's alarm triggered at 72 min waits behind E's.
+    const heal = (_f: string, id: string) => ({ fault: f.name, deviceId: id, healAt: T0 + 70 * MIN, need: 10, linkBackAt: T0 + 70 * MIN, drainedAt: id === 'E' ? T0 + 74 * MIN : undefined, forwardedBefore: id === 'D' ? 10 : 0 });
+    const p = prepareNetwork({ ...input([], []), faults: [f], heal });
+    const late = { ...tamper, triggerTime: T0 + 72 * MIN };
+    // Excused at all because the fleet's backlog (74 min) outlasts D's heal: until D's link back plus the allowance.
+    expect(p.excuse(late)).toEqual({ faults: ['pipeline-restart'], lateOkUntil: T0 + 80 * MIN });
+    // Under a network fault D's own backlog is what counts: nothing to wait for after the heal.
+    const q = prepareNetwork({ ...input([], []), faults: [{ ...f, kind: 'black-hole', name: 'black-hole' }], heal });
+    expect(q.excuse(late)).toBeUndefined();
+  });
+});

@@ -15,6 +15,9 @@ import type { Expectation } from '../sim/model/oracle/oracle.ts';
 import { drainedBy, massEpisodes, openIntervals, type AbsenceEpisode, type HealWatch, type MassEpisode } from './absence.ts';
 import { fmtMs, type LateExcuse, type Ledger, type Observation } from './ledger.ts';
 
+/** Faults that impair the pipeline itself: while one lasts, the pipeline cannot detect a silence in time. */
+const PIPELINE_SIDE_FAULTS: ReadonlySet<string> = new Set(['pipeline-restart', 'slow-consumer']);
+
 export interface FaultWindow {
   readonly name: string;
   readonly kind: string;
@@ -144,11 +147,28 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   // are of devices no fault touched.
   const faulted = new Set<string>();
   for (const f of n.faults) for (const id of f.healAt.keys()) faulted.add(id);
+  // A pipeline that was down or slow catches up on the whole fleet's backlog: until every device's
+  // is through, any alarm waits behind it, a silent device's too (its own backlog is empty).
+  const caughtUp = new Map<string, number>();
+  const pipelineCaughtUp = (f: FaultWindow): number => {
+    let at = caughtUp.get(f.name);
+    if (at === undefined) {
+      at = f.until;
+      for (const [u, heal] of f.healAt) {
+        const w = n.heal(f.name, u);
+        at = Math.max(at, heal, (w && drainedBy(w)) ?? w?.linkBackAt ?? heal);
+      }
+      caughtUp.set(f.name, at);
+    }
+    return at;
+  };
   const excuse = (e: Expectation): LateExcuse | undefined => {
     const partner = e.pairId ? n.partnerOf.get(e.deviceId) : undefined;
     if (!faulted.has(e.deviceId) && (partner === undefined || !faulted.has(partner))) return undefined;
-    // A silence of a faulted device must still be detected within its SLA: the fault is its cause, not an excuse.
-    const excusable = e.kind !== 'communication_loss';
+    // A silence of a faulted device must still be detected within its SLA: a network fault is its
+    // cause, not an excuse. But a pipeline down or reading slowly cannot see a silence in time
+    // either: under those faults a communication_loss may be late like any alarm (docs/RULES.md).
+    const lossExcused = (f: FaultWindow): boolean => e.kind !== 'communication_loss' || PIPELINE_SIDE_FAULTS.has(f.kind);
     const units = partner === undefined ? [e.deviceId] : [e.deviceId, partner];
     let names: string[] | undefined;
     let okUntil = -Infinity;
@@ -159,11 +179,12 @@ export function prepareNetwork(n: NetworkInput): Prepared {
         // Until the backlog made before the heal is through, a new record waits behind it: an
         // alarm due then is the fault's too.
         const w = n.heal(f.name, u);
-        const back = Math.max(heal, (w && drainedBy(w)) ?? w?.linkBackAt ?? heal);
+        const own = Math.max(heal, (w && drainedBy(w)) ?? w?.linkBackAt ?? heal);
+        const back = PIPELINE_SIDE_FAULTS.has(f.kind) ? Math.max(own, pipelineCaughtUp(f)) : own;
         if (e.triggerTime < f.from - n.slaMs[e.kind] || e.triggerTime > back) continue;
         names ??= [];
         if (!names.includes(f.name)) names.push(f.name);
-        if (excusable) okUntil = Math.max(okUntil, linkBack(f.name, u, heal) + n.lateAllowanceMs, back + n.slaMs[e.kind]);
+        if (lossExcused(f)) okUntil = Math.max(okUntil, linkBack(f.name, u, heal) + n.lateAllowanceMs, back + n.slaMs[e.kind]);
       }
     }
     return names ? { faults: names, lateOkUntil: okUntil } : undefined;
