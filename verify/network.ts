@@ -249,7 +249,11 @@ export interface FaultReport {
   /** Alarms due while a device was under this fault, by outcome. */
   readonly alarms: Ledger['perFault'][string] | undefined;
   /** Devices that had to raise communication_loss, and how many of those alarms came on time. */
-  readonly absence: { readonly required: number; readonly onTime: number; readonly late: number; readonly missing: number; readonly optional: number };
+  readonly absence: {
+    readonly required: number; readonly onTime: number; readonly late: number; readonly missing: number; readonly optional: number;
+    /** Under a pipeline-side fault: after the SLA but within the allowance (the pipeline could not see the silence in time). Absent in older run.json. */
+    readonly lateAllowed?: number;
+  };
   /** Mass alarm of an operator during this window: fault start → feed. */
   readonly timeToDetectMs: number | null;
   /** Last heal → every device's backlog forwarded; null when some never drained. */
@@ -267,7 +271,8 @@ export function faultReports(n: NetworkInput, prepared: Prepared, ledger: Ledger
   return n.faults.map((f) => {
     const hit = new Set(f.devices);
     const lastHeal = Math.max(...f.healAt.values());
-    const absence = { required: 0, onTime: 0, late: 0, missing: 0, optional: 0 };
+    const absence = { required: 0, onTime: 0, late: 0, missing: 0, optional: 0, lateAllowed: 0 };
+    const excusable = PIPELINE_SIDE_FAULTS.has(f.kind);
     for (const e of prepared.episodes) {
       if (!hit.has(e.deviceId) || e.triggerTime < f.from || e.triggerTime > (f.healAt.get(e.deviceId) ?? f.until) + n.offlineTimeoutMs) continue;
       if (!e.required) {
@@ -278,6 +283,7 @@ export function faultReports(n: NetworkInput, prepared: Prepared, ledger: Ledger
       const seen = firstSeen.get(`${e.deviceId}|${e.seq}`);
       if (seen === undefined) absence.missing++;
       else if (seen - e.triggerTime <= n.slaMs.communication_loss) absence.onTime++;
+      else if (excusable && seen <= (prepared.excuse({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime })?.lateOkUntil ?? -Infinity)) absence.lateAllowed++;
       else absence.late++;
     }
     const operators = new Set(f.devices.map((d) => n.operatorOf.get(d)));

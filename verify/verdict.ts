@@ -86,7 +86,7 @@ function networkChecks(n: NetworkChecks, failures: Ledger['failures']): Check[] 
     const parts = [
       `${f.devices} devices, ${f.from} → ${f.until} (last healed ${f.healedBy})`,
       a ? `${a.expected} alarms due under it: ${a.onTime} on time, ${a.lateAllowed} late within the allowance, ${a.late} late, ${a.dropped} dropped` : 'no alarm due under it',
-      `communication_loss: ${abs.onTime} of ${abs.required} on time${abs.late ? `, ${abs.late} late` : ''}${abs.missing ? `, ${abs.missing} missing` : ''}`,
+      `communication_loss: ${abs.onTime} of ${abs.required} on time${abs.lateAllowed ? `, ${abs.lateAllowed} late within the allowance` : ''}${abs.late ? `, ${abs.late} late` : ''}${abs.missing ? `, ${abs.missing} missing` : ''}`,
       `time to detect (mass alarm): ${f.timeToDetectMs === null ? 'none' : fmtMs(f.timeToDetectMs)}`,
       `backlog drained ${f.drainMs === null ? `never for ${f.notDrained.length} devices` : `${fmtMs(f.drainMs)} after the last heal`}`,
     ];
