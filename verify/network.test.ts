@@ -52,10 +52,21 @@ describe('late allowance of a communication_loss under a fault', () => {
   });
 
   it('a pipeline down or reading slowly cannot see a silence in time: it may be late like any alarm', () => {
-    for (const kind of ['pipeline-restart', 'slow-consumer']) {
+    // Slow: until the link back plus the allowance. Restarted: from the restart, plus the timeout and the SLA (next test).
+    for (const [kind, until] of [['slow-consumer', 80], ['pipeline-restart', 84]] as const) {
       const p = prepareNetwork({ ...input([], []), faults: [window(kind)] });
-      expect(p.excuse(silence), kind).toEqual({ faults: [kind], lateOkUntil: T0 + 80 * MIN });
+      expect(p.excuse(silence), kind).toEqual({ faults: [kind], lateOkUntil: T0 + until * MIN });
     }
+  });
+
+  it('a silence that began before a pipeline restart is owed from the restart on (RULES.md "Watching since")', () => {
+    // D last spoke at 65 min, during the restart (60–70 min): the harness's trigger is 75 min; the
+    // restarted pipeline counts from 70 min and owes the alarm by 70 + 10 + 4 min.
+    const p = prepareNetwork({ ...input([], []), faults: [window('pipeline-restart')] });
+    const quiet = { ...silence, deviceTime: T0 + 65 * MIN, triggerTime: T0 + 75 * MIN };
+    expect(p.excuse(quiet)).toEqual({ faults: ['pipeline-restart'], lateOkUntil: T0 + 84 * MIN });
+    // A silence that began after the restart owes the SLA from its own trigger.
+    expect(p.excuse({ ...silence, deviceTime: T0 + 90 * MIN, triggerTime: T0 + 100 * MIN })).toBeUndefined();
   });
 
   it('after a pipeline restart, an alarm of a device with no backlog still waits for the fleet\'s backlog to go through', () => {

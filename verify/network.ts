@@ -176,6 +176,15 @@ export function prepareNetwork(n: NetworkInput): Prepared {
       for (const u of units) {
         const heal = f.healAt.get(u);
         if (heal === undefined) continue;
+        if (e.kind === 'communication_loss' && f.kind === 'pipeline-restart' && e.deviceTime <= heal && e.triggerTime >= f.from) {
+          // docs/RULES.md "Watching since": a restarted pipeline counts a silence from its restart
+          // (W ≤ the heal), not from the last record it had not seen yet: it owes the alarm by
+          // W + offlineTimeout + SLA, which the harness judges from L.
+          names ??= [];
+          if (!names.includes(f.name)) names.push(f.name);
+          okUntil = Math.max(okUntil, heal + n.offlineTimeoutMs + n.slaMs.communication_loss);
+          continue;
+        }
         // Until the backlog made before the heal is through, a new record waits behind it: an
         // alarm due then is the fault's too.
         const w = n.heal(f.name, u);
