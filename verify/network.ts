@@ -194,6 +194,9 @@ export function prepareNetwork(n: NetworkInput): Prepared {
         names ??= [];
         if (!names.includes(f.name)) names.push(f.name);
         if (lossExcused(f)) okUntil = Math.max(okUntil, linkBack(f.name, u, heal) + n.lateAllowanceMs, back + n.slaMs[e.kind]);
+        // A record the pipeline received only as it caught up re-arms the rule then (RULES.md R): the
+        // silence after it is counted from the catch-up, which the harness cannot see record by record.
+        if (e.kind === 'communication_loss' && PIPELINE_SIDE_FAULTS.has(f.kind)) okUntil = Math.max(okUntil, back + n.offlineTimeoutMs + n.slaMs.communication_loss);
       }
     }
     return names ? { faults: names, lateOkUntil: okUntil } : undefined;
