@@ -14,7 +14,7 @@ export function summaryText(r: RunResult, runDir: string): string {
     const a = f.alarms;
     lines.push(`fault ${f.name} (${f.kind}) ${f.from} → ${f.until}, ${f.devices} devices, healed by ${f.healedBy}`);
     lines.push(`  alarms under it: ${a ? `${a.expected} due, ${a.onTime} on time, ${a.lateAllowed} late within allowance, ${a.late} late, ${a.dropped} dropped` : 'none due'}`);
-    lines.push(`  communication_loss: ${f.absence.onTime} of ${f.absence.required} on time; outage detected (mass alarm) ${f.timeToDetectMs === null ? 'never' : `after ${fmtMs(f.timeToDetectMs)}`}; backlog drained ${f.drainMs === null ? `never for ${f.notDrained.length} devices` : `${fmtMs(f.drainMs)} after the last heal`}`);
+    lines.push(`  communication_loss: ${f.absence.onTime} of ${f.absence.required} on time${f.absence.lateAllowed ? `, ${f.absence.lateAllowed} late within the allowance` : ''}; outage detected (mass alarm) ${f.timeToDetectMs === null ? 'never' : `after ${fmtMs(f.timeToDetectMs)}`}; backlog drained ${f.drainMs === null ? `never for ${f.notDrained.length} devices` : `${fmtMs(f.drainMs)} after the last heal`}`);
   }
   for (const m of r.absence.mass) lines.push(`mass alarm: ${m.status}: ${m.detail}`);
   const kinds = Object.entries(r.perKind).filter(([, c]) => c.expected > 0 || c.observed > 0);
