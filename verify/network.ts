@@ -18,6 +18,9 @@ import { fmtMs, type LateExcuse, type Ledger, type Observation } from './ledger.
 /** Faults that impair the pipeline itself: while one lasts, the pipeline cannot detect a silence in time. */
 const PIPELINE_SIDE_FAULTS: ReadonlySet<string> = new Set(['pipeline-restart', 'slow-consumer']);
 
+/** The communication_loss an absence episode calls for. */
+const toExpectation = (e: AbsenceEpisode): Expectation => ({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime });
+
 export interface FaultWindow {
   readonly name: string;
   readonly kind: string;
@@ -124,7 +127,6 @@ export function prepareNetwork(n: NetworkInput): Prepared {
     return { ...e, seq: near.alarm.seq, deviceTime: near.alarm.deviceTime, triggerTime: near.alarm.deviceTime + (e.triggerTime - e.deviceTime) };
   };
   const episodes = n.episodes.map(seenAs);
-  const toExpectation = (e: AbsenceEpisode): Expectation => ({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime });
   // The oracle's expectations, but the communication_loss of watched devices: theirs are the episodes'.
   const expectations: Expectation[] = [];
   const oracleLosses: Expectation[] = [];
@@ -165,38 +167,30 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   const excuse = (e: Expectation): LateExcuse | undefined => {
     const partner = e.pairId ? n.partnerOf.get(e.deviceId) : undefined;
     if (!faulted.has(e.deviceId) && (partner === undefined || !faulted.has(partner))) return undefined;
-    // A silence of a faulted device must still be detected within its SLA: a network fault is its
-    // cause, not an excuse. But a pipeline down or reading slowly cannot see a silence in time
-    // either: under those faults a communication_loss may be late like any alarm (docs/RULES.md).
-    const lossExcused = (f: FaultWindow): boolean => e.kind !== 'communication_loss' || PIPELINE_SIDE_FAULTS.has(f.kind);
     const units = partner === undefined ? [e.deviceId] : [e.deviceId, partner];
     let names: string[] | undefined;
     let okUntil = -Infinity;
     for (const f of n.faults) {
+      const pipelineSide = PIPELINE_SIDE_FAULTS.has(f.kind);
       for (const u of units) {
         const heal = f.healAt.get(u);
         if (heal === undefined) continue;
-        if (e.kind === 'communication_loss' && f.kind === 'pipeline-restart' && e.deviceTime <= heal && e.triggerTime >= f.from) {
-          // docs/RULES.md "Watching since": a restarted pipeline counts a silence from its restart
-          // (W ≤ the heal), not from the last record it had not seen yet: it owes the alarm by
-          // W + offlineTimeout + SLA, which the harness judges from L.
-          names ??= [];
-          if (!names.includes(f.name)) names.push(f.name);
-          okUntil = Math.max(okUntil, heal + n.offlineTimeoutMs + n.slaMs.communication_loss);
-          continue;
-        }
         // Until the backlog made before the heal is through, a new record waits behind it: an
         // alarm due then is the fault's too.
         const w = n.heal(f.name, u);
         const own = Math.max(heal, (w && drainedBy(w)) ?? w?.linkBackAt ?? heal);
-        const back = PIPELINE_SIDE_FAULTS.has(f.kind) ? Math.max(own, pipelineCaughtUp(f)) : own;
-        if (e.triggerTime < f.from - n.slaMs[e.kind] || e.triggerTime > back) continue;
+        const back = pipelineSide ? Math.max(own, pipelineCaughtUp(f)) : own;
+        // A silence of a faulted device must still be detected within its SLA under a network fault:
+        // the fault is its cause, not an excuse. A pipeline that was down or reading slowly counts a
+        // silence from when it caught up (docs/RULES.md "Watching since" and the re-arm R: a record
+        // received only then re-arms the rule), so it owes the alarm by then + offlineTimeout + SLA.
+        const loss = e.kind === 'communication_loss';
+        const windowEnd = loss && pipelineSide ? back + n.offlineTimeoutMs : back;
+        if (e.triggerTime < f.from - n.slaMs[e.kind] || e.triggerTime > windowEnd) continue;
         names ??= [];
         if (!names.includes(f.name)) names.push(f.name);
-        if (lossExcused(f)) okUntil = Math.max(okUntil, linkBack(f.name, u, heal) + n.lateAllowanceMs, back + n.slaMs[e.kind]);
-        // A record the pipeline received only as it caught up re-arms the rule then (RULES.md R): the
-        // silence after it is counted from the catch-up, which the harness cannot see record by record.
-        if (e.kind === 'communication_loss' && PIPELINE_SIDE_FAULTS.has(f.kind)) okUntil = Math.max(okUntil, back + n.offlineTimeoutMs + n.slaMs.communication_loss);
+        if (!loss) okUntil = Math.max(okUntil, linkBack(f.name, u, heal) + n.lateAllowanceMs, back + n.slaMs[e.kind]);
+        else if (pipelineSide) okUntil = Math.max(okUntil, back + n.offlineTimeoutMs + n.slaMs.communication_loss);
       }
     }
     return names ? { faults: names, lateOkUntil: okUntil } : undefined;
@@ -295,7 +289,7 @@ export function faultReports(n: NetworkInput, prepared: Prepared, ledger: Ledger
       const seen = firstSeen.get(`${e.deviceId}|${e.seq}`);
       if (seen === undefined) absence.missing++;
       else if (seen - e.triggerTime <= n.slaMs.communication_loss) absence.onTime++;
-      else if (excusable && seen <= (prepared.excuse({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime })?.lateOkUntil ?? -Infinity)) absence.lateAllowed++;
+      else if (excusable && seen <= (prepared.excuse(toExpectation(e))?.lateOkUntil ?? -Infinity)) absence.lateAllowed++;
       else absence.late++;
     }
     const operators = new Set(f.devices.map((d) => n.operatorOf.get(d)));
