@@ -220,6 +220,7 @@ const rows: Row[] = [
   ['  of which resent/s', (s) => s.result.resentPerS, 0],
   ['acks/s ¹', (s) => s.result.acksPerS, 0],
   ['CPU % (one core=100)', (s) => s.result.cpuPct, 1],
+  ['  of which kernel %', (s) => s.result.sysPct, 1],
   ['messages per CPU-s', (s) => perCpuS(s.result, s.result.messagesPerS), 0],
   ['records per CPU-s', (s) => perCpuS(s.result, s.result.recordsPerS), 0],
   ['event-loop p99 (ms)', (s) => s.result.eventLoopP99Ms, 1],

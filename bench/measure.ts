@@ -30,6 +30,8 @@ export interface ContenderResult {
   readonly resentPerS: number;
   readonly acksPerS: number;
   readonly cpuPct: number;
+  /** The kernel's share of cpuPct (system time: syscalls, and on loopback the TCP path of what the process writes). */
+  readonly sysPct: number;
   readonly eventLoopP99Ms: number;
   readonly rssBytes: number;
   /** Peak RSS of the whole process lifetime so far (getrusage maxrss). */
@@ -82,6 +84,7 @@ const cpuMicros = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
+const sysMicros = (): number => process.cpuUsage().system;
 const emit = (x: object): boolean => process.stdout.write(`${JSON.stringify(x)}\n`);
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
@@ -146,12 +149,14 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
   eld.enable();
   const w0 = performance.now();
   const cpu0 = cpuMicros();
+  const sys0 = sysMicros();
   const pub0 = c.publishes();
   const rec0 = c.records();
   const ack0 = c.acks();
   await sleep(p.seconds * 1000);
   const wallS = (performance.now() - w0) / 1000;
   const cpuS = (cpuMicros() - cpu0) / 1e6;
+  const sysS = (sysMicros() - sys0) / 1e6;
   const messagesPerS = (c.publishes() - pub0) / wallS;
   const rec1 = c.records();
   const acksPerS = (c.acks() - ack0) / wallS;
@@ -167,7 +172,7 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
   const result: ContenderResult = {
     name, devices: p.devices, connected, connectS, steadyS: wallS, messagesPerS,
     recordsPerS: (rec1.sent + rec1.resent - rec0.sent - rec0.resent) / wallS, resentPerS: (rec1.resent - rec0.resent) / wallS, acksPerS,
-    cpuPct: (cpuS / wallS) * 100, eventLoopP99Ms: eld.percentile(99) / 1e6,
+    cpuPct: (cpuS / wallS) * 100, sysPct: (sysS / wallS) * 100, eventLoopP99Ms: eld.percentile(99) / 1e6,
     rssBytes: rss, peakRssBytes: process.resourceUsage().maxRSS * 1024, rssPerDeviceBytes: (rss - rss0) / p.devices,
     heapAfterGcBytes: heapAfterGc, extra, ...(storm ? { storm } : {}),
   };

@@ -111,6 +111,7 @@ program
   .description('run a scenario and write runs/<run-id>/run.json, junit.xml and report.html; exit 0 PASS, 1 FAIL, 2 could not run')
   .argument('<scenario-file>', 'a *.scenario.ts file written with defineScenario()')
   .option('--broker <url>', 'an external MQTT broker, mqtt:// or mqtts:// (default: an embedded aedes broker)', url('--broker', MQTT_SCHEMES))
+  .option('--mosquitto', 'run on a mosquitto Vigil starts on a free loopback port (Debian package), with the scenario\'s broker section (queue limits, persistence); broker-restart faults restart it')
   .option('--pipeline <url>', 'the base URL of a running pipeline (default: start the reference pipeline)', url('--pipeline', ['http:', 'https:']))
   .option('--token <token>', 'the feed and provisioning token of --pipeline (default: $VIGIL_TOKEN)')
   .option('--ca <file>', 'PEM CA certificate the mqtts:// broker\'s certificate is checked against (overrides the scenario\'s tls.ca)')

@@ -22,6 +22,8 @@ import { dirname } from 'node:path';
 
 export interface RunFlags {
   broker?: string;
+  /** Run on a mosquitto Vigil starts (sim/mosquitto.ts) instead of the embedded aedes broker. */
+  mosquitto?: boolean;
   pipeline?: string;
   token?: string;
   speed?: number;
@@ -61,6 +63,7 @@ const SHAPING = ['speed', 'devices', 'seed', 'firmware'] as const;
 export function reproduceCommand(file: string, flags: RunFlags): string {
   const parts = ['npx vigil run', file];
   if (flags.observe) parts.push('--observe');
+  if (flags.mosquitto) parts.push('--mosquitto');
   for (const name of ['broker', 'pipeline', ...SHAPING, 'out', 'ca', 'cert', 'key'] as const) {
     const v = flags[name];
     if (v !== undefined) parts.push(`--${name}`, name === 'broker' || name === 'pipeline' ? redactUrl(String(v)) : String(v));
@@ -89,6 +92,8 @@ export function checkModeFlags(f: RunFlags): void {
   if (f.observe && f.devicesOnly) usage('--observe and --devices-only exclude each other: one process observes, another makes the load', 'run `vigil run <scenario> --observe` here and `vigil run <scenario> --devices-only --clock-file … --broker …` (the command it prints) elsewhere');
   if (f.clock !== undefined && f.clockFile !== undefined) usage('--clock and --clock-file both given', 'pass the clock once: --clock \'<json>\' or --clock-file runs/<id>/clock.json');
   if ((f.clock !== undefined || f.clockFile !== undefined) && !f.devicesOnly) usage('--clock and --clock-file only go with --devices-only (a run or an observer chooses its own clock)', 'add --devices-only, or drop the clock');
+  if (f.mosquitto && f.broker !== undefined) usage('--mosquitto and --broker both given: --mosquitto starts a broker of Vigil\'s, --broker names yours', 'keep one of them');
+  if (f.mosquitto && f.devicesOnly) usage('--devices-only makes load for an observer\'s broker: it starts none', 'give --mosquitto to the observer (vigil run --observe --mosquitto), and --broker with the URL it prints here');
   if (f.lead !== undefined && !f.observe) usage('--lead only goes with --observe', 'add --observe, or drop --lead');
   if (f.workers !== undefined && f.workers > 1 && f.observe) usage('--workers splits the fleet, and an observer runs none', 'drop --workers here; give it to the load (vigil run --devices-only --workers N)');
   if ((f.observe || f.devicesOnly) && f.hil !== undefined) usage(`--hil puts real devices into a run Vigil makes; ${f.observe ? '--observe runs no devices' : '--devices-only runs only virtual ones'}`, 'drop --hil, or run the scenario without --observe/--devices-only');
@@ -157,7 +162,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1, login });
       return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
     }
-    const common = { loaded, brokerUrl: flags.broker, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession, progress: sink, tls };
+    const common = { loaded, brokerUrl: flags.broker, mosquitto: flags.mosquitto === true, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession, progress: sink, tls };
     const { result, runDir } = flags.observe
       ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
       : await runScenario(common);

@@ -60,7 +60,7 @@ export interface RunResult {
   readonly scenario: ScenarioFacts;
   /** Absent for a normal run; 'observe' when the load came from elsewhere (vigil run --observe). */
   readonly mode?: 'observe';
-  readonly broker: { readonly kind: 'embedded-aedes' | 'external'; readonly url: string };
+  readonly broker: { readonly kind: 'embedded-aedes' | 'managed-mosquitto' | 'external'; readonly url: string };
   readonly pipeline: { readonly kind: 'reference-child' | 'external'; readonly url: string; readonly server?: string | undefined };
   readonly startedAt: string;
   readonly endedAt: string;

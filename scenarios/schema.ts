@@ -109,6 +109,18 @@ export const ScenarioSchema = z.strictObject({
    * shows each attempt and whether the victim's stored records stayed its own.
    */
   isolation: z.strictObject({ impostors: z.number().int().min(0).max(100).default(1) }).optional(),
+  /**
+   * The broker Vigil starts with `vigil run --mosquitto` (sim/mosquitto.ts): its queue limits and
+   * whether it persists sessions and queued messages across a broker-restart. mosquitto's own
+   * defaults otherwise (max_queued_messages 1,000, DOMAIN.md "Brokers drop too"; max_inflight_messages
+   * 20; persistence off). The embedded aedes broker and a --broker of your own ignore it (run.json's
+   * `broker` says which broker a run had).
+   */
+  broker: z.strictObject({
+    maxQueuedMessages: z.number().int().min(0).max(10_000_000).optional(),
+    maxInflightMessages: z.number().int().min(0).max(65_535).optional(),
+    persistence: z.boolean().optional(),
+  }).optional(),
 });
 
 export type ScenarioInput = z.input<typeof ScenarioSchema>;

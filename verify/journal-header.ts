@@ -65,6 +65,6 @@ export interface RunHeader {
   readonly barPairs: readonly (readonly [string, string])[];
   /** Real devices on serial ports (their every ledger entry is kept). */
   readonly hil: readonly string[];
-  readonly broker: { readonly kind: 'embedded-aedes' | 'external'; readonly url: string };
+  readonly broker: { readonly kind: 'embedded-aedes' | 'managed-mosquitto' | 'external'; readonly url: string };
   readonly pipeline: { readonly kind: 'reference-child' | 'external'; readonly url: string };
 }

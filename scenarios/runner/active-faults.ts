@@ -8,6 +8,9 @@
  *   --broker its broker stays up and it may log nothing), and while it lives it holds the fault
  *   modes switched on through its admin API (alarm-id-overflow, slow-consumer). Stopping it undoes
  *   them: they live only in that process. Its pid changes at each pipeline-restart fault.
+ * - A mosquitto the run started (`--mosquitto`, sim/mosquitto.ts) is a child that outlives a killed
+ *   Vigil too, on its port, with its persistence: stopped the same way (its command line names the
+ *   run's config file).
  * - The network faults live in the operator proxies, and the clock skews in the fleet: their worker
  *   processes exit with Vigil (IPC 'disconnect'); the embedded broker is in Vigil's own process.
  *   They are recorded so `vigil heal` can say what was active, and that it ended with the run.
@@ -26,6 +29,8 @@ export interface ActiveFaultsRecord {
   readonly vigilPid: number;
   /** The reference pipeline child now (none with --pipeline), and its db file, which names it among processes. */
   readonly pipeline?: { readonly pid: number; readonly db: string };
+  /** The mosquitto the run started (--mosquitto) now, and its config file, which names it among processes. */
+  readonly broker?: { readonly pid: number; readonly conf: string };
   /** Faults started and not yet healed for every device: name → kind. */
   readonly faults: Readonly<Record<string, string>>;
 }
@@ -35,7 +40,12 @@ export class ActiveFaults {
   private readonly faults: Record<string, string> = {};
   private cleared = false;
 
-  constructor(runDir: string, private readonly runId: string, private readonly pipeline: () => { pid: number; db: string } | undefined) {
+  constructor(
+    runDir: string,
+    private readonly runId: string,
+    private readonly pipeline: () => { pid: number; db: string } | undefined,
+    private readonly broker: () => { pid: number | undefined; conf: string } | undefined = () => undefined,
+  ) {
     this.file = join(runDir, ACTIVE_FAULTS_FILE);
     this.write();
   }
@@ -51,7 +61,7 @@ export class ActiveFaults {
     this.write();
   }
 
-  /** A pipeline-restart fault replaced the child: its pid is the new one. */
+  /** A pipeline-restart or broker-restart fault replaced a child: its pid is the new one. */
   refresh(): void {
     this.write();
   }
@@ -59,7 +69,11 @@ export class ActiveFaults {
   private write(): void {
     if (this.cleared) return;
     const p = this.pipeline();
-    const record: ActiveFaultsRecord = { runId: this.runId, vigilPid: process.pid, ...(p && p.pid > 0 ? { pipeline: p } : {}), faults: this.faults };
+    const b = this.broker();
+    const record: ActiveFaultsRecord = {
+      runId: this.runId, vigilPid: process.pid, ...(p && p.pid > 0 ? { pipeline: p } : {}),
+      ...(b?.pid !== undefined && b.pid > 0 ? { broker: { pid: b.pid, conf: b.conf } } : {}), faults: this.faults,
+    };
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(record)}\n`);
     renameSync(tmp, this.file);
@@ -129,6 +143,14 @@ export function healLeftovers(outDir: string): string[] {
     } else {
       if (p) parts.push(alive(p.pid) ? `its reference pipeline is gone (pid ${p.pid} is now another program's: left alone)` : `its reference pipeline (pid ${p.pid}) had already exited`);
       if (faults.length > 0) parts.push(`${faults.join(', ')} ended with its processes`);
+    }
+    const b = record.broker;
+    if (b && alive(b.pid) && commandLine(b.pid)?.includes(b.conf)) {
+      // SIGTERM: mosquitto writes its persistence file and exits, as at any stop.
+      process.kill(b.pid, 'SIGTERM');
+      parts.push(`stopped its leftover mosquitto (pid ${b.pid})`);
+    } else if (b) {
+      parts.push(alive(b.pid) ? `its mosquitto is gone (pid ${b.pid} is now another program's: left alone)` : `its mosquitto (pid ${b.pid}) had already exited`);
     }
     rmSync(file, { force: true });
     lines.push(`run ${record.runId}: ${parts.length > 0 ? parts.join('; ') : 'nothing left running'}`);

@@ -4,7 +4,7 @@ import { VIGIL_VERSION } from '../../reports/version.ts';
 import { isProcessFault } from '../schema.ts';
 import { JOURNAL_SCHEMA, type RunHeader } from '../../verify/journal-header.ts';
 import { absenceTolerance, lateAllowance, scenarioFacts } from './run-output.ts';
-import type { RunContext, RunOptions } from './setup.ts';
+import { brokerKind, type RunContext, type RunOptions } from './setup.ts';
 
 export function runHeader(ctx: RunContext, opts: RunOptions, brokerUrl: string, pipelineUrl: string): RunHeader {
   const { scenario, start, end } = ctx;
@@ -19,7 +19,7 @@ export function runHeader(ctx: RunContext, opts: RunOptions, brokerUrl: string, 
     devices: ctx.fleet.devices.map((d) => [d.deviceId, d.type, d.operator] as const),
     barPairs: ctx.fleet.barPairs.map((p) => [p.perpetratorId, p.victimId] as const),
     hil: ctx.hil.map((h) => h.deviceId),
-    broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: redactUrl(brokerUrl) },
+    broker: { kind: brokerKind(opts), url: redactUrl(brokerUrl) },
     pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: redactUrl(pipelineUrl) },
   };
 }

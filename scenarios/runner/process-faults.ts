@@ -1,7 +1,9 @@
 /**
  * Process faults on the run's timeline (DESIGN.md "broker / pipeline kill and restart", issue 4):
- * at a fault's `from` the reference pipeline child is killed with SIGKILL, or the embedded broker
- * closed abruptly; at `until` it is started again on the same port (the pipeline on the same db
+ * at a fault's `from` the reference pipeline child is killed with SIGKILL, or the broker stopped —
+ * the embedded one closed abruptly, as a crash; a mosquitto of --mosquitto with SIGTERM, as an upgrade
+ * (with the scenario's broker.persistence it writes its sessions and queues and reads them back,
+ * sim/mosquitto.ts); at `until` it is started again on the same port (the pipeline on the same db
  * file, where it keeps its provisioning and state). Every kill and restart is journaled; `healAll`
  * runs at the end of the timeline and in the run's teardown, so an aborted run still restarts what
  * it killed.
@@ -37,8 +39,8 @@ export function checkProcessFaults(faults: readonly TimedFault[], external: { br
         'drop --pipeline to run against the reference pipeline, or remove the fault');
     }
     if (f.kind === 'broker-restart' && external.brokerUrl) {
-      throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: broker-restart kills and restarts the embedded broker, but this run uses the broker at ${external.brokerUrl}: Vigil cannot kill an external broker`,
-        'drop --broker to run on the embedded broker, or remove the fault');
+      throw new VigilError('VIGIL_USAGE', `scenario ${file}: faults.${i}.kind: broker-restart kills and restarts a broker Vigil runs, but this run uses the broker at ${external.brokerUrl}: Vigil cannot kill an external broker`,
+        'drop --broker to run on the embedded broker, or use --mosquitto for a mosquitto Vigil starts and restarts (with the scenario\'s broker.persistence), or remove the fault');
     }
   });
 }

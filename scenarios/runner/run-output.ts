@@ -12,7 +12,7 @@ import { VIGIL_VERSION } from '../../reports/version.ts';
 import type { Judgement } from '../../verify/judge.ts';
 import { redactUrl } from '../../protocol/redact.ts';
 import type { LedgerEntry } from '../../verify/ledger.ts';
-import type { RunContext, RunOptions, Services } from './setup.ts';
+import { brokerKind, type RunContext, type RunOptions, type Services } from './setup.ts';
 import type { ScenarioFacts } from '../../verify/journal-header.ts';
 
 /**
@@ -75,7 +75,7 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     command: opts.command,
     scenario: scenarioFacts(ctx, opts),
     ...(facts.observe ? { mode: 'observe' as const } : {}),
-    broker: { kind: opts.brokerUrl ? 'external' : 'embedded-aedes', url: redactUrl(svc.brokerUrl) },
+    broker: { kind: brokerKind(opts), url: redactUrl(svc.brokerUrl) },
     pipeline: { kind: opts.pipelineUrl ? 'external' : 'reference-child', url: redactUrl(svc.pipelineUrl), server: svc.health.server },
     startedAt: ctx.startedAt,
     endedAt: new Date().toISOString(),

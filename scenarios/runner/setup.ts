@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import type { Health } from '../../protocol/provisioning.ts';
 import type { OpenHilSession } from '../../hil/api.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../../sim/broker.ts';
+import { mosquittoBinary, startManagedMosquitto, type ManagedMosquitto } from '../../sim/mosquitto.ts';
 import type { DeliveryMode } from '../../sim/fleet.ts';
 import { startPipelineChild, type PipelineChild } from '../../sim/pipeline-process.ts';
 import { Journal } from '../../verify/journal.ts';
@@ -29,8 +30,10 @@ import type { ProgressSink } from './run-progress.ts';
 
 export interface RunOptions {
   readonly loaded: LoadedScenario;
-  /** External broker; undefined = embedded aedes. */
+  /** External broker; undefined = embedded aedes, or the managed mosquitto with `mosquitto`. */
   readonly brokerUrl?: string | undefined;
+  /** Start a mosquitto of Vigil's (sim/mosquitto.ts) with the scenario's `broker` section, instead of aedes. */
+  readonly mosquitto?: boolean | undefined;
   /** External pipeline base URL; undefined = the reference pipeline as a child process. */
   readonly pipelineUrl?: string | undefined;
   /** Feed/provisioning token of an external pipeline. */
@@ -48,6 +51,11 @@ export interface RunOptions {
   readonly progress?: ProgressSink | undefined;
   /** TLS for an mqtts:// broker: the files (--ca/--cert/--key over the scenario's tls), read and checked. */
   readonly tls?: { readonly files: TlsFiles; readonly material: TlsMaterial | undefined } | undefined;
+}
+
+/** Which broker a run had, as run.json and the journal's header say it. */
+export function brokerKind(opts: Pick<RunOptions, 'brokerUrl' | 'mosquitto'>): 'external' | 'managed-mosquitto' | 'embedded-aedes' {
+  return opts.brokerUrl ? 'external' : opts.mosquitto ? 'managed-mosquitto' : 'embedded-aedes';
 }
 
 export function newRunId(name: string): string {
@@ -110,7 +118,7 @@ export function openRun(opts: Pick<RunOptions, 'loaded' | 'outDir'>): RunContext
 
 export interface Services {
   readonly brokerUrl: string;
-  /** The embedded broker; undefined with --broker. */
+  /** The broker Vigil runs (embedded aedes, or its mosquitto with --mosquitto); undefined with --broker. */
   readonly embeddedBroker: RunningBroker | undefined;
   readonly pipelineUrl: string;
   readonly token: string;
@@ -145,6 +153,25 @@ export function deviceSecretOf(opts: RunOptions, isolation: boolean, loadFromEls
   return randomBytes(32).toString('hex');
 }
 
+/**
+ * `--mosquitto`: the run's own mosquitto, configured from the scenario's `broker` section, its files
+ * in the run directory. Plain and anonymous: TLS and device isolation are the embedded broker's
+ * (or your own mosquitto's, docs/SAFETY.md), refused here before anything starts.
+ */
+async function startRunMosquitto(opts: RunOptions, dir: string, isolation: boolean): Promise<ManagedMosquitto> {
+  const file = basename(opts.loaded.file);
+  if (isolation || opts.tls?.material) {
+    throw new VigilError('VIGIL_USAGE', `scenario ${file} asks for ${isolation ? 'device isolation' : 'TLS'}, which --mosquitto does not set up (it starts a plain, anonymous mosquitto)`,
+      'drop --mosquitto to run on the embedded broker (it serves TLS and isolation), or run your own mosquitto set up so (docs/SAFETY.md) and pass --broker');
+  }
+  if (mosquittoBinary() === undefined) {
+    throw new VigilError('VIGIL_USAGE', '--mosquitto needs mosquitto, and it is not installed (or not in PATH nor /usr/sbin)', 'install it (Debian: apt-get install mosquitto), or drop --mosquitto to run on the embedded broker');
+  }
+  // Notices too, for "Outgoing messages are being dropped for client …" (its queue limit at work),
+  // but not a line per connection of 15,000 devices.
+  return startManagedMosquitto({ dir, limits: opts.loaded.scenario.broker, extraConfig: ['log_type notice', 'connection_messages false'], logFile: join(dir, 'mosquitto.log') });
+}
+
 /** A broker URL split for a child process: the URL without its password, and the password (it goes by environment). */
 function splitPassword(url: string): { url: string; password: string | undefined } {
   const u = new URL(url);
@@ -161,7 +188,10 @@ export async function startServices(opts: RunOptions, ctx: RunContext, loadFromE
   // What outlives this process if it is killed, recorded for `vigil heal`; cleared last, when all is stopped.
   const dbFile = join(runDir, 'pipeline.db');
   let pipelineChild: PipelineChild | undefined;
-  const active = new ActiveFaults(runDir, ctx.runId, () => pipelineChild && { pid: pipelineChild.pid, db: dbFile });
+  let mosquitto: ManagedMosquitto | undefined;
+  const mosquittoDir = join(runDir, 'mosquitto');
+  const active = new ActiveFaults(runDir, ctx.runId, () => pipelineChild && { pid: pipelineChild.pid, db: dbFile },
+    () => mosquitto && { pid: mosquitto.pid, conf: join(mosquittoDir, 'mosquitto.conf') });
   teardowns.add('active faults record', () => active.clear());
   let brokerUrl = opts.brokerUrl;
   let embeddedBroker: RunningBroker | undefined;
@@ -172,6 +202,12 @@ export async function startServices(opts: RunOptions, ctx: RunContext, loadFromE
   if (brokerUrl) {
     await probeBroker(brokerUrl, opts.tls?.material);
     pipelineBroker = splitPassword(brokerUrl);
+  } else if (opts.mosquitto) {
+    const m = embeddedBroker = mosquitto = await startRunMosquitto(opts, mosquittoDir, isolation);
+    teardowns.add('mosquitto', () => m.close());
+    active.refresh();
+    brokerUrl = m.url;
+    pipelineBroker = { url: brokerUrl, password: undefined };
   } else {
     const service = { username: SERVICE_USER, password: randomBytes(24).toString('hex') };
     const security = isolation ? { isolation: { deviceSecret: deviceLogin.deviceSecret as string, service } } : {};
@@ -179,6 +215,9 @@ export async function startServices(opts: RunOptions, ctx: RunContext, loadFromE
     teardowns.add('embedded broker', () => broker.close());
     brokerUrl = broker.url;
     pipelineBroker = isolation ? { url: brokerUrl.replace('://', `://${SERVICE_USER}@`), password: service.password } : { url: brokerUrl, password: undefined };
+  }
+  if (ctx.scenario.broker !== undefined && !opts.mosquitto) {
+    opts.log(`note: the scenario's broker section (${Object.entries(ctx.scenario.broker).map(([k, v]) => `${k} ${v}`).join(', ')}) configures --mosquitto's broker; this run's broker is ${opts.brokerUrl ? `yours, at ${redactUrl(opts.brokerUrl)}` : 'the embedded aedes broker (no queue limit, no persistence across a broker-restart)'}`);
   }
   let pipelineUrl = opts.pipelineUrl;
   let token = opts.token ?? process.env.VIGIL_TOKEN ?? '';
