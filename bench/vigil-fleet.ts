@@ -37,7 +37,7 @@ await measure('vigil', p, (): Contender => {
   // Issue 2's bench: GPS bracelets only (the smoke scenario's fleet).
   const plan = planFleet({ seed: SEED, mix: { pse: 0, psem: p.devices, bar: 0 }, cities: CITIES, behaviour: DEFAULT_BEHAVIOUR, start: now });
   const firmwares = plan.devices.map((d) => createFirmware(d, SEED, now, cfg));
-  const fleet = new Fleet({ endpointOf: () => p.url, firmwares, seed: SEED, connectRatePerS: p.connectRatePerS, onRecord: () => {}, link: LINK });
+  const fleet = new Fleet({ endpointOf: () => p.url, firmwares, seed: SEED, speed: SPEED, connectRatePerS: p.connectRatePerS, onRecord: () => {}, link: LINK });
   const sum = (f: (c: (typeof firmwares)[number]['counters']) => number): number => firmwares.reduce((n, fw) => n + f(fw.counters), 0);
   return {
     // As the baseline does, devices report while the fleet is still connecting (no warm-up wait):

@@ -58,7 +58,7 @@ process.on('message', (m: ToShard) => {
         firmwares = planFirmwares({ devices: [...i.devices] }, i.seed, i.start, i.end, i.speed);
         lastAcked = firmwares.map(() => 0);
         fleet = new Fleet({
-          endpointOf: (slot) => i.endpoints[slot] as string, firmwares, modes: i.modes, keepaliveS: i.keepaliveS, seed: i.seed,
+          endpointOf: (slot) => i.endpoints[slot] as string, firmwares, modes: i.modes, keepaliveS: i.keepaliveS, seed: i.seed, speed: i.speed,
           connectRatePerS: i.connectRatePerS, redialRatePerS: i.redialRatePerS, onRecord: (r) => records.push(r), ...(i.link ? { link: i.link } : {}), login: i.login,
           onLinkError: (deviceId, err) => send({ t: 'link-error', deviceId, message: err.message }),
         });

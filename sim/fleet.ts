@@ -34,6 +34,8 @@ export interface FleetOptions {
    * FLEET_REDIAL_RATE_PER_S; a shard of a sharded fleet gets its share): see sim/transport/backoff.ts.
    */
   readonly redialRatePerS?: number;
+  /** Virtual ms per real ms (default 1): the firmware's redial backoff is in device time (sim/transport/backoff.ts). */
+  readonly speed?: number;
   /** Every record a device makes, in its seq order, as it is made (oracle, journal). */
   readonly onRecord: (r: UplinkRecord) => void;
   /** Real seconds of MQTT keepalive (default 60): how soon a device notices a dead path. */
@@ -169,7 +171,7 @@ export class Fleet {
     };
     const makeLink = this.opts.link === 'mqttjs' ? mqttLink : leanLink;
     this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, {
-      reconnectMs: 1000, backoff: fleetBackoff(this.opts.firmwares.length, this.opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S, this.opts.seed, slot),
+      reconnectMs: 1000, backoff: fleetBackoff(this.opts.firmwares.length, this.opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S, this.opts.seed, slot, this.opts.speed ?? 1),
       pacer: this.redials, keepaliveS: this.opts.keepaliveS ?? 60,
       tls: this.opts.login?.tls, credentials: this.opts.login?.deviceSecret === undefined ? undefined : deviceCredentials(this.opts.login.deviceSecret, fw.deviceId),
     });

@@ -17,6 +17,8 @@ import { fmtMs, type LateExcuse, type Ledger, type Observation } from './ledger.
 
 /** Faults that impair the pipeline itself: while one lasts, the pipeline cannot detect a silence in time. */
 const PIPELINE_SIDE_FAULTS: ReadonlySet<string> = new Set(['pipeline-restart', 'slow-consumer']);
+/** The faults under which the pipeline, up, hears talking devices late (see prepareNetwork). */
+const DEAF_PIPELINE_FAULTS: ReadonlySet<string> = new Set(['slow-consumer', 'broker-restart']);
 
 /** The communication_loss an absence episode calls for. */
 const toExpectation = (e: AbsenceEpisode): Expectation => ({ deviceId: e.deviceId, kind: 'communication_loss', seq: e.seq, deviceTime: e.deviceTime, triggerTime: e.triggerTime });
@@ -83,10 +85,13 @@ const iso = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString
 export function prepareNetwork(n: NetworkInput): Prepared {
   const { watched } = n;
 
-  // A slow pipeline (the slow-consumer fault) hears the devices late, so it may count a talking
-  // device as silent: a communication_loss it raises then, and the mass alarm that follows, are
-  // the fault's consequence — neither required nor spurious, and reported with the window.
-  const slowWindows = n.faults.filter((f) => f.kind === 'slow-consumer').map((f) => [f.from, Math.max(...f.healAt.values()) + n.offlineTimeoutMs + n.toleranceMs] as const);
+  // A pipeline that hears the devices late may count a talking device as silent: a slow pipeline
+  // (the slow-consumer fault), and one whose broker restarted (broker-restart: cut off while it is
+  // down, then behind the fleet's redials and backlog; and what the proxies forwarded as the broker
+  // stopped may never have reached it). A communication_loss it raises then, and the mass alarm
+  // that follows, are the fault's consequence — neither required nor spurious, and reported with
+  // the window. A silence the proxies saw stays required.
+  const slowWindows = n.faults.filter((f) => DEAF_PIPELINE_FAULTS.has(f.kind)).map((f) => [f.from, Math.max(...f.healAt.values()) + n.offlineTimeoutMs + n.toleranceMs] as const);
   const inSlow = (t: number): boolean => slowWindows.some(([a, b]) => t >= a && t <= b);
 
   // One pass over what the feed showed (a million alarms in a big run) for everything below needs

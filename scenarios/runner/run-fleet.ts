@@ -71,7 +71,7 @@ export async function startRunFleet(o: RunFleetOptions): Promise<RunFleet> {
     const byId = new Map(firmwares.map((fw) => [fw.deviceId, fw]));
     const fleet = new Fleet({
       endpointOf: (slot) => o.endpointOf((firmwares[slot] as Firmware).deviceId), firmwares, modes: o.modes, keepaliveS: o.keepaliveS,
-      seed: scenario.seed, connectRatePerS: scenario.connectRate, onRecord: o.onRecord, login: o.login,
+      seed: scenario.seed, speed: scenario.speed, connectRatePerS: scenario.connectRate, onRecord: o.onRecord, login: o.login,
     });
     return {
       get stats() {

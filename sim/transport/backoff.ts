@@ -37,10 +37,20 @@ export function redialDelayMs(b: Backoff, attempt: number): number {
  */
 export const FLEET_REDIAL_RATE_PER_S = 3000;
 
+/** The firmware's largest backoff window, in the device's own (virtual) time. */
+export const FIRMWARE_BACKOFF_CAP_MS = 60_000;
+
 /**
- * The backoff of device `slot` in a fleet of `devices`: after a drop, a small fleet redials within
- * 1–2 s (as before backoff), a large one spreads its first redials at `redialRatePerS` on average.
+ * The backoff of device `slot` in a fleet of `devices`, in a run at `speed` (virtual ms per real
+ * ms): after a drop, a small fleet redials within 1–2 s (as before backoff), a large one spreads its
+ * first redials at `redialRatePerS` on average — both real time, what the machine and the broker's
+ * listen backlog can take. The doubling after failed dials is the firmware's own, capped at
+ * FIRMWARE_BACKOFF_CAP_MS of device time: at speed 60 that is one real second, so the window then
+ * stays at the fleet's spread. (A real-time cap of 60 s had devices wait up to an hour of virtual
+ * time after a 2-minute broker restart at speed 60, silent past the offline timeout: measured, the
+ * full-size acceptance run with a broker restart, 233 communication_loss alarms the harness made.)
  */
-export function fleetBackoff(devices: number, redialRatePerS: number, fleetSeed: number, slot: number): Backoff {
-  return { minMs: 1000, windowMs: Math.max(1000, (devices / redialRatePerS) * 1000), capMs: 60_000, seed: mix32(fleetSeed ^ mix32(slot)) };
+export function fleetBackoff(devices: number, redialRatePerS: number, fleetSeed: number, slot: number, speed: number): Backoff {
+  const windowMs = Math.max(1000, (devices / redialRatePerS) * 1000);
+  return { minMs: 1000, windowMs, capMs: Math.max(windowMs, FIRMWARE_BACKOFF_CAP_MS / speed), seed: mix32(fleetSeed ^ mix32(slot)) };
 }
