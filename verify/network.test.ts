@@ -82,3 +82,31 @@ describe('late allowance of a communication_loss under a fault', () => {
     expect(q.excuse(late)).toBeUndefined();
   });
 });
+
+describe('a pipeline that hears talking devices late', () => {
+  const fault = (kind: string) => ({ name: kind, kind, from: T0 + 60 * MIN, until: T0 + 62 * MIN, devices: ['D'], healAt: new Map([['D', T0 + 62 * MIN]]) });
+  // D last reached the pipeline at 55 min; the proxies saw it talk on (no episode), but the pipeline,
+  // cut off, counts it silent and raises communication_loss at 65 min.
+  const raised = loss('D', 20, T0 + 55 * MIN, 'A1');
+
+  it('under a broker restart or a slow consumer, its communication_loss of a talking device is optional, not spurious', () => {
+    for (const kind of ['broker-restart', 'slow-consumer']) {
+      const p = prepareNetwork({ ...input([], [raised]), watched: new Set(['D']), faults: [fault(kind)] });
+      expect(p.optional.map((e) => [e.deviceId, e.seq]), kind).toEqual([['D', 20]]);
+      expect(p.expectations, kind).toEqual([]);
+    }
+  });
+
+  it('under a network fault, or outside the window, it stays unexplained (spurious)', () => {
+    const network = prepareNetwork({ ...input([], [raised]), watched: new Set(['D']), faults: [fault('black-hole')] });
+    expect(network.optional).toEqual([]);
+    // Raised at 85 min: past the heal (62) + offline timeout (10) + tolerance (1).
+    const after = prepareNetwork({ ...input([], [loss('D', 30, T0 + 75 * MIN, 'A2')]), watched: new Set(['D']), faults: [fault('broker-restart')] });
+    expect(after.optional).toEqual([]);
+  });
+
+  it('a silence the proxies saw under a broker restart stays required', () => {
+    const p = prepareNetwork({ ...input([episode('D', 20, T0 + 55 * MIN)], [raised]), faults: [fault('broker-restart')] });
+    expect(p.expectations.map((e) => [e.deviceId, e.seq])).toEqual([['D', 20]]);
+  });
+});
