@@ -19,8 +19,8 @@ import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
 import { hilMatchProblem, splitHilList } from '../scenarios/hil-schema.ts';
 
-/** MQTT broker URL schemes: plain, and over TLS (protocol/tls.ts). */
-const MQTT_SCHEMES = ['mqtt:', 'tcp:', 'mqtts:', 'ssl:', 'tls:'];
+/** MQTT broker URL schemes: plain, over TLS, and over WebSocket (protocol/tls.ts). */
+const MQTT_SCHEMES = ['mqtt:', 'tcp:', 'mqtts:', 'ssl:', 'tls:', 'ws:', 'wss:'];
 
 export const EXIT = { PASS: 0, FAIL: 1, COULD_NOT_RUN: 2 } as const;
 
@@ -110,12 +110,12 @@ program
   .command('run')
   .description('run a scenario and write runs/<run-id>/run.json, junit.xml and report.html; exit 0 PASS, 1 FAIL, 2 could not run')
   .argument('<scenario-file>', 'a *.scenario.ts file written with defineScenario()')
-  .option('--broker <url>', 'an external MQTT broker, mqtt:// or mqtts:// (default: an embedded aedes broker)', url('--broker', MQTT_SCHEMES))
+  .option('--broker <url>', 'an external MQTT broker: mqtt://, mqtts://, or over WebSocket ws:// or wss:// (default: an embedded aedes broker)', url('--broker', MQTT_SCHEMES))
   .option('--mosquitto', 'run on a mosquitto Vigil starts on a free loopback port (Debian package), with the scenario\'s broker section (queue limits, persistence); broker-restart faults restart it')
   .option('--pipeline <url>', 'the base URL of a running pipeline (default: start the reference pipeline)', url('--pipeline', ['http:', 'https:']))
   .option('--token <token>', 'the feed and provisioning token of --pipeline (default: $VIGIL_TOKEN)')
-  .option('--ca <file>', 'PEM CA certificate the mqtts:// broker\'s certificate is checked against (overrides the scenario\'s tls.ca)')
-  .option('--cert <file>', 'PEM client certificate the devices and the pipeline present to an mqtts:// broker (with --key; overrides tls.cert)')
+  .option('--ca <file>', 'PEM CA certificate an mqtts:// or wss:// broker\'s certificate is checked against (overrides the scenario\'s tls.ca)')
+  .option('--cert <file>', 'PEM client certificate the devices and the pipeline present to an mqtts:// or wss:// broker (with --key; overrides tls.cert)')
   .option('--key <file>', 'PEM private key of --cert (overrides tls.key)')
   .option('--speed <n>', 'virtual seconds per real second', positive('--speed', false))
   .option('--devices <n>', 'number of bracelets (overrides the scenario)', positive('--devices', true))
@@ -157,12 +157,12 @@ program
 program
   .command('pipeline')
   .description('run the reference monitoring pipeline on its own and print the URL it serves')
-  .requiredOption('--broker <url>', 'the MQTT broker it ingests from (mqtt://, or mqtts:// with --ca/--cert/--key; a password as userinfo or $VIGIL_BROKER_PASSWORD)', url('--broker', MQTT_SCHEMES))
+  .requiredOption('--broker <url>', 'the MQTT broker it ingests from (mqtt://, ws://, or mqtts:// / wss:// with --ca/--cert/--key; a password as userinfo or $VIGIL_BROKER_PASSWORD)', url('--broker', MQTT_SCHEMES))
   .option('--port <n>', 'HTTP/WebSocket port (0: any free port)', nonNegativeInt('--port'), 0)
   .option('--db <file>', 'SQLite file: data survives a restart (default: a temporary file)')
   .option('--token <token>', 'bearer token for provisioning and the feed (default: $VIGIL_TOKEN, else a random one, printed)')
-  .option('--ca <file>', 'PEM CA certificate an mqtts:// broker\'s certificate is checked against (default: the system\'s)')
-  .option('--cert <file>', 'PEM client certificate for an mqtts:// broker that requires one (with --key)')
+  .option('--ca <file>', 'PEM CA certificate an mqtts:// or wss:// broker\'s certificate is checked against (default: the system\'s)')
+  .option('--cert <file>', 'PEM client certificate for an mqtts:// or wss:// broker that requires one (with --key)')
   .option('--key <file>', 'PEM private key of --cert')
   .option('--https-cert <file>', 'serve the API over HTTPS and the feed over wss:// with this PEM certificate (with --https-key)')
   .option('--https-key <file>', 'PEM private key of --https-cert')

@@ -1,6 +1,7 @@
 /**
  * The pipeline's MQTT session, lean: one persistent MQTT 3.1.1 session over TCP (`mqtt://`,
- * `tcp://`) that subscribes to one filter at QoS 1, PUBACKs each inbound publish on receipt, and
+ * `tcp://`), TLS (`mqtts://`) or WebSocket (`ws://`, `wss://`: the `ws` library's stream, binary
+ * frames, subprotocol "mqtt" [MQTT-6.0.0-3]) that subscribes to one filter at QoS 1, PUBACKs each inbound publish on receipt, and
  * publishes acks at QoS 1. Written on mqtt-packet (parser and CONNECT/SUBSCRIBE/PUBLISH encoding)
  * rather than mqtt.js: at one record per message mqtt.js's per-packet bookkeeping (stores, streams,
  * callbacks, a message-id allocator, an object per packet and per PUBACK) cost about a fifth of the
@@ -10,15 +11,18 @@
  * - QoS 0 and 1 inbound only: the subscription is granted at most QoS 1.
  * pipeline/ imports protocol/ only (DESIGN.md), so the fleet's lean link (sim/transport) is not reused.
  */
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
+import { createWebSocketStream, WebSocket } from 'ws';
 import { redactUrl } from '../protocol/redact.ts';
-import { MQTT_TLS_SCHEMES, mqttDefaultPort, type TlsMaterial } from '../protocol/tls.ts';
+import { MQTT_TLS_SCHEMES, MQTT_WS_SCHEMES, mqttDefaultPort, type TlsMaterial } from '../protocol/tls.ts';
 import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
 
 export interface SessionOptions {
   /**
-   * mqtt:// or tcp:// (port 1883 when none), or mqtts:// (also ssl://, tls://; 8883) with `tls`.
+   * mqtt:// or tcp:// (port 1883 when none), mqtts:// (also ssl://, tls://; 8883) with `tls`, or
+   * ws:// or wss:// (with `tls`; the URL's path, e.g. /mqtt).
    * A username and password come as the URL's userinfo (the broker's service account, issue 8).
    */
   url: string;
@@ -53,9 +57,11 @@ export class MqttSession {
   private readonly port: number;
   private readonly keepaliveMs: number;
   private readonly secure: boolean;
+  /** The WebSocket URL to dial (no userinfo: the login goes in CONNECT); undefined over TCP. */
+  private readonly wsUrl: string | undefined;
   private readonly username: string | undefined;
   private readonly password: Buffer | undefined;
-  private socket: Socket | undefined;
+  private socket: Duplex | undefined;
   private up = false;
   private ending = false;
   private nextId = SUBSCRIBE_ID;
@@ -73,7 +79,14 @@ export class MqttSession {
   constructor(private readonly opts: SessionOptions) {
     const u = new URL(opts.url);
     this.secure = MQTT_TLS_SCHEMES.includes(u.protocol);
-    if (!this.secure && u.protocol !== 'mqtt:' && u.protocol !== 'tcp:') throw new Error(`${redactUrl(opts.url)}: the pipeline dials mqtt://, tcp:// or mqtts:// brokers only`);
+    const ws = MQTT_WS_SCHEMES.includes(u.protocol);
+    if (!this.secure && !ws && u.protocol !== 'mqtt:' && u.protocol !== 'tcp:') throw new Error(`${redactUrl(opts.url)}: the pipeline dials mqtt://, tcp://, mqtts://, ws:// or wss:// brokers only`);
+    if (ws) {
+      const bare = new URL(u.href);
+      bare.username = '';
+      bare.password = '';
+      this.wsUrl = bare.href;
+    }
     this.host = u.hostname.replace(/^\[|\]$/g, '');
     this.port = u.port ? Number(u.port) : mqttDefaultPort(u.protocol);
     this.username = u.username === '' ? undefined : decodeURIComponent(u.username);
@@ -129,20 +142,31 @@ export class MqttSession {
     });
   }
 
-  private dial(): void {
+  /** A new connection to the broker, and how to hear that it is open (CONNECT goes then). */
+  private open(): { socket: Duplex; onOpen: (fn: () => void) => void } {
+    if (this.wsUrl !== undefined) {
+      // ws sets TCP_NODELAY itself; wss checks the broker's certificate like mqtts:// below.
+      const ws = new WebSocket(this.wsUrl, 'mqtt', { ...this.opts.tls, handshakeTimeout: this.opts.connectTimeoutMs ?? 10_000 });
+      return { socket: createWebSocketStream(ws), onOpen: (fn) => ws.once('open', fn) };
+    }
     // TLS: the broker's certificate against the run's CA (or the system's) and its name; SNI only for a host name (RFC 6066 §3).
-    const socket: Socket = this.secure
+    const socket = this.secure
       ? connectTls({ host: this.host, port: this.port, ...this.opts.tls, ...(isIP(this.host) === 0 && { servername: this.host }) })
       : connect({ host: this.host, port: this.port });
-    this.socket = socket;
     socket.setNoDelay(true);
+    return { socket, onOpen: (fn) => socket.once(this.secure ? 'secureConnect' : 'connect', fn) };
+  }
+
+  private dial(): void {
+    const { socket, onOpen } = this.open();
+    this.socket = socket;
     const parser = mqttParser({ protocolVersion: 4 });
     parser.on('packet', (p: Packet) => this.onPacket(socket, p));
     parser.on('error', (err: Error) => {
       this.opts.onError(`bad packet from the broker: ${err.message}`);
       socket.destroy();
     });
-    socket.on(this.secure ? 'secureConnect' : 'connect', () => {
+    onOpen(() => {
       socket.write(generate({
         cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: this.opts.clientId, clean: false, keepalive: this.keepaliveMs / 1000,
         ...(this.username !== undefined && { username: this.username }), ...(this.password !== undefined && { password: this.password }),
@@ -163,7 +187,7 @@ export class MqttSession {
     }, this.opts.connectTimeoutMs ?? 10_000);
   }
 
-  private onPacket(socket: Socket, p: Packet): void {
+  private onPacket(socket: Duplex, p: Packet): void {
     switch (p.cmd) {
       case 'connack':
         clearTimeout(this.connectTimer);
@@ -196,7 +220,7 @@ export class MqttSession {
   }
 
   /** The message to the pipeline, then its PUBACK (QoS 1). */
-  private deliver(socket: Socket, p: Packet): void {
+  private deliver(socket: Duplex, p: Packet): void {
     if (p.cmd !== 'publish') return;
     this.opts.onMessage(p.topic, typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload);
     if (p.qos > 0 && p.messageId !== undefined && !socket.destroyed) socket.write(puback(p.messageId));
@@ -221,7 +245,7 @@ export class MqttSession {
     }, this.slowMs);
   }
 
-  private startKeepalive(socket: Socket): void {
+  private startKeepalive(socket: Duplex): void {
     clearInterval(this.keepaliveTimer);
     this.lastHeard = Date.now();
     // A PINGREQ every half keepalive; nothing heard for 1.5 keepalives: the connection is dead.
@@ -242,7 +266,7 @@ export class MqttSession {
     clearTimeout(this.reconnectTimer);
   }
 
-  private onClose(socket: Socket): void {
+  private onClose(socket: Duplex): void {
     if (socket !== this.socket) return;
     this.stopTimers();
     const wasUp = this.up;

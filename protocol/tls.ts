@@ -15,10 +15,23 @@ export interface TlsMaterial {
 
 /** URL schemes that mean MQTT over TLS, as mqtt.js reads them. */
 export const MQTT_TLS_SCHEMES: readonly string[] = ['mqtts:', 'ssl:', 'tls:'];
+/** MQTT over WebSocket [MQTT-6.0], plain and over TLS: what brokers behind an HTTPS load balancer serve. */
+export const MQTT_WS_SCHEMES: readonly string[] = ['ws:', 'wss:'];
 
+/** Whether the URL speaks TLS: mqtts:// (ssl://, tls://) or wss://. */
 export function isMqttTls(url: string): boolean {
   try {
-    return MQTT_TLS_SCHEMES.includes(new URL(url).protocol);
+    const { protocol } = new URL(url);
+    return MQTT_TLS_SCHEMES.includes(protocol) || protocol === 'wss:';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the URL is MQTT over WebSocket (ws://, wss://). */
+export function isMqttOverWebSocket(url: string): boolean {
+  try {
+    return MQTT_WS_SCHEMES.includes(new URL(url).protocol);
   } catch {
     return false;
   }

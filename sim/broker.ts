@@ -4,10 +4,15 @@
  * port, for the broker-restart process fault (scenarios/runner/process-faults.ts).
  *
  * With `security`, it serves MQTT over TLS (mqtts://) and/or enforces device isolation
- * (sim/broker-policy.ts); without, it is the anonymous plain broker it always was.
+ * (sim/broker-policy.ts); without, it is the anonymous plain broker it always was. With `websocket`
+ * it serves MQTT over WebSocket instead (ws://, or wss:// with TLS), as brokers behind an HTTPS load
+ * balancer do: each WebSocket (subprotocol "mqtt") becomes a stream aedes handles.
  */
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import { Aedes } from 'aedes';
 import { isolationHooks, type IsolationPolicy, type IsolationStats } from './broker-policy.ts';
 
@@ -39,7 +44,22 @@ interface Instance {
   readonly sockets: Set<Socket>;
 }
 
-async function listen(port: number, security: BrokerSecurity, refused: IsolationStats): Promise<Instance> {
+/** A server that hands aedes one stream per MQTT-over-WebSocket connection. */
+function webSocketServer(broker: Aedes, tls: BrokerSecurity['tls'], sockets: Set<Socket>): Server {
+  const tlsOptions = tls && { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) };
+  const server = tlsOptions ? createHttpsServer(tlsOptions) : createHttpServer();
+  const wss = new WebSocketServer({ server, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  wss.on('connection', (ws, req) => {
+    const socket = req.socket;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    broker.handle(createWebSocketStream(ws));
+  });
+  server.once('close', () => wss.close());
+  return server;
+}
+
+async function listen(port: number, security: BrokerSecurity, refused: IsolationStats, websocket: boolean): Promise<Instance> {
   const broker = await Aedes.createBroker(security.isolation ? isolationHooks(security.isolation, refused) : {});
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket): void => {
@@ -48,7 +68,7 @@ async function listen(port: number, security: BrokerSecurity, refused: Isolation
     broker.handle(socket);
   };
   const { tls } = security;
-  const server: Server = tls
+  const server: Server = websocket ? webSocketServer(broker, tls, sockets) : tls
     ? createTlsServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) }, onSocket)
     : createServer(onSocket);
   server.maxConnections = 50_000;
@@ -69,9 +89,10 @@ async function listen(port: number, security: BrokerSecurity, refused: Isolation
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function startEmbeddedBroker(port = 0, security: BrokerSecurity = {}): Promise<RunningBroker> {
+export async function startEmbeddedBroker(port = 0, security: BrokerSecurity = {}, transport: { websocket?: boolean } = {}): Promise<RunningBroker> {
   const refused: IsolationStats = { refusedLogins: 0, refusedPublishes: 0, refusedSubscriptions: 0 };
-  let current: Instance | undefined = await listen(port, security, refused);
+  const websocket = transport.websocket === true;
+  let current: Instance | undefined = await listen(port, security, refused, websocket);
   const address = current.server.address();
   if (address === null || typeof address === 'string') throw new Error('embedded broker: no TCP address');
   const boundPort = address.port;
@@ -88,7 +109,7 @@ export async function startEmbeddedBroker(port = 0, security: BrokerSecurity = {
   };
 
   return {
-    url: `${security.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${boundPort}`,
+    url: websocket ? `${security.tls ? 'wss' : 'ws'}://127.0.0.1:${boundPort}/mqtt` : `${security.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${boundPort}`,
     refused,
     get running() {
       return current !== undefined;
@@ -100,7 +121,7 @@ export async function startEmbeddedBroker(port = 0, security: BrokerSecurity = {
       // hold it as its ephemeral port for a moment: retry briefly.
       for (let attempt = 1; ; attempt++) {
         try {
-          current = await listen(boundPort, security, refused);
+          current = await listen(boundPort, security, refused, websocket);
           return;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;

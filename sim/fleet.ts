@@ -8,6 +8,7 @@ import type { Firmware } from './model/firmware.ts';
 import { WakeQueue } from './scheduler.ts';
 import type { DeviceLink, DeviceLogin, LinkEvents } from './transport/link.ts';
 import { deviceCredentials } from '../protocol/device-credentials.ts';
+import { isMqttOverWebSocket } from '../protocol/tls.ts';
 import { FLEET_REDIAL_RATE_PER_S, fleetBackoff } from './transport/backoff.ts';
 import { DialPacer } from './transport/dial-pacer.ts';
 import { leanLink } from './transport/lean-link.ts';
@@ -45,7 +46,7 @@ export interface FleetOptions {
   /**
    * Each device's MQTT client: the lean link on a raw socket (sim/transport/lean-link.ts, the
    * default: same events as mqtt.js at a fraction of the per-device cost; mqtt:// endpoints only),
-   * or mqtt.js (sim/transport/mqtt-link.ts).
+   * or mqtt.js (sim/transport/mqtt-link.ts), which a ws:// or wss:// endpoint always gets.
    */
   readonly link?: 'mqttjs' | 'lean';
   /** TLS and per-device credentials; none: plain, anonymous (sim/transport/link.ts). */
@@ -169,7 +170,8 @@ export class Fleet {
         this.opts.onLinkError?.(fw.deviceId, err);
       },
     };
-    const makeLink = this.opts.link === 'mqttjs' ? mqttLink : leanLink;
+    // The lean link speaks MQTT over TCP and TLS; over WebSocket (ws://, wss://) mqtt.js carries it.
+    const makeLink = this.opts.link === 'mqttjs' || isMqttOverWebSocket(this.opts.endpointOf(slot)) ? mqttLink : leanLink;
     this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, {
       reconnectMs: 1000, backoff: fleetBackoff(this.opts.firmwares.length, this.opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S, this.opts.seed, slot, this.opts.speed ?? 1),
       pacer: this.redials, keepaliveS: this.opts.keepaliveS ?? 60,
