@@ -114,7 +114,7 @@ program
   .option('--mosquitto', 'run on a mosquitto Vigil starts on a free loopback port (Debian package), with the scenario\'s broker section (queue limits, persistence); broker-restart faults restart it')
   .option('--pipeline <url>', 'the base URL of a running pipeline (default: start the reference pipeline)', url('--pipeline', ['http:', 'https:']))
   .option('--token <token>', 'the feed and provisioning token of --pipeline (default: $VIGIL_TOKEN)')
-  .option('--ca <file>', 'PEM CA certificate an mqtts:// or wss:// broker\'s certificate is checked against (overrides the scenario\'s tls.ca)')
+  .option('--ca <file>', 'PEM CA certificate an mqtts:// or wss:// broker\'s certificate, and an https:// pipeline\'s, is checked against (overrides the scenario\'s tls.ca)')
   .option('--cert <file>', 'PEM client certificate the devices and the pipeline present to an mqtts:// or wss:// broker (with --key; overrides tls.cert)')
   .option('--key <file>', 'PEM private key of --cert (overrides tls.key)')
   .option('--speed <n>', 'virtual seconds per real second', positive('--speed', false))

@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import { decodeFeedMessage, FeedDecodeError, feedUrl } from '../protocol/feed.ts';
 import { VigilError } from '../protocol/errors.ts';
+import type { TlsMaterial } from '../protocol/tls.ts';
 import type { Observation } from './ledger.ts';
 
 export interface FeedConsumerOptions {
@@ -20,6 +21,8 @@ export interface FeedConsumerOptions {
   /** A message that could not be read: what was wrong, and its start (journaled by the run). */
   readonly onMalformed?: (reason: string, raw: string) => void;
   readonly log?: (line: string) => void;
+  /** For a wss:// feed (an https:// pipeline): the CA its certificate is checked against, a client certificate. */
+  readonly tls?: TlsMaterial | undefined;
 }
 
 /** Malformed messages named in run.json and the report; the rest are counted. */
@@ -71,7 +74,7 @@ export class FeedConsumer {
 
   private connect(first?: (err?: Error) => void): void {
     if (this.stopped) return;
-    const ws = new WebSocket(feedUrl(this.opts.baseUrl, this.cursor), { headers: { authorization: `Bearer ${this.opts.token}` } });
+    const ws = new WebSocket(feedUrl(this.opts.baseUrl, this.cursor), { headers: { authorization: `Bearer ${this.opts.token}` }, ...this.opts.tls });
     this.ws = ws;
     ws.on('open', () => {
       this.stats.connects++;

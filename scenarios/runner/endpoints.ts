@@ -3,6 +3,7 @@
  * are not there — within a few seconds, not after a fleet has started.
  */
 import mqtt from 'mqtt';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { VigilError } from '../../protocol/errors.ts';
 import { redactUrl } from '../../protocol/redact.ts';
 import { isMqttTls, type TlsMaterial } from '../../protocol/tls.ts';
@@ -31,17 +32,41 @@ export async function probeBroker(url: string, tls?: TlsMaterial, timeoutMs = 50
   });
 }
 
-async function call<T>(base: string, path: string, token: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<T> {
-  let res: Response;
+/**
+ * One connection pool per TLS material: an https:// pipeline's certificate is checked against the
+ * run's CA (--ca, tls.ca) and the run's client certificate is offered, as for the broker. Node's
+ * global fetch takes no CA; undici, the library it is built on, takes an Agent that does.
+ */
+const agents = new WeakMap<TlsMaterial, Agent>();
+function agentFor(tls: TlsMaterial): Agent {
+  let agent = agents.get(tls);
+  if (!agent) {
+    agent = new Agent({ connect: { ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.cert !== undefined && { cert: tls.cert }), ...(tls.key !== undefined && { key: tls.key }) } });
+    agents.set(tls, agent);
+  }
+  return agent;
+}
+
+interface CallInit {
+  readonly method?: string;
+  readonly body?: string;
+}
+
+async function call<T>(base: string, path: string, token: string, init: CallInit = {}, timeoutMs = 10_000, tls?: TlsMaterial): Promise<T> {
+  let res: Awaited<ReturnType<typeof undiciFetch>>;
   try {
-    res = await fetch(underBase(base, path), {
+    res = await undiciFetch(underBase(base, path), {
       ...init,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       signal: AbortSignal.timeout(timeoutMs),
+      ...(tls && base.startsWith('https:') && { dispatcher: agentFor(tls) }),
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new VigilError('VIGIL_PIPELINE_UNREACHABLE', `cannot reach the pipeline at ${base}: ${cause}`, 'start it (`vigil pipeline --broker URL`) or fix --pipeline');
+    const fix = base.startsWith('https:')
+      ? 'start it, or fix --pipeline; for a private CA give --ca (the CA that signed the pipeline\'s certificate)'
+      : 'start it (`vigil pipeline --broker URL`) or fix --pipeline';
+    throw new VigilError('VIGIL_PIPELINE_UNREACHABLE', `cannot reach the pipeline at ${base}: ${cause}`, fix);
   }
   const text = await res.text();
   if (!res.ok) {
@@ -51,10 +76,11 @@ async function call<T>(base: string, path: string, token: string, init: RequestI
   return JSON.parse(text) as T;
 }
 
+/** The pipeline's API; `tls` for an https:// pipeline signed by a private CA, or that asks for a client certificate. */
 export const pipelineApi = {
-  health: (base: string) => call<Health>(base, HEALTH_PATH, ''),
-  provision: (base: string, token: string, body: Provisioning) => call<ProvisioningResult>(base, PROVISION_PATH, token, { method: 'POST', body: JSON.stringify(body) }, 30_000),
-  summary: (base: string, token: string) => call<IngestSummary>(base, SUMMARY_PATH, token, {}, 30_000),
+  health: (base: string, tls?: TlsMaterial) => call<Health>(base, HEALTH_PATH, '', {}, 10_000, tls),
+  provision: (base: string, token: string, body: Provisioning, tls?: TlsMaterial) => call<ProvisioningResult>(base, PROVISION_PATH, token, { method: 'POST', body: JSON.stringify(body) }, 30_000, tls),
+  summary: (base: string, token: string, tls?: TlsMaterial) => call<IngestSummary>(base, SUMMARY_PATH, token, {}, 30_000, tls),
   /** The reference pipeline's admin fault switch (docs/PROTOCOL.md "Reference pipeline only"). */
   fault: (base: string, token: string, body: PipelineFault) => call<PipelineFaultResult>(base, ADMIN_FAULT_PATH, token, { method: 'POST', body: JSON.stringify(body) }),
 };

@@ -28,13 +28,13 @@ export interface FeedWatch {
 /** Provisions the pipeline with `clock` (writes provisioning.json) and starts reading its feed. */
 export async function watchFeed(ctx: RunContext, svc: Services, clock: Clock, log: (line: string) => void): Promise<FeedWatch> {
   const provisioning: Provisioning = { runId: ctx.runId, clock: clock.triple, ...ctx.fleet };
-  const { feedCursor } = await pipelineApi.provision(svc.pipelineUrl, svc.token, provisioning);
+  const { feedCursor } = await pipelineApi.provision(svc.pipelineUrl, svc.token, provisioning, svc.pipelineTls);
   writeFileSync(join(ctx.runDir, 'provisioning.json'), JSON.stringify(provisioning, null, 1));
   svc.journal.append({ t: 'event', at: Date.now(), event: 'provisioned', runId: ctx.runId, clock: clock.triple, devices: ctx.plan.devices.length, feedCursor });
   const observations: Observation[] = [];
   const observedKeys = new Set<string>();
   const feed = new FeedConsumer({
-    baseUrl: svc.pipelineUrl, token: svc.token, after: feedCursor, now: () => clock.now(), log,
+    baseUrl: svc.pipelineUrl, token: svc.token, tls: svc.pipelineTls, after: feedCursor, now: () => clock.now(), log,
     onObservation: (o) => {
       svc.journal.append({ t: 'observation', at: o.receivedAt, ...o.alarm });
       observations.push(o);

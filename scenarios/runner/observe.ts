@@ -97,7 +97,7 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
     const everythingStored = async (): Promise<boolean> => {
       if (Date.now() - storedAt < 1000) return allStored;
       storedAt = Date.now();
-      const s = await pipelineApi.summary(svc.pipelineUrl, svc.token);
+      const s = await pipelineApi.summary(svc.pipelineUrl, svc.token, svc.pipelineTls);
       allStored = [...seed.lastSeq].every(([id, last]) => (s.devices[id]?.contiguousSeq ?? 0) >= last);
       return allStored;
     };
@@ -105,7 +105,7 @@ export async function observeScenario(opts: ObserveOptions): Promise<{ result: R
     progress?.stop();
     phase('drain');
 
-    const summary = await pipelineApi.summary(svc.pipelineUrl, svc.token);
+    const summary = await pipelineApi.summary(svc.pipelineUrl, svc.token, svc.pipelineTls);
     const finalAt = clock.now();
     phase('final read');
 

@@ -196,7 +196,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     phase('drain');
 
     // Final read.
-    const summary = await pipelineApi.summary(pipelineUrl, token);
+    const summary = await pipelineApi.summary(pipelineUrl, token, svc.pipelineTls);
     const devices = await fleet.progress();
     // Read after progress, together: a shard's counters came with the state it sent just before its progress.
     const recordMinutes = recordMinutesNow();

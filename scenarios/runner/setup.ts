@@ -121,6 +121,8 @@ export interface Services {
   /** The broker Vigil runs (embedded aedes, or its mosquitto with --mosquitto); undefined with --broker. */
   readonly embeddedBroker: RunningBroker | undefined;
   readonly pipelineUrl: string;
+  /** The run's TLS material, for an https:// pipeline's API and its wss:// feed (--ca, --cert, --key). */
+  readonly pipelineTls: TlsMaterial | undefined;
   readonly token: string;
   /** The reference pipeline child; undefined with --pipeline. */
   readonly pipelineChild: PipelineChild | undefined;
@@ -222,7 +224,7 @@ export async function startServices(opts: RunOptions, ctx: RunContext, loadFromE
   let pipelineUrl = opts.pipelineUrl;
   let token = opts.token ?? process.env.VIGIL_TOKEN ?? '';
   if (pipelineUrl) {
-    await pipelineApi.health(pipelineUrl);
+    await pipelineApi.health(pipelineUrl, opts.tls?.material);
   } else {
     token = randomBytes(16).toString('hex');
     const files = opts.tls?.files;
@@ -234,8 +236,8 @@ export async function startServices(opts: RunOptions, ctx: RunContext, loadFromE
     teardowns.add('reference pipeline', () => child.close());
     pipelineUrl = child.url;
   }
-  const health = await pipelineApi.health(pipelineUrl);
+  const health = await pipelineApi.health(pipelineUrl, opts.tls?.material);
   const journal = new Journal(join(runDir, 'journal.jsonl'), runHeader(ctx, opts, brokerUrl, pipelineUrl), (entry) => active.onJournal(entry));
   teardowns.add('journal', () => journal.close());
-  return { brokerUrl, embeddedBroker, pipelineUrl, token, pipelineChild, health, journal, deviceLogin };
+  return { brokerUrl, embeddedBroker, pipelineUrl, pipelineTls: opts.tls?.material, token, pipelineChild, health, journal, deviceLogin };
 }

@@ -1,0 +1,47 @@
+/**
+ * The harness against an https:// pipeline signed by a private CA (issue 8 item 1): the API calls
+ * (scenarios/runner/endpoints.ts, undici with the run's CA) and the wss:// feed
+ * (verify/feed-consumer.ts) reach it with --ca's material, and without it fail with an error that
+ * says to give --ca — no NODE_EXTRA_CA_CERTS needed.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeCerts, type CertFiles } from '../../test/support/certs.ts';
+import { startAedes, type RunningBroker } from '../../test/support/aedes.ts';
+import { startPipeline, type RunningPipeline } from '../../pipeline/server.ts';
+import { FeedConsumer } from '../../verify/feed-consumer.ts';
+import { VigilError } from '../../protocol/errors.ts';
+import { pipelineApi } from './endpoints.ts';
+
+const TOKEN = 'https-harness-token';
+let certs: CertFiles;
+let broker: RunningBroker;
+let pipeline: RunningPipeline;
+
+beforeAll(async () => {
+  certs = makeCerts();
+  broker = await startAedes();
+  pipeline = await startPipeline({ brokerUrl: broker.url, port: 0, token: TOKEN, log: () => {}, https: { cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey) } });
+});
+
+afterAll(async () => {
+  await pipeline?.close();
+  await broker?.close();
+});
+
+it('reaches the API and the feed with the run\'s CA', async () => {
+  const tls = { ca: certs.read(certs.ca) };
+  expect((await pipelineApi.health(pipeline.url, tls)).ok).toBe(true);
+  const summary = await pipelineApi.summary(pipeline.url, TOKEN, tls);
+  expect(summary.devices).toBeDefined();
+  const feed = new FeedConsumer({ baseUrl: pipeline.url, token: TOKEN, tls, after: 0, now: () => Date.now(), onObservation: () => {} });
+  await feed.start();
+  expect(feed.stats.connects).toBe(1);
+  await feed.stop();
+});
+
+it('without the CA, says to give --ca', async () => {
+  const err = await pipelineApi.health(pipeline.url).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(VigilError);
+  expect((err as VigilError).message).toMatch(/cannot reach the pipeline at https:\/\/127\.0\.0\.1:\d+: .*(SELF_SIGNED|UNABLE_TO_VERIFY|CERT)/i);
+  expect((err as VigilError).fix).toMatch(/give --ca/);
+});
