@@ -6,26 +6,24 @@
 import { request } from 'node:https';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { makeCerts, type CertFiles } from '../test/support/certs.ts';
-import { startAedes, type RunningBroker } from '../test/support/aedes.ts';
-import { startPipeline, type RunningPipeline } from './server.ts';
+import type { CertFiles } from '../test/support/certs.ts';
+import { startHttpsPipeline, type HttpsPipeline } from '../test/support/https-pipeline.ts';
+import type { RunningPipeline } from './server.ts';
 import { feedUrl } from '../protocol/feed.ts';
 import { SUMMARY_PATH } from '../protocol/provisioning.ts';
 
 const TOKEN = 'https-test-token';
 let certs: CertFiles;
-let broker: RunningBroker;
 let pipeline: RunningPipeline;
+let served: HttpsPipeline;
 
 beforeAll(async () => {
-  certs = makeCerts();
-  broker = await startAedes();
-  pipeline = await startPipeline({ brokerUrl: broker.url, port: 0, token: TOKEN, log: () => {}, https: { cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey) } });
+  served = await startHttpsPipeline(TOKEN);
+  ({ certs, pipeline } = served);
 });
 
 afterAll(async () => {
-  await pipeline?.close();
-  await broker?.close();
+  await served?.close();
 });
 
 /** The HTTP status of a wss:// upgrade, or 101 once open. */

@@ -5,27 +5,25 @@
  * says to give --ca — no NODE_EXTRA_CA_CERTS needed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeCerts, type CertFiles } from '../../test/support/certs.ts';
-import { startAedes, type RunningBroker } from '../../test/support/aedes.ts';
-import { startPipeline, type RunningPipeline } from '../../pipeline/server.ts';
+import type { CertFiles } from '../../test/support/certs.ts';
+import { startHttpsPipeline, type HttpsPipeline } from '../../test/support/https-pipeline.ts';
+import type { RunningPipeline } from '../../pipeline/server.ts';
 import { FeedConsumer } from '../../verify/feed-consumer.ts';
 import { VigilError } from '../../protocol/errors.ts';
 import { pipelineApi } from './endpoints.ts';
 
 const TOKEN = 'https-harness-token';
 let certs: CertFiles;
-let broker: RunningBroker;
 let pipeline: RunningPipeline;
+let served: HttpsPipeline;
 
 beforeAll(async () => {
-  certs = makeCerts();
-  broker = await startAedes();
-  pipeline = await startPipeline({ brokerUrl: broker.url, port: 0, token: TOKEN, log: () => {}, https: { cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey) } });
+  served = await startHttpsPipeline(TOKEN);
+  ({ certs, pipeline } = served);
 });
 
 afterAll(async () => {
-  await pipeline?.close();
-  await broker?.close();
+  await served?.close();
 });
 
 it('reaches the API and the feed with the run\'s CA', async () => {
