@@ -118,5 +118,5 @@ it('a broker that dies: offline, then it dials again and subscribes again (the n
 });
 
 it('refuses a broker URL it cannot dial, naming it', () => {
-  expect(() => open('x', { url: 'ws://127.0.0.1:9001' })).toThrow(/ws:\/\/127\.0\.0\.1:9001: the pipeline dials mqtt:\/\/, tcp:\/\/ or mqtts:\/\/ brokers only/);
+  expect(() => open('x', { url: 'http://127.0.0.1:9001' })).toThrow(/http:\/\/127\.0\.0\.1:9001: the pipeline dials mqtt:\/\/, tcp:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ brokers only/);
 });

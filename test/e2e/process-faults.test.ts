@@ -38,7 +38,7 @@ describe('process faults that cannot run stop the run before anything starts', (
     ['pipeline-restart with --pipeline', { kind: 'pipeline-restart', ...window }, ['--pipeline', 'http://127.0.0.1:9'],
       /faults\.0\.kind: pipeline-restart kills and restarts the reference pipeline, but this run uses the pipeline at http:\/\/127\.0\.0\.1:9: Vigil cannot kill an external pipeline — drop --pipeline/],
     ['broker-restart with --broker', { kind: 'broker-restart', ...window }, ['--broker', 'mqtt://127.0.0.1:9'],
-      /faults\.0\.kind: broker-restart kills and restarts the embedded broker, but this run uses the broker at mqtt:\/\/127\.0\.0\.1:9: Vigil cannot kill an external broker — drop --broker/],
+      /faults\.0\.kind: broker-restart kills and restarts a broker Vigil runs, but this run uses the broker at mqtt:\/\/127\.0\.0\.1:9: Vigil cannot kill an external broker — drop --broker to run on the embedded broker, or use --mosquitto/],
   ];
   it.each(cases)('%s', async (_name, fault, flags, message) => {
     const dir = tempDir();
