@@ -12,6 +12,7 @@
  *   BENCH_DEVICES=15000 BENCH_SECONDS=60 BENCH_CONNECT_RATE=500 npm run bench
  *   VIGIL_LINK=mqttjs npm run bench      Vigil's fleet on mqtt.js (sim/transport/mqtt-link.ts) instead of the lean link
  *   BENCH_ONLY=vigil npm run bench:fleet   one contender alone (baseline, vigil or floor), its raw result as JSON
+ *   BENCH_NODE_ARGS='--single-threaded-gc' npm run bench   node flags for each contender (an experiment, never the default)
  *   BENCH_PROFILE_DIR=/tmp/prof npm run bench   each contender also writes a V8 CPU profile there
  *                                        (node refuses --cpu-prof in NODE_OPTIONS)
  *
@@ -124,7 +125,8 @@ async function runContender(file: string, params: BenchParams, brokerPid: number
   try {
     // --expose-gc: the child collects before its baseline RSS reading, so RSS per device is not noise.
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    const child = spawnTs(file, [JSON.stringify(params)], ['--expose-gc', ...profile]);
+    const extra = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+    const child = spawnTs(file, [JSON.stringify(params)], ['--expose-gc', ...profile, ...extra]);
     const limitMs = (2 * (params.devices / params.connectRatePerS) + 60 + params.seconds + 60 + 60) * 1000;
     const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

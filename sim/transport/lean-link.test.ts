@@ -99,9 +99,17 @@ describe.each([
     await publishAck(pipeline, id, 41);
     await publishAck(pipeline, id, 42);
     await pipeline.publishAsync(ackTopic(id), 'not json', { qos: 0 });
-    await until(() => ev.acks.length === 2 && ev.errors.length === 1);
-    expect(ev.acks).toEqual([41, 42]);
-    expect(ev.errors[0]?.message).toMatch(/not JSON/);
+    // Read in place only when exactly the pipeline's shape; anything else goes through decodeAck.
+    await pipeline.publishAsync(ackTopic(id), `{"v":1,"device":"${id}","ack":43,"extra":true}`, { qos: 0 });
+    await pipeline.publishAsync(ackTopic(id), `{"v":1,"device":"${id}","ack":4x}`, { qos: 0 });
+    await pipeline.publishAsync(ackTopic(id), `{"v":1,"device":"${id}","ack":-1}`, { qos: 0 });
+    await pipeline.publishAsync(ackTopic(id), `{"v":1,"device":"${id}","ack":1234567890123456789}`, { qos: 0 });
+    await publishAck(pipeline, id, 0);
+    await until(() => ev.acks.length === 4 && ev.errors.length === 4);
+    expect(ev.acks).toEqual([41, 42, 43, 0]);
+    expect(ev.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/not JSON/), expect.stringMatching(/not JSON/), expect.stringMatching(/ack must be an integer/), expect.stringMatching(/ack must be an integer/),
+    ]);
   });
 
   it('reconnect() drops the connection and dials again: the first session is clean, later ones persist', async () => {

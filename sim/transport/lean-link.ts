@@ -19,7 +19,7 @@
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { generate } from 'mqtt-packet';
-import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
+import { UPLINK_TOPIC_PREFIX, ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import { MQTT_TLS_SCHEMES, mqttDefaultPort, type TlsMaterial } from '../../protocol/tls.ts';
 import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
 import { redialDelayMs, type Backoff } from './backoff.ts';
@@ -89,6 +89,36 @@ function untrack(link: LeanLink): void {
     clearInterval(sweeper);
     sweeper = undefined;
   }
+}
+
+/** What every ack of the pipeline starts with, and what sits between its device and its number (protocol/uplink.ts ackJson). */
+const ACK_HEAD = Buffer.from('{"v":1,"device":"');
+const ACK_MIDDLE = Buffer.from('","ack":');
+/** Where the device id sits in an ack topic, `vigil/v1/devices/<id>/ack`. */
+const TOPIC_ID_AT = Buffer.byteLength(UPLINK_TOPIC_PREFIX);
+
+/**
+ * The number of an ack exactly as the pipeline writes it, `{"v":1,"device":"<this device>","ack":N}`,
+ * read in place from the packet; -1 for any other payload, which decodeAck then reads and checks.
+ * A device gets an ack a record: this saves a string, a JSON.parse and its object per ack (issue 7).
+ */
+function ackInPlace(buf: Buffer, at: number, end: number, topic: Buffer): number {
+  const idEnd = topic.length - 4;
+  const idLen = idEnd - TOPIC_ID_AT;
+  let i = at + ACK_HEAD.length;
+  if (end - at < ACK_HEAD.length + idLen + ACK_MIDDLE.length + 2) return -1;
+  if (ACK_HEAD.compare(buf, at, i) !== 0 || topic.compare(buf, i, i + idLen, TOPIC_ID_AT, idEnd) !== 0) return -1;
+  i += idLen;
+  if (ACK_MIDDLE.compare(buf, i, i + ACK_MIDDLE.length) !== 0) return -1;
+  i += ACK_MIDDLE.length;
+  if (buf[end - 1] !== 0x7d || end - 1 - i > 15) return -1; // '}', and a safe integer's digits at most
+  let n = 0;
+  for (; i < end - 1; i++) {
+    const d = (buf[i] as number) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return Number.isSafeInteger(n) ? n : -1;
 }
 
 /** The byte length of the remaining-length field for `n` [MQTT-2.2.3]. */
@@ -320,7 +350,12 @@ class LeanLink implements DeviceLink, PacketSink {
       // Never granted: the ack topic is subscribed at QoS 1 [MQTT-3.8.4-6].
       throw new FramingError('PUBLISH at QoS 2 on a QoS 1 subscription');
     }
-    if (!this.ackTopicBytes.equals(buf.subarray(body + 2, topicEnd))) return;
+    if (this.ackTopicBytes.compare(buf, body + 2, topicEnd) !== 0) return;
+    const n = ackInPlace(buf, payloadAt, end, this.ackTopicBytes);
+    if (n >= 0) {
+      this.events.onAck(n);
+      return;
+    }
     try {
       this.events.onAck(decodeAck(buf.subarray(payloadAt, end)).ack);
     } catch (err) {
