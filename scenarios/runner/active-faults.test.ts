@@ -92,4 +92,30 @@ describe('active faults of a run, and vigil heal', () => {
     expect(existsSync(join(running, ACTIVE_FAULTS_FILE))).toBe(true);
     expect(existsSync(join(reused, ACTIVE_FAULTS_FILE))).toBe(false);
   });
+
+  it('stops a killed run\'s leftover mosquitto (--mosquitto) with SIGTERM, and only if it still runs that run\'s config', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'vigil-heal-'));
+    const dir = runDir(out, 'crashed-broker');
+    const conf = join(dir, 'mosquitto', 'mosquitto.conf');
+    // A stand-in for mosquitto: its command line names the run's config, as `mosquitto -c <conf>` does.
+    const broker = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'mosquitto', '-c', conf], { stdio: 'ignore' });
+    started.push(broker);
+    const gone = exited(broker);
+    const a = new ActiveFaults(dir, 'crashed-broker', () => undefined, () => ({ pid: broker.pid, conf }));
+    a.refresh();
+    const record = JSON.parse(readFileSync(join(dir, ACTIVE_FAULTS_FILE), 'utf8')) as ActiveFaultsRecord;
+    expect(record.broker).toEqual({ pid: broker.pid, conf });
+    const killed = { ...record, vigilPid: await deadPid() };
+    // Another run's record naming the same pid with another config: never signalled for it.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'vigil-heal-'));
+    const other = runDir(elsewhere, 'other');
+    writeFileSync(join(other, ACTIVE_FAULTS_FILE), JSON.stringify({ runId: 'other', vigilPid: await deadPid(), broker: { pid: broker.pid, conf: join(other, 'mosquitto', 'mosquitto.conf') }, faults: {} }));
+    expect(healLeftovers(elsewhere)).toEqual([`run other: its mosquitto is gone (pid ${broker.pid} is now another program's: left alone)`]);
+    expect(broker.exitCode === null && broker.signalCode === null).toBe(true);
+
+    writeFileSync(join(dir, ACTIVE_FAULTS_FILE), JSON.stringify(killed));
+    expect(healLeftovers(out)).toEqual([`run crashed-broker: stopped its leftover mosquitto (pid ${broker.pid})`]);
+    expect(await gone).toBe('SIGTERM');
+    expect(existsSync(join(dir, ACTIVE_FAULTS_FILE))).toBe(false);
+  });
 });
