@@ -58,7 +58,7 @@ export interface ManagedMosquitto extends RunningBroker {
   readonly port: number;
   /** Its pid now (a new one after each restart); undefined while it is stopped. */
   readonly pid: number | undefined;
-  /** What mosquitto logged so far (errors, warnings, and what extraConfig asks for). */
+  /** What mosquitto logged so far, its last 64 KiB (errors, warnings, and what extraConfig asks for). */
   log(): string;
 }
 
@@ -139,6 +139,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** How long a stop may take before SIGKILL: writing the persistence file of a large fleet takes a moment. */
 const STOP_GRACE_MS = 30_000;
 const READY_TIMEOUT_MS = 15_000;
+/** What log() returns at most: the end of what mosquitto printed. */
+const LOG_KEPT = 64 * 1024;
 
 export async function startManagedMosquitto(o: MosquittoOptions): Promise<ManagedMosquitto> {
   const binary = mosquittoBinary();
@@ -154,7 +156,7 @@ export async function startManagedMosquitto(o: MosquittoOptions): Promise<Manage
     // Run as root, mosquitto would switch to the `mosquitto` user, which cannot write our
     // directories: it stays the user we are (ignored when not root).
     `user ${userInfo().username}`,
-    // One connection per device: past 15,000 the default (no limit) must stay.
+    // One connection per device, 15,000 and more: no limit (mosquitto's default, stated for whoever edits this).
     'max_connections -1',
     ...(limits.maxQueuedMessages !== undefined ? [`max_queued_messages ${limits.maxQueuedMessages}`] : []),
     ...(limits.maxInflightMessages !== undefined ? [`max_inflight_messages ${limits.maxInflightMessages}`] : []),
@@ -182,7 +184,8 @@ export async function startManagedMosquitto(o: MosquittoOptions): Promise<Manage
     const c = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     c.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
+      // The file keeps all of it; memory only the last LOG_KEPT characters (a long run's notices).
+      log = (log + d.toString()).slice(-LOG_KEPT);
       if (o.logFile !== undefined) appendFileSync(o.logFile, d);
     });
     const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -248,6 +251,8 @@ export async function startManagedMosquitto(o: MosquittoOptions): Promise<Manage
       closed = true;
       await stop();
     },
+    // Refusals are the embedded broker's count (sim/broker-policy.ts); this mosquitto runs no
+    // isolation (a run refuses --mosquitto with it), so they stay zero.
     refused,
   };
 }
