@@ -6,7 +6,7 @@
  * `{"event":"steady-end"}` (the parent reads the broker's and the acker's CPU between the two), then
  * the `ContenderResult`. Progress goes to stderr.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 export interface BenchParams {
   readonly url: string;
@@ -39,6 +39,8 @@ export interface ContenderResult {
   readonly rssPerDeviceBytes: number;
   /** Heap in use after a full GC at the end of the window: live objects, without garbage or buffers. */
   readonly heapAfterGcBytes: number;
+  /** Garbage collections on the main thread over the steady window: how many, and their pause time (ms), by kind. */
+  readonly gc: { readonly minor: number; readonly major: number; readonly minorMs: number; readonly majorMs: number };
   /** Contender-specific counters at the end of the steady window. */
   readonly extra: Readonly<Record<string, number>>;
   /** The reconnect storm after the steady window, when the contender can drop every connection. */
@@ -147,6 +149,19 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
   emit({ event: 'steady-start' });
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
+  const gcs = { minor: 0, major: 0, minorMs: 0, majorMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+        gcs.minor++;
+        gcs.minorMs += e.duration;
+      } else if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        gcs.major++;
+        gcs.majorMs += e.duration;
+      }
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const w0 = performance.now();
   const cpu0 = cpuMicros();
   const sys0 = sysMicros();
@@ -162,6 +177,7 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
   const acksPerS = (c.acks() - ack0) / wallS;
   const rss = process.memoryUsage().rss;
   eld.disable();
+  gcObserver.disconnect();
   emit({ event: 'steady-end' });
   gc();
   const heapAfterGc = process.memoryUsage().heapUsed;
@@ -174,7 +190,7 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
     recordsPerS: (rec1.sent + rec1.resent - rec0.sent - rec0.resent) / wallS, resentPerS: (rec1.resent - rec0.resent) / wallS, acksPerS,
     cpuPct: (cpuS / wallS) * 100, sysPct: (sysS / wallS) * 100, eventLoopP99Ms: eld.percentile(99) / 1e6,
     rssBytes: rss, peakRssBytes: process.resourceUsage().maxRSS * 1024, rssPerDeviceBytes: (rss - rss0) / p.devices,
-    heapAfterGcBytes: heapAfterGc, extra, ...(storm ? { storm } : {}),
+    heapAfterGcBytes: heapAfterGc, gc: gcs, extra, ...(storm ? { storm } : {}),
   };
   emit(result);
 
