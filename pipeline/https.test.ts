@@ -4,32 +4,19 @@
  * both; the harness's feed consumer reaches it with the run's CA.
  */
 import { request } from 'node:https';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { CertFiles } from '../test/support/certs.ts';
-import { startHttpsPipeline, type HttpsPipeline } from '../test/support/https-pipeline.ts';
-import type { RunningPipeline } from './server.ts';
+import { useHttpsPipeline } from '../test/support/https-pipeline.ts';
 import { feedUrl } from '../protocol/feed.ts';
 import { SUMMARY_PATH } from '../protocol/provisioning.ts';
 
 const TOKEN = 'https-test-token';
-let certs: CertFiles;
-let pipeline: RunningPipeline;
-let served: HttpsPipeline;
-
-beforeAll(async () => {
-  served = await startHttpsPipeline(TOKEN);
-  ({ certs, pipeline } = served);
-});
-
-afterAll(async () => {
-  await served?.close();
-});
+const served = useHttpsPipeline(TOKEN);
 
 /** The HTTP status of a wss:// upgrade, or 101 once open. */
 function feedStatus(token: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(feedUrl(pipeline.url, 0), { ca: certs.read(certs.ca), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(feedUrl(served.pipeline.url, 0), { ca: served.certs.read(served.certs.ca), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
     ws.once('open', () => {
       ws.terminate();
       resolve(101);
@@ -44,7 +31,7 @@ function feedStatus(token: string | undefined): Promise<number> {
 
 function apiStatus(token: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(SUMMARY_PATH, pipeline.url), { ca: certs.read(certs.ca), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } }, (res) => {
+    const req = request(new URL(SUMMARY_PATH, served.pipeline.url), { ca: served.certs.read(served.certs.ca), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -54,8 +41,8 @@ function apiStatus(token: string | undefined): Promise<number> {
 }
 
 it('serves https:// and wss://, and refuses a missing or wrong token on both', async () => {
-  expect(pipeline.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-  expect(feedUrl(pipeline.url, 0)).toMatch(/^wss:/);
+  expect(served.pipeline.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  expect(feedUrl(served.pipeline.url, 0)).toMatch(/^wss:/);
   expect(await feedStatus(TOKEN)).toBe(101);
   expect(await feedStatus('wrong-token')).toBe(401);
   expect(await feedStatus(undefined)).toBe(401);
@@ -66,7 +53,7 @@ it('serves https:// and wss://, and refuses a missing or wrong token on both', a
 
 it('is refused by a client that does not trust its CA', async () => {
   await expect(new Promise((resolve, reject) => {
-    const ws = new WebSocket(feedUrl(pipeline.url, 0), { headers: { authorization: `Bearer ${TOKEN}` } });
+    const ws = new WebSocket(feedUrl(served.pipeline.url, 0), { headers: { authorization: `Bearer ${TOKEN}` } });
     ws.once('open', () => resolve(ws.terminate()));
     ws.once('error', reject);
   })).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);

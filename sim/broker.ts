@@ -44,15 +44,22 @@ interface Instance {
   readonly sockets: Set<Socket>;
 }
 
+/** The server's certificate; with a CA, a client certificate signed by it is required. */
+const serverTls = (tls: NonNullable<BrokerSecurity['tls']>) =>
+  ({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) });
+
+/** Keeps `socket` in `sockets` until it closes (kill() destroys what is left). */
+function track(sockets: Set<Socket>, socket: Socket): void {
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+}
+
 /** A server that hands aedes one stream per MQTT-over-WebSocket connection. */
 function webSocketServer(broker: Aedes, tls: BrokerSecurity['tls'], sockets: Set<Socket>): Server {
-  const tlsOptions = tls && { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) };
-  const server = tlsOptions ? createHttpsServer(tlsOptions) : createHttpServer();
+  const server = tls ? createHttpsServer(serverTls(tls)) : createHttpServer();
   const wss = new WebSocketServer({ server, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
   wss.on('connection', (ws, req) => {
-    const socket = req.socket;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    track(sockets, req.socket);
     broker.handle(createWebSocketStream(ws));
   });
   server.once('close', () => wss.close());
@@ -63,14 +70,11 @@ async function listen(port: number, security: BrokerSecurity, refused: Isolation
   const broker = await Aedes.createBroker(security.isolation ? isolationHooks(security.isolation, refused) : {});
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    track(sockets, socket);
     broker.handle(socket);
   };
   const { tls } = security;
-  const server: Server = websocket ? webSocketServer(broker, tls, sockets) : tls
-    ? createTlsServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) }, onSocket)
-    : createServer(onSocket);
+  const server: Server = websocket ? webSocketServer(broker, tls, sockets) : tls ? createTlsServer(serverTls(tls), onSocket) : createServer(onSocket);
   server.maxConnections = 50_000;
   try {
     await new Promise<void>((resolve, reject) => {

@@ -62,14 +62,18 @@ export interface ManagedMosquitto extends RunningBroker {
   log(): string;
 }
 
-/** Where Debian puts it: /usr/sbin, which a non-root PATH often lacks. */
+let found: { binary: string | undefined } | undefined;
+
+/** Where Debian puts it: /usr/sbin, which a non-root PATH often lacks. Looked for once per process. */
 export function mosquittoBinary(): string | undefined {
-  for (const candidate of ['mosquitto', '/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto']) {
-    const r = spawnSync(candidate, ['-h'], { encoding: 'utf8' });
-    // `mosquitto -h` prints its usage and exits 3; a missing binary gives ENOENT.
-    if (r.error === undefined && /mosquitto version/.test(r.stdout + r.stderr)) return candidate;
-  }
-  return undefined;
+  found ??= {
+    binary: ['mosquitto', '/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'].find((candidate) => {
+      const r = spawnSync(candidate, ['-h'], { encoding: 'utf8' });
+      // `mosquitto -h` prints its usage and exits 3; a missing binary gives ENOENT.
+      return r.error === undefined && /mosquitto version/.test(r.stdout + r.stderr);
+    }),
+  };
+  return found.binary;
 }
 
 /** The config lines, password file and ACL of `security`, written into `dir`. */

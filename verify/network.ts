@@ -91,16 +91,16 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   // stopped may never have reached it). A communication_loss it raises then, and the mass alarm
   // that follows, are the fault's consequence — neither required nor spurious, and reported with
   // the window. A silence the proxies saw stays required.
-  const slowWindows = n.faults.filter((f) => DEAF_PIPELINE_FAULTS.has(f.kind)).map((f) => [f.from, Math.max(...f.healAt.values()) + n.offlineTimeoutMs + n.toleranceMs] as const);
-  const inSlow = (t: number): boolean => slowWindows.some(([a, b]) => t >= a && t <= b);
+  const deafWindows = n.faults.filter((f) => DEAF_PIPELINE_FAULTS.has(f.kind)).map((f) => [f.from, Math.max(...f.healAt.values()) + n.offlineTimeoutMs + n.toleranceMs] as const);
+  const inDeaf = (t: number): boolean => deafWindows.some(([a, b]) => t >= a && t <= b);
 
   // One pass over what the feed showed (a million alarms in a big run) for everything below needs
   // of it: the device alarms the ledger judges, the mass alarms, the communication_loss alarms of
-  // watched devices by device, and those a slow pipeline may have raised.
+  // watched devices by device, and those a deaf pipeline may have raised.
   const observations: Observation[] = [];
   const massObs: Observation[] = [];
   const lossObs = new Map<string, Observation[]>();
-  const slowLosses: Observation[] = [];
+  const deafLosses: Observation[] = [];
   for (const o of n.observations) {
     const a = o.alarm;
     if (isFleetAlarmKind(a.kind)) {
@@ -114,7 +114,7 @@ export function prepareNetwork(n: NetworkInput): Prepared {
       if (list) list.push(o);
       else lossObs.set(a.deviceId, [o]);
     }
-    if (slowWindows.length > 0 && inSlow(a.deviceTime + n.offlineTimeoutMs)) slowLosses.push(o);
+    if (deafWindows.length > 0 && inDeaf(a.deviceTime + n.offlineTimeoutMs)) deafLosses.push(o);
   }
 
   // The pipeline may have heard a little less than the proxy forwarded: records in flight past the
@@ -145,7 +145,7 @@ export function prepareNetwork(n: NetworkInput): Prepared {
   for (const e of episodes) if (e.required) expectations.push(toExpectation(e));
   const optional = [
     ...episodes.filter((e) => !e.required).map(toExpectation),
-    ...slowLosses.map((o): Expectation => ({ deviceId: o.alarm.deviceId, kind: 'communication_loss', seq: o.alarm.seq, deviceTime: o.alarm.deviceTime, triggerTime: o.alarm.deviceTime + n.offlineTimeoutMs })),
+    ...deafLosses.map((o): Expectation => ({ deviceId: o.alarm.deviceId, kind: 'communication_loss', seq: o.alarm.seq, deviceTime: o.alarm.deviceTime, triggerTime: o.alarm.deviceTime + n.offlineTimeoutMs })),
   ];
 
   // Link back: the first uplink forwarded at or after the device's heal.
@@ -215,7 +215,7 @@ export function prepareNetwork(n: NetworkInput): Prepared {
     }
   }
   // A mass alarm raised after the timeline (every device falls silent once the run stops recording) is out of window.
-  const spuriousMass = massObs.filter((o) => !used.has(o.alarm.alarmId) && o.alarm.deviceTime <= n.window.end && !inSlow(o.alarm.deviceTime));
+  const spuriousMass = massObs.filter((o) => !used.has(o.alarm.alarmId) && o.alarm.deviceTime <= n.window.end && !inDeaf(o.alarm.deviceTime));
   return { expectations, optional, observations, excuse, episodes, mass, spuriousMass };
 }
 

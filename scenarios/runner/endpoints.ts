@@ -41,7 +41,7 @@ const agents = new WeakMap<TlsMaterial, Agent>();
 function agentFor(tls: TlsMaterial): Agent {
   let agent = agents.get(tls);
   if (!agent) {
-    agent = new Agent({ connect: { ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.cert !== undefined && { cert: tls.cert }), ...(tls.key !== undefined && { key: tls.key }) } });
+    agent = new Agent({ connect: { ...tls } });
     agents.set(tls, agent);
   }
   return agent;

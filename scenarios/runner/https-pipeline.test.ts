@@ -4,41 +4,28 @@
  * (verify/feed-consumer.ts) reach it with --ca's material, and without it fail with an error that
  * says to give --ca — no NODE_EXTRA_CA_CERTS needed.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { CertFiles } from '../../test/support/certs.ts';
-import { startHttpsPipeline, type HttpsPipeline } from '../../test/support/https-pipeline.ts';
-import type { RunningPipeline } from '../../pipeline/server.ts';
+import { expect, it } from 'vitest';
+import { useHttpsPipeline } from '../../test/support/https-pipeline.ts';
 import { FeedConsumer } from '../../verify/feed-consumer.ts';
 import { VigilError } from '../../protocol/errors.ts';
 import { pipelineApi } from './endpoints.ts';
 
 const TOKEN = 'https-harness-token';
-let certs: CertFiles;
-let pipeline: RunningPipeline;
-let served: HttpsPipeline;
-
-beforeAll(async () => {
-  served = await startHttpsPipeline(TOKEN);
-  ({ certs, pipeline } = served);
-});
-
-afterAll(async () => {
-  await served?.close();
-});
+const served = useHttpsPipeline(TOKEN);
 
 it('reaches the API and the feed with the run\'s CA', async () => {
-  const tls = { ca: certs.read(certs.ca) };
-  expect((await pipelineApi.health(pipeline.url, tls)).ok).toBe(true);
-  const summary = await pipelineApi.summary(pipeline.url, TOKEN, tls);
+  const tls = { ca: served.certs.read(served.certs.ca) };
+  expect((await pipelineApi.health(served.pipeline.url, tls)).ok).toBe(true);
+  const summary = await pipelineApi.summary(served.pipeline.url, TOKEN, tls);
   expect(summary.devices).toBeDefined();
-  const feed = new FeedConsumer({ baseUrl: pipeline.url, token: TOKEN, tls, after: 0, now: () => Date.now(), onObservation: () => {} });
+  const feed = new FeedConsumer({ baseUrl: served.pipeline.url, token: TOKEN, tls, after: 0, now: () => Date.now(), onObservation: () => {} });
   await feed.start();
   expect(feed.stats.connects).toBe(1);
   await feed.stop();
 });
 
 it('without the CA, says to give --ca', async () => {
-  const err = await pipelineApi.health(pipeline.url).catch((e: unknown) => e);
+  const err = await pipelineApi.health(served.pipeline.url).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(VigilError);
   expect((err as VigilError).message).toMatch(/cannot reach the pipeline at https:\/\/127\.0\.0\.1:\d+: .*(SELF_SIGNED|UNABLE_TO_VERIFY|CERT)/i);
   expect((err as VigilError).fix).toMatch(/give --ca/);

@@ -1,4 +1,8 @@
-/** The reference pipeline serving HTTPS and wss:// with test certificates, on an embedded broker, for tests. */
+/**
+ * The reference pipeline serving HTTPS and wss:// with test certificates, on an embedded broker, for
+ * the tests of a file: started before them, stopped after.
+ */
+import { afterAll, beforeAll } from 'vitest';
 import { makeCerts, type CertFiles } from './certs.ts';
 import { startAedes } from './aedes.ts';
 import { startPipeline, type RunningPipeline } from '../../pipeline/server.ts';
@@ -6,18 +10,25 @@ import { startPipeline, type RunningPipeline } from '../../pipeline/server.ts';
 export interface HttpsPipeline {
   readonly certs: CertFiles;
   readonly pipeline: RunningPipeline;
-  close(): Promise<void>;
 }
 
-export async function startHttpsPipeline(token: string): Promise<HttpsPipeline> {
-  const certs = makeCerts();
-  const broker = await startAedes();
-  const pipeline = await startPipeline({ brokerUrl: broker.url, port: 0, token, log: () => {}, https: { cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey) } });
-  return {
-    certs, pipeline,
-    close: async () => {
-      await pipeline.close();
+/** Registers the file's beforeAll/afterAll; read the result inside tests (it is filled before they run). */
+export function useHttpsPipeline(token: string): HttpsPipeline {
+  const served = {} as { certs: CertFiles; pipeline: RunningPipeline };
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    served.certs = makeCerts();
+    const broker = await startAedes();
+    served.pipeline = await startPipeline({
+      brokerUrl: broker.url, port: 0, token, log: () => {}, https: { cert: served.certs.read(served.certs.serverCert), key: served.certs.read(served.certs.serverKey) },
+    });
+    stop = async () => {
+      await served.pipeline.close();
       await broker.close();
-    },
-  };
+    };
+  });
+  afterAll(async () => {
+    await stop?.();
+  });
+  return served;
 }
