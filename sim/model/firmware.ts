@@ -39,11 +39,6 @@ export interface FirmwareCounters {
   evicted: number;
 }
 
-interface Send {
-  readonly upTo: number;
-  readonly at: number;
-}
-
 export class Firmware {
   private seq = 0;
   private acked = 0;
@@ -59,8 +54,13 @@ export class Firmware {
   private reconnectWanted = false;
   /** The link was up at the last wake (or came up since). */
   private up = false;
-  /** The publishes not yet acked, oldest first: the last seq each carried and when it went. */
-  private readonly sends: Send[] = [];
+  /**
+   * The publishes not yet acked, oldest first: the last seq each carried (sendUpTo) and when it went
+   * (sendAt). Two arrays of numbers rather than an object per publish, which lived until its ack and
+   * so survived the young generation's collections (issue 7).
+   */
+  private readonly sendUpTo: number[] = [];
+  private readonly sendAt: number[] = [];
   readonly counters: FirmwareCounters = { created: 0, sent: 0, resent: 0, evicted: 0 };
 
   constructor(readonly deviceId: string, private readonly cfg: FirmwareConfig, private readonly source: RecordSource) {
@@ -107,8 +107,7 @@ export class Firmware {
       // also drops its connection and dials again (DOMAIN.md "server response timeout / retries:
       // 5 s / 3"): a session that swallows everything (a black hole, a half-open TCP) is only
       // noticed so.
-      this.sentUpTo = 0;
-      this.sends.length = 0;
+      this.forgetSends();
       this.ackTimeout = Math.min(this.ackTimeout * 2, this.cfg.maxAckTimeoutMs);
       if (++this.timeouts >= this.cfg.maxRetries) {
         this.timeouts = 0;
@@ -126,7 +125,8 @@ export class Firmware {
         else this.counters.sent = r.seq;
       }
       this.sentUpTo = (batch[batch.length - 1] as UplinkRecord).seq;
-      this.sends.push({ upTo: this.sentUpTo, at: now });
+      this.sendUpTo.push(this.sentUpTo);
+      this.sendAt.push(now);
     }
     this.armResend();
     return batches;
@@ -139,7 +139,12 @@ export class Firmware {
     let n = 0;
     while (n < this.outbox.length && (this.outbox[n] as UplinkRecord).seq <= this.acked) n++;
     this.outbox.splice(0, n);
-    while (this.sends.length > 0 && (this.sends[0] as Send).upTo <= this.acked) this.sends.shift();
+    let acked = 0;
+    while (acked < this.sendUpTo.length && (this.sendUpTo[acked] as number) <= this.acked) acked++;
+    if (acked > 0) {
+      this.sendUpTo.splice(0, acked);
+      this.sendAt.splice(0, acked);
+    }
     this.ackTimeout = this.cfg.ackTimeoutMs;
     this.timeouts = 0;
     this.armResend();
@@ -155,9 +160,15 @@ export class Firmware {
   /** A new link session: everything unacked goes out again from the next wake on, window by window. */
   onLinkUp(): void {
     this.up = true;
-    this.sentUpTo = 0;
-    this.sends.length = 0;
+    this.forgetSends();
     this.resendAt = Infinity;
+  }
+
+  /** Everything unacked goes out again: no publish is awaited any more. */
+  private forgetSends(): void {
+    this.sentUpTo = 0;
+    this.sendUpTo.length = 0;
+    this.sendAt.length = 0;
   }
 
   /**
@@ -174,8 +185,8 @@ export class Firmware {
 
   /** The ack timeout runs from the oldest send not yet acked. */
   private armResend(): void {
-    const oldest = this.sends[0];
-    this.resendAt = oldest ? oldest.at + this.ackTimeout : Infinity;
+    const oldest = this.sendAt[0];
+    this.resendAt = oldest === undefined ? Infinity : oldest + this.ackTimeout;
   }
 
   /** Index of the first outbox record above sentUpTo (the outbox is in seq order): no scan per record. */

@@ -12,8 +12,7 @@
  */
 import { PeekingSource } from './peeking-source.ts';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
-import { polygon } from '@turf/helpers';
-import type { Feature, Polygon } from 'geojson';
+import type { Polygon, Position } from 'geojson';
 import type { Battery } from './battery.ts';
 import type { FirmwareConfig, RecordDraft } from './firmware.ts';
 import { round6, withNoise, type LatLon } from './geo.ts';
@@ -30,23 +29,37 @@ export interface DeviceZone {
   readonly windows?: readonly LocalWindow[];
 }
 
+/**
+ * A zone as the device holds it for its checks. A fleet holds two per PSEM bracelet, so it keeps no
+ * copy of its own: turf gets a Polygon geometry over the plan's own ring (not a Feature copying every
+ * coordinate), and the bounding box, which rejects most fixes before turf runs, is four numbers.
+ */
 class KnownZone {
-  private readonly shape: Feature<Polygon>;
-  private readonly box: readonly [number, number, number, number];
+  private readonly exclusion: boolean;
+  private readonly shape: Polygon;
+  private readonly west: number;
+  private readonly south: number;
+  private readonly east: number;
+  private readonly north: number;
   private readonly periods: Periods | undefined;
 
-  constructor(readonly zone: DeviceZone, start: number) {
-    const ring = zone.ring.map(([lon, lat]) => [lon, lat]);
-    this.shape = polygon([ring]);
-    const lons = ring.map((c) => c[0] as number);
-    const lats = ring.map((c) => c[1] as number);
-    this.box = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+  constructor(zone: DeviceZone, start: number) {
+    this.exclusion = zone.kind === 'exclusion';
+    // turf only reads the ring: the plan's readonly tuples are the Positions it asks for.
+    this.shape = { type: 'Polygon', coordinates: [zone.ring as unknown as Position[]] };
+    let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const [lon, lat] of zone.ring) {
+      west = Math.min(west, lon);
+      east = Math.max(east, lon);
+      south = Math.min(south, lat);
+      north = Math.max(north, lat);
+    }
+    [this.west, this.south, this.east, this.north] = [west, south, east, north];
     this.periods = zone.windows ? new Periods(zone.windows, localDay(start) - 1) : undefined;
   }
 
   private inside(p: LatLon): boolean {
-    const [w, s, e, n] = this.box;
-    if (p.lon < w || p.lon > e || p.lat < s || p.lat > n) return false;
+    if (p.lon < this.west || p.lon > this.east || p.lat < this.south || p.lat > this.north) return false;
     // A bare coordinate, not a GeoJSON point feature: one fewer object per fix and zone.
     return booleanPointInPolygon([p.lon, p.lat], this.shape);
   }
@@ -59,7 +72,7 @@ class KnownZone {
   }
 
   violatedBy(p: LatLon, t: number): boolean {
-    if (this.zone.kind === 'exclusion') return this.inside(p);
+    if (this.exclusion) return this.inside(p);
     return this.applies(t) && !this.inside(p);
   }
 
@@ -91,12 +104,16 @@ export interface GpsDeviceOptions {
 export class GpsDevice extends PeekingSource {
   private nextFixAt: number;
   private readonly zones: KnownZone[];
+  /** The options but the plan's zones: a device holds only its KnownZones. */
+  private readonly o: Omit<GpsDeviceOptions, 'zones'>;
 
-  constructor(private readonly o: GpsDeviceOptions) {
+  constructor(options: GpsDeviceOptions) {
+    const { zones, ...o } = options;
     const firstFixAt = Math.round(o.start + o.firstFixDelayMs);
-    super(o.deviceId, (t) => o.battery.percentAt(t), firstFixAt - o.cfg.heartbeatMs);
+    super(o.deviceId, o.battery, firstFixAt - o.cfg.heartbeatMs);
+    this.o = o;
     this.nextFixAt = firstFixAt;
-    this.zones = o.zones.map((z) => new KnownZone(z, o.start));
+    this.zones = zones.map((z) => new KnownZone(z, o.start));
   }
 
   /** Walks the device's timelines in time order to its next record. */

@@ -45,7 +45,7 @@ export class HomeUnit extends PeekingSource {
   private notBefore: number;
 
   constructor(private readonly o: HomeUnitOptions) {
-    super(o.deviceId, (t) => o.battery.percentAt(t), Math.round(o.start + o.firstRecordDelayMs) - o.cfg.heartbeatMs);
+    super(o.deviceId, o.battery, Math.round(o.start + o.firstRecordDelayMs) - o.cfg.heartbeatMs);
     this.periods = new Periods(o.curfews, localDay(o.start) - 1);
     while (this.periods.peek().open < o.start) this.periods.pop();
     this.notBefore = Math.round(o.start + o.firstRecordDelayMs); // the status at boot comes with the first heartbeat, spread

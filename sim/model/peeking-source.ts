@@ -12,7 +12,7 @@ export abstract class PeekingSource implements RecordSource {
   /** NaN: not worked out yet; Infinity: silent for good. */
   protected peekedAt = NaN;
 
-  constructor(private readonly sourceId: string, private readonly batteryAt: (t: number) => number, lastAt: number) {
+  constructor(private readonly sourceId: string, private readonly battery: { percentAt(t: number): number }, lastAt: number) {
     this.lastAt = lastAt;
   }
 
@@ -33,7 +33,7 @@ export abstract class PeekingSource implements RecordSource {
 
   /** A heartbeat, or an event record when `event` is given. */
   protected draft(t: number, event?: string): RecordDraft {
-    const battery = this.batteryAt(t);
+    const battery = this.battery.percentAt(t);
     return event === undefined
       ? { device: this.sourceId, seq: 0, time: t, battery, type: 'heartbeat' }
       : { device: this.sourceId, seq: 0, time: t, battery, type: 'event', event };

@@ -5,9 +5,9 @@
  * bottleneck (issue 7). MQTT 3.1.1 over TCP (`mqtt://`, `tcp://`) or over TLS (`mqtts://`, `ssl://`,
  * `tls://`: `tls.connect` with the run's CA and client certificate, the same framing on top).
  *
- * Per device: the socket, a framer, a few numbers, the packets that never change encoded once with
- * mqtt-packet (CONNECT, SUBSCRIBE, the topic part of PUBLISH), and a map of in-flight QoS 1
- * publishes that exists only once one was sent. No timer per device while it is up: one sweep for
+ * Per device: the socket, a framer, a few numbers, the topic part of its PUBLISH packets, and a map
+ * of in-flight QoS 1 publishes that exists only once one was sent; CONNECT and SUBSCRIBE are encoded
+ * with mqtt-packet at each dial. No timer per device while it is up: one sweep for
  * every lean link of the process (SWEEP_MS) sends PINGREQs, notices a dead keepalive and times out
  * connects. A timer exists only while a link waits to dial again (reconnectMs, or its backoff), as with mqtt.js.
  *
@@ -20,10 +20,9 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { generate } from 'mqtt-packet';
 import { UPLINK_TOPIC_PREFIX, ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
-import { MQTT_TLS_SCHEMES, mqttDefaultPort, type TlsMaterial } from '../../protocol/tls.ts';
+import { MQTT_TLS_SCHEMES, mqttDefaultPort } from '../../protocol/tls.ts';
 import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
-import { redialDelayMs, type Backoff } from './backoff.ts';
-import type { DialPacer } from './dial-pacer.ts';
+import { redialDelayMs } from './backoff.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 
 const CONNACK = 2;
@@ -65,11 +64,6 @@ const Phase = {
 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
-interface Inflight {
-  readonly packet: Buffer;
-  readonly onSent: (() => void) | undefined;
-}
-
 // ---- the keepalive sweep, shared by every lean link of the process ---------------------------------
 const live = new Set<LeanLink>();
 let sweeper: NodeJS.Timeout | undefined;
@@ -94,20 +88,36 @@ function untrack(link: LeanLink): void {
 /** What every ack of the pipeline starts with, and what sits between its device and its number (protocol/uplink.ts ackJson). */
 const ACK_HEAD = Buffer.from('{"v":1,"device":"');
 const ACK_MIDDLE = Buffer.from('","ack":');
-/** Where the device id sits in an ack topic, `vigil/v1/devices/<id>/ack`. */
-const TOPIC_ID_AT = Buffer.byteLength(UPLINK_TOPIC_PREFIX);
+/**
+ * A device's topics are `vigil/v1/devices/<id>/up` and `…/<id>/ack` (protocol/uplink.ts). A link keeps
+ * only its PUBLISH topic part (2-byte length, then the up topic): its id is read from there.
+ */
+const TOPIC_PREFIX = Buffer.from(UPLINK_TOPIC_PREFIX);
+const ACK_SUFFIX = Buffer.from('/ack');
+const ID_AT = 2 + TOPIC_PREFIX.length;
+const idEndOf = (topicPart: Buffer): number => topicPart.length - '/up'.length;
+
+/** Whether buf[at, end) is the ack topic of the device whose PUBLISH topic part this is. */
+function isAckTopic(buf: Buffer, at: number, end: number, topicPart: Buffer): boolean {
+  const idEnd = idEndOf(topicPart);
+  const idLen = idEnd - ID_AT;
+  if (end - at !== TOPIC_PREFIX.length + idLen + ACK_SUFFIX.length) return false;
+  const idAt = at + TOPIC_PREFIX.length;
+  return TOPIC_PREFIX.compare(buf, at, idAt) === 0 && topicPart.compare(buf, idAt, idAt + idLen, ID_AT, idEnd) === 0 &&
+    ACK_SUFFIX.compare(buf, idAt + idLen, end) === 0;
+}
 
 /**
  * The number of an ack exactly as the pipeline writes it, `{"v":1,"device":"<this device>","ack":N}`,
  * read in place from the packet; -1 for any other payload, which decodeAck then reads and checks.
  * A device gets an ack a record: this saves a string, a JSON.parse and its object per ack (issue 7).
  */
-function ackInPlace(buf: Buffer, at: number, end: number, topic: Buffer): number {
-  const idEnd = topic.length - 4;
-  const idLen = idEnd - TOPIC_ID_AT;
+function ackInPlace(buf: Buffer, at: number, end: number, topicPart: Buffer): number {
+  const idEnd = idEndOf(topicPart);
+  const idLen = idEnd - ID_AT;
   let i = at + ACK_HEAD.length;
   if (end - at < ACK_HEAD.length + idLen + ACK_MIDDLE.length + 2) return -1;
-  if (ACK_HEAD.compare(buf, at, i) !== 0 || topic.compare(buf, i, i + idLen, TOPIC_ID_AT, idEnd) !== 0) return -1;
+  if (ACK_HEAD.compare(buf, at, i) !== 0 || topicPart.compare(buf, i, i + idLen, ID_AT, idEnd) !== 0) return -1;
   i += idLen;
   if (ACK_MIDDLE.compare(buf, i, i + ACK_MIDDLE.length) !== 0) return -1;
   i += ACK_MIDDLE.length;
@@ -143,7 +153,10 @@ class LeanLink implements DeviceLink, PacketSink {
   private lastId = SUBSCRIBE_ID;
   /** Dials since the link was last up: the backoff's attempt. */
   private attempts = 0;
-  private inflight: Map<number, Inflight> | undefined;
+  /** QoS 1 PUBLISH packets awaiting their PUBACK, by packet id. */
+  private inflight: Map<number, Buffer> | undefined;
+  /** The callbacks of those that have one (a store-and-forward device has none): no object per publish. */
+  private onSent: Map<number, () => void> | undefined;
   /**
    * PUBACKs owed for acks the broker delivered, not yet written: they ride with the next packet
    * this link writes, or go out alone at the first sweep a whole SWEEP_MS after the first of them
@@ -155,29 +168,32 @@ class LeanLink implements DeviceLink, PacketSink {
    */
   private owed: Buffer | undefined;
   private owedSince = 0;
-  /** Where CONNECT's flags byte sits: the clean-session bit is cleared there after the first CONNACK. */
-  private readonly cleanFlagAt: number;
+  /** A CONNACK was had: sessions persist from then on (mqtt-link.ts's header). */
+  private sessionKept = false;
+  /**
+   * The topic as PUBLISH carries it: 2-byte length, then UTF-8; the ack topic is checked against its
+   * id. CONNECT and SUBSCRIBE are encoded at each dial rather than kept: a fleet holds 15,000 links,
+   * and a dial is rare next to a publish (issue 7: ~0.5 KB per device).
+   */
+  private readonly topicPart: Buffer;
 
   constructor(
     private readonly resolve: () => string,
+    private readonly deviceId: string,
     private readonly events: LinkEvents,
-    private readonly reconnectMs: number,
-    private readonly backoff: Backoff | undefined,
-    private readonly pacer: DialPacer | undefined,
-    private readonly keepaliveMs: number,
-    private readonly connectPacket: Buffer,
-    private readonly subscribePacket: Buffer,
-    /** The topic as PUBLISH carries it: 2-byte length, then UTF-8. */
-    private readonly topicPart: Buffer,
-    private readonly ackTopicBytes: Buffer,
-    private readonly tls: TlsMaterial | undefined,
+    private readonly opts: LinkOptions,
   ) {
-    // Fixed header (1 byte + remaining length), then "\0\4MQTT" and the level byte [MQTT-3.1.2].
-    let at = 1;
-    while (((connectPacket[at] as number) & 0x80) !== 0) at++;
-    this.cleanFlagAt = at + 1 + 7;
+    const topic = upTopic(deviceId);
+    const topicLen = Buffer.byteLength(topic);
+    this.topicPart = Buffer.allocUnsafe(2 + topicLen);
+    this.topicPart.writeUInt16BE(topicLen, 0);
+    this.topicPart.write(topic, 2);
     track(this);
     this.dial();
+  }
+
+  private get keepaliveMs(): number {
+    return this.opts.keepaliveS * 1000;
   }
 
   get connected(): boolean {
@@ -216,7 +232,8 @@ class LeanLink implements DeviceLink, PacketSink {
     if (qos === 1) {
       // Kept until its PUBACK, and sent again after a reconnect [MQTT-4.4.0-1], as mqtt.js does
       // (it queues a publish made while offline the same way).
-      (this.inflight ??= new Map()).set(id, { packet, onSent });
+      (this.inflight ??= new Map()).set(id, packet);
+      if (onSent) (this.onSent ??= new Map()).set(id, onSent);
       if (this.phase >= Phase.Connected) this.send(packet);
     } else if (this.phase >= Phase.Connected) {
       this.send(packet, onSent);
@@ -283,10 +300,12 @@ class LeanLink implements DeviceLink, PacketSink {
         return;
       case PUBACK: {
         const id = buf.readUInt16BE(body);
-        const f = this.inflight?.get(id);
-        if (!f) return;
-        this.inflight?.delete(id);
-        f.onSent?.();
+        if (!this.inflight?.delete(id)) return;
+        const onSent = this.onSent?.get(id);
+        if (onSent) {
+          this.onSent?.delete(id);
+          onSent();
+        }
         return;
       }
       case CONNACK:
@@ -296,7 +315,7 @@ class LeanLink implements DeviceLink, PacketSink {
         if (buf.readUInt16BE(body) !== SUBSCRIBE_ID || this.phase !== Phase.Connected) return;
         if (end - body < 3 || buf[body + 2] === 0x80) {
           // Refused [MQTT-3.9.3]: without its ack topic the device cannot work; drop and retry.
-          this.events.onError(new Error(`subscription to ${this.ackTopicBytes.toString()} refused`));
+          this.events.onError(new Error(`subscription to ${ackTopic(this.deviceId)} refused`));
           this.socket?.destroy();
           return;
         }
@@ -319,13 +338,12 @@ class LeanLink implements DeviceLink, PacketSink {
       return;
     }
     this.phase = Phase.Connected;
-    // From the first CONNACK on, sessions persist (mqtt-link.ts's header).
-    this.connectPacket[this.cleanFlagAt] = (this.connectPacket[this.cleanFlagAt] as number) & ~0x02;
-    this.send(this.subscribePacket);
+    this.sessionKept = true;
+    this.send(generate({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic: ackTopic(this.deviceId), qos: 1 }] }));
     if (this.inflight) {
-      for (const f of this.inflight.values()) {
-        f.packet[0] = (f.packet[0] as number) | 0x08; // DUP [MQTT-3.3.1-1]
-        this.send(f.packet);
+      for (const packet of this.inflight.values()) {
+        packet[0] = (packet[0] as number) | 0x08; // DUP [MQTT-3.3.1-1]
+        this.send(packet);
       }
     }
   }
@@ -350,8 +368,8 @@ class LeanLink implements DeviceLink, PacketSink {
       // Never granted: the ack topic is subscribed at QoS 1 [MQTT-3.8.4-6].
       throw new FramingError('PUBLISH at QoS 2 on a QoS 1 subscription');
     }
-    if (this.ackTopicBytes.compare(buf, body + 2, topicEnd) !== 0) return;
-    const n = ackInPlace(buf, payloadAt, end, this.ackTopicBytes);
+    if (!isAckTopic(buf, body + 2, topicEnd, this.topicPart)) return;
+    const n = ackInPlace(buf, payloadAt, end, this.topicPart);
     if (n >= 0) {
       this.events.onAck(n);
       return;
@@ -420,7 +438,7 @@ class LeanLink implements DeviceLink, PacketSink {
       }
     };
     const s: Socket = this.secure
-      ? connectTls({ host: this.host, port: this.port, ...this.tls, ...(isIP(this.host) === 0 && { servername: this.host }) }).setNoDelay(true)
+      ? connectTls({ host: this.host, port: this.port, ...this.opts.tls, ...(isIP(this.host) === 0 && { servername: this.host }) }).setNoDelay(true)
       : connect({
         host: this.host, port: this.port, noDelay: true,
         onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array): boolean => (read((buf as Buffer).subarray(0, n)), true) },
@@ -432,7 +450,12 @@ class LeanLink implements DeviceLink, PacketSink {
     this.dialAt = Date.now();
     this.pingAt = 0;
     // Written at once: net buffers it until the TCP handshake completes.
-    this.send(this.connectPacket);
+    // The first CONNECT asks for a clean session; later ones resume it (mqtt-link.ts's header).
+    const o = this.opts;
+    this.send(generate({
+      cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: !this.sessionKept, clientId: this.deviceId, keepalive: o.keepaliveS,
+      ...(o.credentials && { username: o.credentials.username, password: Buffer.from(o.credentials.password) }),
+    }));
     // Socket errors carry a code (ECONNREFUSED…): reported as mqtt.js reports them; 'close' follows.
     s.on('error', (err) => this.events.onError(err));
     s.on('close', () => this.onClose(s));
@@ -452,9 +475,10 @@ class LeanLink implements DeviceLink, PacketSink {
 
   private scheduleDial(): void {
     if (this.closed || this.redial) return;
-    const delay = this.backoff ? redialDelayMs(this.backoff, this.attempts) : this.reconnectMs;
+    const { backoff, pacer } = this.opts;
+    const delay = backoff ? redialDelayMs(backoff, this.attempts) : this.opts.reconnectMs;
     this.attempts++;
-    this.redial = setTimeout(this.pacer ? () => (this.pacer as DialPacer).request(this.dialNow) : this.dialNow, delay);
+    this.redial = setTimeout(pacer ? () => pacer.request(this.dialNow) : this.dialNow, delay);
   }
 }
 
@@ -462,26 +486,5 @@ class LeanLink implements DeviceLink, PacketSink {
  * `endpoint` is asked again before every dial, as in mqtt-link.ts. Same events, same session rules.
  */
 export function leanLink(endpoint: string | (() => string), deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
-  const resolve = typeof endpoint === 'string' ? () => endpoint : endpoint;
-  const topic = Buffer.from(upTopic(deviceId));
-  const topicPart = Buffer.allocUnsafe(2 + topic.length);
-  topicPart.writeUInt16BE(topic.length, 0);
-  topic.copy(topicPart, 2);
-  const acks = ackTopic(deviceId);
-  return new LeanLink(
-    resolve,
-    events,
-    opts.reconnectMs,
-    opts.backoff,
-    opts.pacer,
-    opts.keepaliveS * 1000,
-    generate({
-      cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: deviceId, keepalive: opts.keepaliveS,
-      ...(opts.credentials && { username: opts.credentials.username, password: Buffer.from(opts.credentials.password) }),
-    }),
-    generate({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic: acks, qos: 1 }] }),
-    topicPart,
-    Buffer.from(acks),
-    opts.tls,
-  );
+  return new LeanLink(typeof endpoint === 'string' ? () => endpoint : endpoint, deviceId, events, opts);
 }
