@@ -55,12 +55,11 @@ export class Firmware {
   /** The link was up at the last wake (or came up since). */
   private up = false;
   /**
-   * The publishes not yet acked, oldest first: the last seq each carried (sendUpTo) and when it went
-   * (sendAt). Two arrays of numbers rather than an object per publish, which lived until its ack and
-   * so survived the young generation's collections (issue 7).
+   * The publishes not yet acked, oldest first, two numbers each: the last seq it carried, and when it
+   * went. Numbers in one array rather than an object per publish, which lived until its ack and so
+   * survived the young generation's collections (issue 7).
    */
-  private readonly sendUpTo: number[] = [];
-  private readonly sendAt: number[] = [];
+  private readonly sends: number[] = [];
   readonly counters: FirmwareCounters = { created: 0, sent: 0, resent: 0, evicted: 0 };
 
   constructor(readonly deviceId: string, private readonly cfg: FirmwareConfig, private readonly source: RecordSource) {
@@ -125,8 +124,7 @@ export class Firmware {
         else this.counters.sent = r.seq;
       }
       this.sentUpTo = (batch[batch.length - 1] as UplinkRecord).seq;
-      this.sendUpTo.push(this.sentUpTo);
-      this.sendAt.push(now);
+      this.sends.push(this.sentUpTo, now);
     }
     this.armResend();
     return batches;
@@ -140,11 +138,8 @@ export class Firmware {
     while (n < this.outbox.length && (this.outbox[n] as UplinkRecord).seq <= this.acked) n++;
     this.outbox.splice(0, n);
     let acked = 0;
-    while (acked < this.sendUpTo.length && (this.sendUpTo[acked] as number) <= this.acked) acked++;
-    if (acked > 0) {
-      this.sendUpTo.splice(0, acked);
-      this.sendAt.splice(0, acked);
-    }
+    while (acked < this.sends.length && (this.sends[acked] as number) <= this.acked) acked += 2;
+    if (acked > 0) this.sends.splice(0, acked);
     this.ackTimeout = this.cfg.ackTimeoutMs;
     this.timeouts = 0;
     this.armResend();
@@ -167,8 +162,7 @@ export class Firmware {
   /** Everything unacked goes out again: no publish is awaited any more. */
   private forgetSends(): void {
     this.sentUpTo = 0;
-    this.sendUpTo.length = 0;
-    this.sendAt.length = 0;
+    this.sends.length = 0;
   }
 
   /**
@@ -185,7 +179,7 @@ export class Firmware {
 
   /** The ack timeout runs from the oldest send not yet acked. */
   private armResend(): void {
-    const oldest = this.sendAt[0];
+    const oldest = this.sends[1];
     this.resendAt = oldest === undefined ? Infinity : oldest + this.ackTimeout;
   }
 
