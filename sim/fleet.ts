@@ -154,7 +154,8 @@ export class Fleet {
     });
   }
 
-  /** Device `slot`'s link is up (SlotEvents). */
+  // ---- device `slot`'s link events, called by its SlotEvents (below) ----
+
   linkUp(slot: number): void {
     this.stats.connected++;
     this.stats.connects++;

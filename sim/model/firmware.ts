@@ -137,9 +137,9 @@ export class Firmware {
     let n = 0;
     while (n < this.outbox.length && (this.outbox[n] as UplinkRecord).seq <= this.acked) n++;
     this.outbox.splice(0, n);
-    let acked = 0;
-    while (acked < this.sends.length && (this.sends[acked] as number) <= this.acked) acked += 2;
-    if (acked > 0) this.sends.splice(0, acked);
+    let covered = 0; // numbers of the sends this ack covers, two per send
+    while (covered < this.sends.length && (this.sends[covered] as number) <= this.acked) covered += 2;
+    if (covered > 0) this.sends.splice(0, covered);
     this.ackTimeout = this.cfg.ackTimeoutMs;
     this.timeouts = 0;
     this.armResend();
