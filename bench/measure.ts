@@ -39,6 +39,8 @@ export interface ContenderResult {
   readonly rssPerDeviceBytes: number;
   /** Heap in use after a full GC at the end of the window: live objects, without garbage or buffers. */
   readonly heapAfterGcBytes: number;
+  /** Off-heap memory V8 knows of after that GC: Buffers' and ArrayBuffers' backing stores (`external`). */
+  readonly externalAfterGcBytes: number;
   /** Garbage collections on the main thread over the steady window: how many, and their pause time (ms), by kind. */
   readonly gc: { readonly minor: number; readonly major: number; readonly minorMs: number; readonly majorMs: number };
   /** Contender-specific counters at the end of the steady window. */
@@ -57,6 +59,12 @@ export interface Storm {
   readonly totalS: number;
   /** Errors the contender counted during the storm (its own, not the broker's refusals). */
   readonly errors: number;
+  /** Seconds from the drop until 50, 90, 99 and 100 % of the dropped connections were back: the storm's tail. */
+  readonly backAtS: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p100: number };
+  /** The contender's CPU (% of one core) and event-loop delay (ms) from the drop until all were back: what paces it. */
+  readonly cpuPct: number;
+  readonly eventLoopP50Ms: number;
+  readonly eventLoopP99Ms: number;
 }
 
 export interface Contender {
@@ -97,15 +105,20 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
  */
 async function reconnectStorm(name: string, c: Contender, devices: number): Promise<Storm> {
   const errors0 = c.errors?.() ?? 0;
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
+  const cpu0 = cpuMicros();
   const t0 = performance.now();
   (c.dropAll as () => void)();
   let low = c.connected();
   let first = 0;
   let last = 0;
+  const samples: { t: number; n: number }[] = [];
   while (performance.now() - t0 < 60_000) {
     await sleep(5);
     const n = c.connected();
     const now = performance.now();
+    samples.push({ t: now, n });
     if (n < low && first === 0) low = n;
     if (n > low && first === 0) first = now;
     if (n >= devices && first !== 0) {
@@ -113,13 +126,28 @@ async function reconnectStorm(name: string, c: Contender, devices: number): Prom
       break;
     }
   }
+  const cpuPct = ((cpuMicros() - cpu0) / 1e6 / ((performance.now() - t0) / 1000)) * 100;
+  eld.disable();
   const back = c.connected() - low;
   const spanS = ((last || performance.now()) - (first || t0)) / 1000;
+  const dropped = devices - low;
+  // The first sample at which a share of the dropped connections was back, in s from the drop.
+  const backAt = (share: number): number => {
+    const s = samples.find((x) => x.n - low >= share * dropped);
+    return s ? (s.t - t0) / 1000 : Number.NaN;
+  };
   const storm: Storm = {
     reconnected: back, spanS, connectsPerS: spanS > 0 ? back / spanS : 0, totalS: ((last || performance.now()) - t0) / 1000,
     errors: (c.errors?.() ?? 0) - errors0,
+    backAtS: { p50: backAt(0.5), p90: backAt(0.9), p99: backAt(0.99), p100: backAt(1) },
+    cpuPct, eventLoopP50Ms: eld.percentile(50) / 1e6, eventLoopP99Ms: eld.percentile(99) / 1e6,
   };
-  process.stderr.write(`  ${name}: reconnect storm: ${back} back in ${spanS.toFixed(2)} s (${storm.connectsPerS.toFixed(0)}/s), ${storm.errors} errors\n`);
+  const at = storm.backAtS;
+  process.stderr.write(
+    `  ${name}: reconnect storm: ${back} back in ${spanS.toFixed(2)} s (${storm.connectsPerS.toFixed(0)}/s), ${storm.errors} errors; ` +
+      `50/90/99/100 % back at ${[at.p50, at.p90, at.p99, at.p100].map((x) => x.toFixed(2)).join('/')} s; ` +
+      `CPU ${cpuPct.toFixed(0)} %, event loop p50/p99 ${storm.eventLoopP50Ms.toFixed(0)}/${storm.eventLoopP99Ms.toFixed(0)} ms\n`,
+  );
   return storm;
 }
 
@@ -180,7 +208,7 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
   gcObserver.disconnect();
   emit({ event: 'steady-end' });
   gc();
-  const heapAfterGc = process.memoryUsage().heapUsed;
+  const { heapUsed: heapAfterGc, external: externalAfterGc } = process.memoryUsage();
 
   const extra = c.extra();
   const storm = c.dropAll ? await reconnectStorm(name, c, p.devices) : undefined;
@@ -190,7 +218,7 @@ export async function measure(name: string, p: BenchParams, make: () => Contende
     recordsPerS: (rec1.sent + rec1.resent - rec0.sent - rec0.resent) / wallS, resentPerS: (rec1.resent - rec0.resent) / wallS, acksPerS,
     cpuPct: (cpuS / wallS) * 100, sysPct: (sysS / wallS) * 100, eventLoopP99Ms: eld.percentile(99) / 1e6,
     rssBytes: rss, peakRssBytes: process.resourceUsage().maxRSS * 1024, rssPerDeviceBytes: (rss - rss0) / p.devices,
-    heapAfterGcBytes: heapAfterGc, gc: gcs, extra, ...(storm ? { storm } : {}),
+    heapAfterGcBytes: heapAfterGc, externalAfterGcBytes: externalAfterGc, gc: gcs, extra, ...(storm ? { storm } : {}),
   };
   emit(result);
 
