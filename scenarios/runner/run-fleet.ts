@@ -43,6 +43,8 @@ export interface RunFleetOptions {
   /** The broker URL a device dials (asked at every dial in one process; once, at start, with workers). */
   readonly endpointOf: (deviceId: string) => string;
   readonly onRecord: (r: UplinkRecord) => void;
+  /** A device's link failed (keepalive timeout, refused CONNECT, socket error): the harness's own trouble, for the journal. */
+  readonly onLinkError?: (deviceId: string, err: Error) => void;
   /** TLS and per-device credentials (sim/transport/link.ts). */
   readonly login?: DeviceLogin | undefined;
 }
@@ -71,7 +73,7 @@ export async function startRunFleet(o: RunFleetOptions): Promise<RunFleet> {
     const byId = new Map(firmwares.map((fw) => [fw.deviceId, fw]));
     const fleet = new Fleet({
       endpointOf: (slot) => o.endpointOf((firmwares[slot] as Firmware).deviceId), firmwares, modes: o.modes, keepaliveS: o.keepaliveS,
-      seed: scenario.seed, speed: scenario.speed, connectRatePerS: scenario.connectRate, onRecord: o.onRecord, login: o.login,
+      seed: scenario.seed, speed: scenario.speed, connectRatePerS: scenario.connectRate, onRecord: o.onRecord, onLinkError: o.onLinkError, login: o.login,
     });
     return {
       get stats() {
@@ -98,7 +100,7 @@ export async function startRunFleet(o: RunFleetOptions): Promise<RunFleet> {
   const sharded = await ShardedFleet.start({
     workers: o.workers, devices: plan.devices, endpoints: plan.devices.map((d) => o.endpointOf(d.deviceId)), modes: o.modes,
     seed: scenario.seed, start, end, speed: scenario.speed, keepaliveS: o.keepaliveS, connectRatePerS: scenario.connectRate,
-    onRecord: o.onRecord, login: o.login,
+    onRecord: o.onRecord, onLinkError: o.onLinkError, login: o.login,
   });
   return {
     get stats() {

@@ -118,7 +118,9 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const keepaliveS = network ? Math.max(2, Math.min(60, Math.round(300 / scenario.speed))) : 60;
     // Real devices' records flow from now on (gateway: their MQTT session connects with the fleet's).
     hil?.startBridges({ endpointOf, onRecord, keepaliveS, start, end, login: svc.deviceLogin });
-    const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord, login: svc.deviceLogin });
+    // A device's link failing is the harness's own trouble, not the pipeline's: journaled with the device and when.
+    const onLinkError = (deviceId: string, err: Error): void => journal.append({ t: 'event', at: virtualNow(), event: 'link-error', deviceId, message: err.message });
+    const fleet = fleetRef = await startRunFleet({ workers: opts.workers ?? 1, plan, scenario, modes, keepaliveS, endpointOf, onRecord, onLinkError, login: svc.deviceLogin });
     teardowns.add('fleet', () => fleet.close());
     phase('provision');
 

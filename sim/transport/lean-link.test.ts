@@ -239,6 +239,31 @@ describe('lean link, scripted broker', () => {
     expect((ev.errors[0] as ConnackError).returnCode).toBe(5);
   });
 
+  it("does not read its own stalled event loop as a dead broker: the keepalive verdict comes after the turn's reads", async () => {
+    let pongs = 0;
+    const broker = await scriptedBroker((s, type) => {
+      if (type === 1) s.write(Buffer.from([0x20, 2, 0, 0]));
+      if (type === 8) s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+      if (type === 12) {
+        s.write(Buffer.from([0xd0, 0])); // PINGRESP at once
+        // Then, once, the process stalls for 2.5 s (a long turn, a GC: the broker here shares the
+        // link's loop). The answer is in the link's socket, unread until the loop reads again; a
+        // keepalive sweep that ran before that read would call the broker silent.
+        if (++pongs === 2) {
+          const end = Date.now() + 2500;
+          while (Date.now() < end);
+        }
+      }
+    });
+    open.push(broker);
+    const ev = recorder();
+    const link = device(broker.url, 'LEAN-stall', ev, 1, 5000); // keepalive 1 s: a PINGREQ at every sweep
+    await until(() => link.connected);
+    await until(() => pongs >= 3, 8000);
+    expect(ev.errors.map((e) => e.message)).toEqual([]);
+    expect(ev.downs).toBe(0);
+  });
+
   it('pings when idle, and drops a connection whose PINGREQ goes unanswered (keepalive)', async () => {
     let pings = 0;
     const broker = await scriptedBroker((s, type) => {

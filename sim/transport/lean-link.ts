@@ -68,13 +68,23 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 const live = new Set<LeanLink>();
 let sweeper: NodeJS.Timeout | undefined;
 
+/**
+ * The sweep itself runs from setImmediate, after the loop turn's I/O: a loop that stalled (a burst
+ * of work, a GC) has by then read the PINGRESPs, CONNACKs and SUBACKs that arrived meanwhile, so
+ * the simulator's own stall never reads as a silent broker. Run straight from the timer, a sweep
+ * after a stall of a few seconds declared "Keepalive timeout" on links whose answer sat unread in
+ * the socket: at speed 100 (keepalive 3 s) each such drop silenced its device for the 1–6 s of its
+ * redial backoff, 100–600 virtual seconds — late alarms and communication_loss the harness caused.
+ */
+function sweepAll(): void {
+  const now = Date.now();
+  for (const l of live) l.sweep(now);
+}
+
 function track(link: LeanLink): void {
   live.add(link);
   // unref: the sockets keep the process alive, not the sweep.
-  sweeper ??= setInterval(() => {
-    const now = Date.now();
-    for (const l of live) l.sweep(now);
-  }, SWEEP_MS).unref();
+  sweeper ??= setInterval(() => setImmediate(sweepAll), SWEEP_MS).unref();
 }
 
 function untrack(link: LeanLink): void {
