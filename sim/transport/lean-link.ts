@@ -72,9 +72,10 @@ let sweeper: NodeJS.Timeout | undefined;
  * The sweep itself runs from setImmediate, after the loop turn's I/O: a loop that stalled (a burst
  * of work, a GC) has by then read the PINGRESPs, CONNACKs and SUBACKs that arrived meanwhile, so
  * the simulator's own stall never reads as a silent broker. Run straight from the timer, a sweep
- * after a stall of a few seconds declared "Keepalive timeout" on links whose answer sat unread in
- * the socket: at speed 100 (keepalive 3 s) each such drop silenced its device for the 1–6 s of its
- * redial backoff, 100–600 virtual seconds — late alarms and communication_loss the harness caused.
+ * after a stall longer than the keepalive declares "Keepalive timeout" on a link whose answer sits
+ * unread in its socket (lean-link.test.ts, "stalled event loop"): at speed 100 the keepalive is 3 s
+ * real, and such a drop would silence its device for its redial backoff (1–6 s real, 100–600
+ * virtual seconds) — late alarms the harness, not the pipeline, would have caused.
  */
 function sweepAll(): void {
   const now = Date.now();
