@@ -21,6 +21,7 @@ interface Line {
   deviceId?: string;
   devices?: string[] | number;
   dnsTtl?: number;
+  message?: string;
 }
 
 describe('endpoint move', () => {
@@ -58,6 +59,16 @@ describe('endpoint move', () => {
     const resets = new Set(lines.filter((l) => l.t === 'network' && l.type === 'reset').map((l) => l.deviceId));
     expect([...resets].every((id) => dnsAt.has(id!))).toBe(true);
     expect(resets.size).toBe(10);
+
+    // The harness journals its own link trouble: only the moving devices' links failed (the old
+    // address reset and refused them), each line with its error and a virtual time in the fault.
+    const linkErrors = lines.filter((l) => l.t === 'event' && l.event === 'link-error');
+    expect(linkErrors.length).toBeGreaterThan(0);
+    for (const l of linkErrors) {
+      expect(dnsAt.has(l.deviceId!), JSON.stringify(l)).toBe(true);
+      expect(l.message, JSON.stringify(l)).toMatch(/\S/);
+      expect(l.at, JSON.stringify(l)).toBeGreaterThanOrEqual(from);
+    }
 
     // Silent longer than the offline timeout as the pipeline saw it: the late movers' alarms; only theirs.
     const losses = new Set(lines.filter((l) => l.t === 'observation' && l.kind === 'communication_loss' && l.at >= from).map((l) => l.deviceId as string));
