@@ -33,6 +33,10 @@ export function summaryText(r: RunResult, runDir: string): string {
     lines.push(`hil ${d.deviceId} (${d.identity.model} ${d.identity.serialNumber} on ${d.port.stablePath ?? d.port.path}, ${d.mode}): ${own.length} alarms, ${own.filter((e) => e.status === 'on_time').length} on time; serial link: ${n('crcErrors')} CRC errors, ${n('garbageBytes')} garbage bytes, ${n('retransmits')} retransmits, ${n('reconnects')} reconnects; bytes in ${d.byteLog}`);
   }
   lines.push(`positions: ${r.completeness.recordsStored} of ${r.completeness.recordsMade} records stored${r.observe ? ' (made: from the seed)' : ''}`);
+  const lag = r.fleet['wakeLagMaxMs'];
+  if (lag !== undefined) {
+    lines.push(`harness: devices woken at most ${(lag / 1000).toFixed(2)} s (real) after they were due${lag * r.scenario.speed >= 60_000 ? ` — ${fmtMs(lag * r.scenario.speed)} of virtual time: delays the pipeline did not cause` : ''}`);
+  }
   if (r.observe) lines.push(`observe mode: the load came from elsewhere; unknown to this run: ${r.observe.unknown.join(', ')}`);
   const failing = r.checks.filter((c) => !c.passed);
   for (const c of failing) {

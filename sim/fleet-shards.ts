@@ -101,7 +101,7 @@ interface Shard {
   exited: boolean;
 }
 
-const ZERO: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0, stored: 0 };
+const ZERO: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0, stored: 0, wakeLagMaxMs: 0 };
 
 export class ShardedFleet {
   /** Every device, in plan order. */
@@ -203,6 +203,8 @@ export class ShardedFleet {
   get stats(): FleetStats {
     const sum = { ...ZERO };
     for (const s of this.shards) for (const k of Object.keys(sum) as (keyof FleetStats)[]) sum[k] += s.stats[k];
+    // The fleet's lag is a max over its shards, not a sum.
+    sum.wakeLagMaxMs = Math.max(0, ...this.shards.map((s) => s.stats.wakeLagMaxMs ?? 0));
     return sum;
   }
 

@@ -64,6 +64,12 @@ export interface FleetStats {
   reconnects: number;
   /** Records the pipeline acknowledged as stored (application acks, each record once; the sum of `RecordMinutes` stored). */
   stored: number;
+  /**
+   * The latest any device was woken after it was due, in real ms: how far the harness itself fell
+   * behind its own clock (a busy loop, a starved machine). Records are made on time in virtual time
+   * whatever it is, but sent that much late: delays the pipeline did not cause. A max, not a sum.
+   */
+  wakeLagMaxMs: number;
 }
 
 export interface DeviceProgress {
@@ -86,7 +92,7 @@ export class Fleet {
   private warmUp: DialPacer | undefined;
   /** Every redial of the fleet waits its turn here, after its device's backoff (sim/transport/backoff.ts). */
   private readonly redials: DialPacer;
-  readonly stats: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0, stored: 0 };
+  readonly stats: FleetStats = { connected: 0, connects: 0, disconnects: 0, publishes: 0, acks: 0, linkErrors: 0, reconnects: 0, stored: 0, wakeLagMaxMs: 0 };
   /** Per device, the highest seq an application ack covered: an ack counts only the records it newly covers. */
   private readonly storedUpTo: Float64Array;
   /** Records sent, resent and stored per virtual minute, from the timeline's start (set by run). */
@@ -199,11 +205,13 @@ export class Fleet {
     for (const slot of this.queue.due(now)) {
       if ((++woken & 31) === 0 && performance.now() - began > TICK_BUDGET_MS) {
         // Breaking leaves the rest of the due devices in the queue (the generator pops one at a time);
-        // this one is popped, so it goes back first.
-        this.queue.schedule(slot, now);
+        // this one is popped, so it goes back first, at the time it was due (its lag still counts).
+        this.queue.schedule(slot, this.queue.dueAt(slot));
         this.continueSoon(clock);
         return;
       }
+      const lagMs = clock.toReal(now - this.queue.dueAt(slot));
+      if (lagMs > this.stats.wakeLagMaxMs) this.stats.wakeLagMaxMs = lagMs;
       const fw = this.opts.firmwares[slot] as Firmware;
       const link = this.links[slot];
       const up = link?.connected ?? false;

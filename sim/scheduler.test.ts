@@ -38,6 +38,15 @@ describe('WakeQueue', () => {
     }), { numRuns: 500 });
   });
 
+  it('says when a popped slot was due', () => {
+    const q = new WakeQueue();
+    q.schedule(3, 40);
+    q.schedule(7, 25);
+    expect([...q.due(100)]).toEqual([7, 3]);
+    expect(q.dueAt(7)).toBe(25);
+    expect(q.dueAt(3)).toBe(40);
+  });
+
   it('a drain stopped half-way leaves the rest in the queue', () => {
     const q = new WakeQueue();
     for (let s = 0; s < 10; s++) q.schedule(s, s * 10);

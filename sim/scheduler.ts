@@ -55,6 +55,11 @@ export class WakeQueue {
     }
   }
 
+  /** When `slot` was last scheduled for: after due() popped it, the time it was due. */
+  dueAt(slot: number): number {
+    return this.at[slot] as number;
+  }
+
   get size(): number {
     return this.n;
   }
