@@ -34,7 +34,7 @@ export function summaryText(r: RunResult, runDir: string): string {
   }
   lines.push(`positions: ${r.completeness.recordsStored} of ${r.completeness.recordsMade} records stored${r.observe ? ' (made: from the seed)' : ''}`);
   const lag = r.fleet['wakeLagMaxMs'];
-  if (lag !== undefined) {
+  if (lag !== undefined && Number.isFinite(lag)) {
     lines.push(`harness: devices woken at most ${(lag / 1000).toFixed(2)} s (real) after they were due${lag * r.scenario.speed >= 60_000 ? ` — ${fmtMs(lag * r.scenario.speed)} of virtual time: delays the pipeline did not cause` : ''}`);
   }
   if (r.observe) lines.push(`observe mode: the load came from elsewhere; unknown to this run: ${r.observe.unknown.join(', ')}`);

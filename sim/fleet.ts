@@ -210,8 +210,9 @@ export class Fleet {
         this.continueSoon(clock);
         return;
       }
-      const lagMs = clock.toReal(now - this.queue.dueAt(slot));
-      if (lagMs > this.stats.wakeLagMaxMs) this.stats.wakeLagMaxMs = lagMs;
+      // -Infinity is "as soon as you can" (an ack moved the window): no due time to be late against.
+      const dueAt = this.queue.dueAt(slot);
+      if (dueAt > -Infinity) this.stats.wakeLagMaxMs = Math.max(this.stats.wakeLagMaxMs, clock.toReal(now - dueAt));
       const fw = this.opts.firmwares[slot] as Firmware;
       const link = this.links[slot];
       const up = link?.connected ?? false;

@@ -45,6 +45,9 @@ describe('WakeQueue', () => {
     expect([...q.due(100)]).toEqual([7, 3]);
     expect(q.dueAt(7)).toBe(25);
     expect(q.dueAt(3)).toBe(40);
+    q.schedule(3, -Infinity); // "as soon as you can"
+    expect([...q.due(0)]).toEqual([3]);
+    expect(q.dueAt(3)).toBe(-Infinity);
   });
 
   it('a drain stopped half-way leaves the rest in the queue', () => {
