@@ -3,15 +3,14 @@
  * after the device was due. A stall of the harness's own loop shows there, so a run can say which
  * delays the pipeline did not cause.
  */
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { virtualClock } from '../protocol/clock.ts';
-import { UPLINK_SUBSCRIPTION, ackTopic, decodeBatch, deviceOfUpTopic, encodeAck, type UplinkRecord } from '../protocol/uplink.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { Fleet } from './fleet.ts';
 import { DEFAULT_BEHAVIOUR } from './model/behaviour.ts';
 import { planFleet } from './model/fleet-plan.ts';
 import { planFirmwares } from './model/seed-replay.ts';
+import { startAcker } from '../test/support/acker.ts';
 
 const T0 = Date.UTC(2021, 9, 25, 12);
 const SPEED = 600;
@@ -27,13 +26,8 @@ describe("the fleet's own lag", () => {
   it('stays small while the loop keeps pace, and shows a stall of the loop as its length in real ms', async () => {
     const broker = await startEmbeddedBroker();
     open.push(broker);
-    const acker = await mqtt.connectAsync(broker.url, { clientId: 'lag-test-acker', reconnectPeriod: 0 });
+    const acker = await startAcker(broker.url, 'lag-test-acker');
     open.push({ close: () => acker.endAsync(true) });
-    await acker.subscribeAsync(UPLINK_SUBSCRIPTION, { qos: 1 });
-    acker.on('message', (topic, payload) => {
-      const device = deviceOfUpTopic(topic) as string;
-      void acker.publishAsync(ackTopic(device), Buffer.from(encodeAck(device, (decodeBatch(payload, device).records.at(-1) as UplinkRecord).seq)), { qos: 1 });
-    });
 
     // At speed 600 a bracelet at rest (a heartbeat every 3 virtual min) is due every ~0.3 s real: one of the ten every ~30 ms.
     const plan = planFleet({ seed: SEED, mix: { pse: 0, psem: 10, bar: 0 }, cities: ['paris'], behaviour: DEFAULT_BEHAVIOUR, start: T0 });

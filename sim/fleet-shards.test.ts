@@ -1,7 +1,7 @@
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { virtualClock } from '../protocol/clock.ts';
-import { UPLINK_SUBSCRIPTION, ackTopic, decodeBatch, deviceOfUpTopic, encodeAck, type UplinkRecord } from '../protocol/uplink.ts';
+import type { UplinkRecord } from '../protocol/uplink.ts';
+import { startAcker } from '../test/support/acker.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { Fleet } from './fleet.ts';
 import { ShardedFleet } from './fleet-shards.ts';
@@ -22,16 +22,10 @@ afterEach(async () => {
 const sum = (a: readonly number[]): number => a.reduce((n, x) => n + x, 0);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Stands in for the pipeline: acks every batch with its last seq. */
+/** Stands in for the pipeline (test/support/acker.ts), closed after the test. */
 async function acker(url: string): Promise<void> {
-  const c = await mqtt.connectAsync(url, { clientId: 'shard-test-acker', reconnectPeriod: 0 });
+  const c = await startAcker(url, 'shard-test-acker');
   open.push({ close: () => c.endAsync(true) });
-  await c.subscribeAsync(UPLINK_SUBSCRIPTION, { qos: 1 });
-  c.on('message', (topic, payload) => {
-    const device = deviceOfUpTopic(topic) as string;
-    const records = decodeBatch(payload, device).records;
-    void c.publishAsync(ackTopic(device), Buffer.from(encodeAck(device, (records.at(-1) as UplinkRecord).seq)), { qos: 1 });
-  });
 }
 
 const byDevice = (records: readonly UplinkRecord[]): Map<string, string[]> => {

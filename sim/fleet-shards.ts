@@ -204,7 +204,7 @@ export class ShardedFleet {
     const sum = { ...ZERO };
     for (const s of this.shards) for (const k of Object.keys(sum) as (keyof FleetStats)[]) sum[k] += s.stats[k];
     // The fleet's lag is a max over its shards, not a sum.
-    sum.wakeLagMaxMs = Math.max(0, ...this.shards.map((s) => s.stats.wakeLagMaxMs ?? 0));
+    sum.wakeLagMaxMs = Math.max(0, ...this.shards.map((s) => s.stats.wakeLagMaxMs));
     return sum;
   }
 
