@@ -13,4 +13,10 @@ export interface RecordMinuteCounts<Time = number> {
   readonly resent: readonly number[];
   /** Per minute, records the pipeline's application ack newly covered, by the minute the ack arrived. */
   readonly stored: readonly number[];
+  /**
+   * Per minute, the fleet's worst wake lag in real ms (sim/fleet.ts): how far behind its own clock
+   * the harness woke a device in that minute. Absent from a run.json written before it; 0 for a
+   * minute of only real devices, whose records the harness does not schedule.
+   */
+  readonly lagMs?: readonly number[];
 }

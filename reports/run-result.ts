@@ -9,13 +9,14 @@ import type { FaultReport, MassCheck } from '../verify/network.ts';
 import type { FeedAlarm } from '../protocol/feed.ts';
 import type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
 import type { ScenarioFacts } from '../verify/journal-header.ts';
+import type { HarnessPace } from '../verify/harness-pace.ts';
 
 /**
  * 3: faults, absence checks, lateAllowed, firmware and the operator network (issue 4). Since then,
  * added without a change of meaning: `hil` and the `hil: true` mark of a real device's entries (issue 5);
  * `records` (records per minute) and `fleet.stored` (issue 6) — a run.json without them still reads;
  * `rebuilt` (a run.json `vigil verify` rebuilt from the journal, issue 8);
- * `isolation` (device isolation, issue 8).
+ * `isolation` (device isolation, issue 8); `records.lagMs` and `harness` (the harness's pace, issue 7).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -95,6 +96,12 @@ export interface RunResult {
   readonly fleet: Readonly<Record<string, number>>;
   /** Absent in observe mode (no fleet of Vigil's own) and in runs of a Vigil before issue 6's chart. */
   readonly records?: RecordsPerMinute;
+  /**
+   * Whether the harness kept its own clock, from `records.lagMs` (verify/harness-pace.ts): the
+   * minutes it was behind in, and how many failed alarms those minutes may explain. Absent when
+   * `records` has no lag (observe mode, a run.json before it).
+   */
+  readonly harness?: HarnessPace;
   readonly feed: Readonly<Record<string, number | string[]>>;
   /** Real devices on serial ports; absent when the run had none. */
   readonly hil?: {

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunResult } from './run-result.ts';
+import type { HarnessPace } from '../verify/harness-pace.ts';
 import { fmtMs } from '../verify/ledger.ts';
 
 export function summaryText(r: RunResult, runDir: string): string {
@@ -10,6 +11,7 @@ export function summaryText(r: RunResult, runDir: string): string {
     `${r.verdict}  ${r.scenario.name}  seed ${r.scenario.seed}  ${r.scenario.devices} devices  speed ${r.scenario.speed}`,
     `alarms: ${l.expected} expected, ${l.onTime} on time, ${l.lateAllowed > 0 ? `${l.lateAllowed} late within a fault's allowance, ` : ''}${l.late} late, ${l.dropped} dropped, ${l.duplicates} duplicate, ${l.spurious} spurious`,
   ];
+  if (r.harness) lines.push(...harnessLines(r.harness, r.scenario.speed, r.verdict));
   for (const f of r.faults) {
     const a = f.alarms;
     lines.push(`fault ${f.name} (${f.kind}) ${f.from} → ${f.until}, ${f.devices} devices, healed by ${f.healedBy}`);
@@ -34,7 +36,8 @@ export function summaryText(r: RunResult, runDir: string): string {
   }
   lines.push(`positions: ${r.completeness.recordsStored} of ${r.completeness.recordsMade} records stored${r.observe ? ' (made: from the seed)' : ''}`);
   const lag = r.fleet['wakeLagMaxMs'];
-  if (lag !== undefined && Number.isFinite(lag)) {
+  // A run.json written before `harness` (verify/harness-pace.ts) still says how late the harness was at worst.
+  if (!r.harness && lag !== undefined && Number.isFinite(lag)) {
     lines.push(`harness: devices woken at most ${(lag / 1000).toFixed(2)} s (real) after they were due${lag * r.scenario.speed >= 60_000 ? ` — ${fmtMs(lag * r.scenario.speed)} of virtual time: delays the pipeline did not cause` : ''}`);
   }
   if (r.observe) lines.push(`observe mode: the load came from elsewhere; unknown to this run: ${r.observe.unknown.join(', ')}`);
@@ -47,4 +50,24 @@ export function summaryText(r: RunResult, runDir: string): string {
   const html = join(runDir, 'report.html');
   lines.push(`report: ${runDir}/run.json, ${runDir}/junit.xml${existsSync(html) ? `, ${html}` : ''}`);
   return lines.join('\n');
+}
+
+const SPANS_SHOWN = 5;
+
+/**
+ * Whether the harness kept its clock, right under the alarm counts: a run whose harness fell behind
+ * is read differently (verify/harness-pace.ts).
+ */
+function harnessLines(h: HarnessPace, speed: number, verdict: RunResult['verdict']): string[] {
+  const worst = `${(h.lagMaxMs / 1000).toFixed(2)} s real (${fmtMs(h.lagMaxMs * speed)} of virtual time)`;
+  if (h.behindMinutes === 0) return [`harness: kept its clock: devices woken at most ${worst} after they were due (limit ${fmtMs(h.limitMs)} virtual)`];
+  const hhmm = (iso: string): string => iso.slice(11, 16);
+  const spans = h.behind.slice(0, SPANS_SHOWN).map((b) => `${hhmm(b.from)}–${hhmm(b.until)}Z (${(b.lagMaxMs / 1000).toFixed(2)} s)`);
+  const more = h.behind.length > SPANS_SHOWN ? ` and ${h.behind.length - SPANS_SHOWN} more spans in run.json` : '';
+  const lines = [`harness: BEHIND its clock by more than ${fmtMs(h.limitMs)} (virtual) in ${h.behindMinutes} minutes: ${spans.join(', ')}${more}; at worst ${worst}`];
+  if (verdict === 'PASS') lines.push('  the pipeline met every SLA even so');
+  else if (h.failures > 0) {
+    lines.push(`  ${h.failuresWhileBehind} of the ${h.failures} late, dropped or spurious alarms had such a minute before their deadline: they may be the harness's failures, not the pipeline's — run again at a lower --speed (this run: ${speed}) or on a machine with the cores to spare`);
+  }
+  return lines;
 }

@@ -42,10 +42,20 @@ describe("the fleet's own lag", () => {
     expect(keptPace).toBeLessThan(800);
 
     const stallMs = 1500;
+    const clock = virtualClock({ startVirtual: T0, startReal: Date.now(), speed: SPEED });
+    const stalledInMinute = Math.floor((clock.now() - T0) / 60_000);
     const end = Date.now() + stallMs;
     while (Date.now() < end); // the harness's own loop, busy (a long turn, a starved machine)
     await sleep(300);
     expect(fleet.stats.wakeLagMaxMs).toBeGreaterThan(stallMs - 200);
     expect(fleet.stats.wakeLagMaxMs).toBeLessThan(stallMs + 1000);
+
+    // And when: per virtual minute, the worst lag of the minute the wake happened in — the stall's
+    // lag lands in the minute the loop came back in, every minute before it kept pace.
+    const lag = fleet.recordMinutes!.lagMs!;
+    expect(Math.max(...lag)).toBe(fleet.stats.wakeLagMaxMs);
+    const worstMinute = lag.indexOf(fleet.stats.wakeLagMaxMs);
+    expect(worstMinute).toBeGreaterThan(stalledInMinute);
+    expect(Math.max(...lag.slice(0, stalledInMinute))).toBeLessThan(800);
   });
 });

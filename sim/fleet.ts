@@ -202,17 +202,19 @@ export class Fleet {
     const now = clock.now();
     const began = performance.now();
     let woken = 0;
+    // The earliest due time woken this tick: every wake shares `now`, so it gives the tick's worst lag.
+    let earliestDue = Infinity;
     for (const slot of this.queue.due(now)) {
       if ((++woken & 31) === 0 && performance.now() - began > TICK_BUDGET_MS) {
         // Breaking leaves the rest of the due devices in the queue (the generator pops one at a time);
         // this one is popped, so it goes back first, at the time it was due (its lag still counts).
         this.queue.schedule(slot, this.queue.dueAt(slot));
         this.continueSoon(clock);
-        return;
+        break;
       }
       // -Infinity is "as soon as you can" (an ack moved the window): no due time to be late against.
       const dueAt = this.queue.dueAt(slot);
-      if (dueAt > -Infinity) this.stats.wakeLagMaxMs = Math.max(this.stats.wakeLagMaxMs, clock.toReal(now - dueAt));
+      if (dueAt > -Infinity && dueAt < earliestDue) earliestDue = dueAt;
       const fw = this.opts.firmwares[slot] as Firmware;
       const link = this.links[slot];
       const up = link?.connected ?? false;
@@ -239,6 +241,11 @@ export class Fleet {
       }
       // Never at or before `now`: a device is woken at most once per tick.
       this.queue.schedule(slot, Math.max(fw.nextWakeAt(), now + 1));
+    }
+    if (earliestDue < Infinity) {
+      const lagMs = clock.toReal(now - earliestDue);
+      if (lagMs > this.stats.wakeLagMaxMs) this.stats.wakeLagMaxMs = lagMs;
+      this.minutes?.lagged(now, lagMs);
     }
   }
 

@@ -12,7 +12,7 @@ describe('records sent, resent and stored per virtual minute', () => {
     m.published(T0 + MINUTE_MS - 1, 1, 2);
     m.published(T0 + MINUTE_MS, 5, 0);
     m.stored(T0 + 3 * MINUTE_MS + 10, 7);
-    expect(m.counts()).toEqual({ from: T0, minuteMs: MINUTE_MS, sent: [4, 5, 0, 0], resent: [2, 0, 0, 0], stored: [0, 0, 0, 7] });
+    expect(m.counts()).toEqual({ from: T0, minuteMs: MINUTE_MS, sent: [4, 5, 0, 0], resent: [2, 0, 0, 0], stored: [0, 0, 0, 7], lagMs: [0, 0, 0, 0] });
   });
 
   it('puts anything before the start into minute 0, and its copy does not move when counting goes on', () => {
@@ -40,13 +40,25 @@ describe('records sent, resent and stored per virtual minute', () => {
     }));
   });
 
+  it("keeps each minute's worst wake lag, in the minute the wake happened", () => {
+    const m = new RecordMinutes(T0);
+    m.lagged(T0 + 10, 30);
+    m.lagged(T0 + 20, 12);
+    m.lagged(T0 + 2 * MINUTE_MS, 900);
+    m.published(T0 + 3 * MINUTE_MS, 1, 0);
+    expect(m.counts().lagMs).toEqual([30, 0, 900, 0]);
+  });
+
   it('sums the shards of a --workers fleet minute by minute, however far each got', () => {
     const a = new RecordMinutes(T0);
     const b = new RecordMinutes(T0);
     a.published(T0, 1, 0);
     b.published(T0 + 2 * MINUTE_MS, 2, 1);
     b.stored(T0 + 10, 4);
-    expect(sumRecordMinutes([a.counts(), b.counts()])).toEqual({ from: T0, minuteMs: MINUTE_MS, sent: [1, 0, 2], resent: [0, 0, 1], stored: [4, 0, 0] });
+    a.lagged(T0 + 2 * MINUTE_MS, 40);
+    b.lagged(T0 + 2 * MINUTE_MS + 5, 25);
+    b.lagged(T0, 7);
+    expect(sumRecordMinutes([a.counts(), b.counts()])).toEqual({ from: T0, minuteMs: MINUTE_MS, sent: [1, 0, 2], resent: [0, 0, 1], stored: [4, 0, 0], lagMs: [7, 0, 40] });
     expect(sumRecordMinutes([])).toBeUndefined();
   });
 });

@@ -25,9 +25,10 @@ export type JournalEntry =
   /**
    * Records the fleet sent for the first time, sent again, and got acknowledged as stored in one
    * virtual minute (minute: its index from the timeline's start; from: its start, virtual ms), written
-   * once the minute is over (scenarios/runner/record-journal.ts).
+   * once the minute is over (scenarios/runner/record-journal.ts); lagMs: the fleet's worst wake lag in
+   * it, real ms (since issue 7's harness pace).
    */
-  | { readonly t: 'records'; readonly at: number; readonly minute: number; readonly from: number; readonly sent: number; readonly resent: number; readonly stored: number }
+  | { readonly t: 'records'; readonly at: number; readonly minute: number; readonly from: number; readonly sent: number; readonly resent: number; readonly stored: number; readonly lagMs?: number }
   /** The run's header: the journal's first line. */
   | RunHeader;
 

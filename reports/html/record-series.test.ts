@@ -30,6 +30,15 @@ describe('records sent vs stored, as a chart draws them', () => {
     expect(recordsFromJournal([{ t: 'expectation', at: 0 }])).toBeUndefined();
   });
 
+  it("the journal's lines give back the fleet's lag per minute too; without it on every line, none", () => {
+    const withLag = { ...sampleRecords(), lagMs: sampleRecords().sent.map((_, m) => (m === 20 ? 2500 : 30)) };
+    const lines = recordLines(withLag) as JournalLine[];
+    expect(recordsFromJournal(lines)).toEqual(withLag);
+    // A line without it (a journal of a Vigil before it) would read as a minute that kept pace: no lag at all instead.
+    const mixed = [...lines.slice(0, 10), ...(recordLines(sampleRecords()) as JournalLine[]).slice(10)];
+    expect(recordsFromJournal(mixed)?.lagMs).toBeUndefined();
+  });
+
   it('a journal whose first minutes are missing still places each minute at its time', () => {
     const lines = (recordLines(sampleRecords()) as JournalLine[]).slice(10);
     const r = recordsFromJournal(lines)!;

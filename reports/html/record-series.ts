@@ -53,11 +53,14 @@ export function recordsFromJournal(journal: readonly JournalLine[], minuteMs = 6
   const sent = new Array<number>(length).fill(0);
   const resent = new Array<number>(length).fill(0);
   const stored = new Array<number>(length).fill(0);
+  // The fleet's worst wake lag per minute: journaled since issue 7, so only when every line has it.
+  const lagMs = lines.every((l) => typeof l['lagMs'] === 'number' && l['lagMs'] >= 0) ? new Array<number>(length).fill(0) : undefined;
   for (const l of lines) {
     const m = l['minute'] as number;
     sent[m] = l['sent'] as number;
     resent[m] = l['resent'] as number;
     stored[m] = l['stored'] as number;
+    if (lagMs) lagMs[m] = l['lagMs'] as number;
   }
-  return { from: new Date(start).toISOString(), minuteMs, sent, resent, stored };
+  return { from: new Date(start).toISOString(), minuteMs, sent, resent, stored, ...(lagMs ? { lagMs } : {}) };
 }

@@ -53,14 +53,18 @@ export class RecordMinutesJournal {
     for (; this.next < c.sent.length; this.next++) {
       const from = c.from + this.next * c.minuteMs;
       if (from + c.minuteMs > settled) return;
-      this.append({ t: 'records', at: this.clock.now(), minute: this.next, from, sent: c.sent[this.next] ?? 0, resent: c.resent[this.next] ?? 0, stored: c.stored[this.next] ?? 0 });
+      const lag = c.lagMs?.[this.next];
+      this.append({
+        t: 'records', at: this.clock.now(), minute: this.next, from, sent: c.sent[this.next] ?? 0, resent: c.resent[this.next] ?? 0, stored: c.stored[this.next] ?? 0,
+        ...(lag === undefined ? {} : { lagMs: lag }),
+      });
     }
   }
 }
 
 /** run.json's form of the counts (reports/run-result.ts `records`). */
 export function recordsForRunJson(c: RecordMinuteCounts): RecordsPerMinute {
-  return { from: new Date(c.from).toISOString(), minuteMs: c.minuteMs, sent: [...c.sent], resent: [...c.resent], stored: [...c.stored] };
+  return { from: new Date(c.from).toISOString(), minuteMs: c.minuteMs, sent: [...c.sent], resent: [...c.resent], stored: [...c.stored], ...(c.lagMs ? { lagMs: [...c.lagMs] } : {}) };
 }
 
 /** The run's records per minute: the virtual fleet's and the real gateway devices', minute by minute. */

@@ -10,6 +10,7 @@ import { junitXml } from '../../reports/junit.ts';
 import { writeHtmlReport } from '../../reports/html/write-report.ts';
 import { VIGIL_VERSION } from '../../reports/version.ts';
 import type { Judgement } from '../../verify/judge.ts';
+import { harnessPace } from '../../verify/harness-pace.ts';
 import { redactUrl } from '../../protocol/redact.ts';
 import type { LedgerEntry } from '../../verify/ledger.ts';
 import { brokerKind, type RunContext, type RunOptions, type Services } from './setup.ts';
@@ -69,6 +70,9 @@ function markHil(entries: readonly LedgerEntry[], ids: ReadonlySet<string>): Led
 export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services, j: Judgement, facts: RunFacts): RunResult {
   const { scenario } = ctx;
   const hilIds = new Set(facts.hil?.devices.map((d) => d.deviceId) ?? []);
+  const pace = facts.records && harnessPace({
+    records: facts.records, speed: scenario.speed, failures: j.ledger.failures, slaMs: scenario.slaMs, offlineTimeoutMs: scenario.offlineTimeout,
+  });
   const result: RunResult = {
     schemaVersion: SCHEMA_VERSION,
     runId: ctx.runId,
@@ -105,6 +109,7 @@ export function writeRunOutput(ctx: RunContext, opts: RunOptions, svc: Services,
     network: facts.network,
     fleet: facts.fleet,
     ...(facts.records ? { records: facts.records } : {}),
+    ...(pace ? { harness: pace } : {}),
     feed: facts.feed,
     ...(facts.observe ? { observe: facts.observe } : {}),
     ...(facts.hil ? { hil: { ...facts.hil, ledger: markHil(j.ledger.kept, hilIds) } } : {}),

@@ -34,6 +34,15 @@ describe('--workers', () => {
     // once and acknowledged as stored (the drain waits for the last ack).
     const sum = (xs: readonly number[] | undefined): number => (xs ?? []).reduce((n, x) => n + x, 0);
     for (const r of [a, b]) expect([sum(r.records?.sent), sum(r.records?.stored)]).toEqual([r.fleet.records, r.fleet.records]);
+    // And the fleet's own lag per minute, from each shard (the worst of them), judged in run.json `harness`.
+    for (const r of [a, b]) {
+      const lag = r.records?.lagMs ?? [];
+      expect(lag).toHaveLength(r.records?.sent.length ?? -1);
+      expect(lag.some((ms) => ms > 0)).toBe(true);
+      expect(r.harness?.lagMaxMs).toBe(Math.max(...lag));
+      expect(r.harness?.lagMaxMs).toBeLessThanOrEqual(r.fleet.wakeLagMaxMs ?? -1);
+      expect(r.harness).toMatchObject({ failures: 0, failuresWhileBehind: 0 });
+    }
     expect(expectedKeys(two.runDir as string)).toEqual(expectedKeys(one.runDir as string));
   });
 

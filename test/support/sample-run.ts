@@ -114,7 +114,7 @@ export function sampleJournal(): object[] {
 
 /** The journal's `records` lines of `r`, one per minute, as scenarios/runner/record-journal.ts writes them. */
 export function recordLines(r: RecordsPerMinute): object[] {
-  return r.sent.map((sent, minute) => ({ t: 'records', at: at(minute + 2), minute, from: at(minute), sent, resent: r.resent[minute], stored: r.stored[minute] }));
+  return r.sent.map((sent, minute) => ({ t: 'records', at: at(minute + 2), minute, from: at(minute), sent, resent: r.resent[minute], stored: r.stored[minute], ...(r.lagMs ? { lagMs: r.lagMs[minute] } : {}) }));
 }
 
 export function sampleProvisioning(): object {
