@@ -56,9 +56,9 @@ const SPANS_SHOWN = 5;
 
 /**
  * Whether the harness kept its clock, right under the alarm counts: a run whose harness fell behind
- * is read differently (verify/harness-pace.ts).
+ * is read differently (verify/harness-pace.ts). report.html puts the same words in its notes.
  */
-function harnessLines(h: HarnessPace, speed: number, verdict: RunResult['verdict']): string[] {
+export function harnessLines(h: HarnessPace, speed: number, verdict: RunResult['verdict']): string[] {
   const worst = `${(h.lagMaxMs / 1000).toFixed(2)} s real (${fmtMs(h.lagMaxMs * speed)} of virtual time)`;
   if (h.behindMinutes === 0) return [`harness: kept its clock: devices woken at most ${worst} after they were due (limit ${fmtMs(h.limitMs)} virtual)`];
   const hhmm = (iso: string): string => iso.slice(11, 16);

@@ -136,6 +136,16 @@ describe('report.html', () => {
     expect(page).not.toContain('class="fault-window"');
   });
 
+  it('a run whose harness fell behind its clock says so first, in the words of the summary; one that kept it, not at all', () => {
+    const dir = readRunDir(writeSampleRunDir());
+    const harness = { lagMaxMs: 2000, limitMs: 30_000, behindMinutes: 2, failures: 2, failuresWhileBehind: 1, behind: [{ from: '2021-10-25T12:20:00.000Z', until: '2021-10-25T12:22:00.000Z', lagMaxMs: 2000 }] };
+    const page = renderReport({ ...dir, run: { ...dir.run, harness }, notes: ['another note'] });
+    expect(page).toContain('<ul class="notes" id="notes"><li>harness: BEHIND its clock by more than 30 s (virtual) in 2 minutes: 12:20–12:22Z (2.00 s); at worst 2.00 s real (8 min 0 s of virtual time) — 1 of the 2 late, dropped or spurious alarms had such a minute before their deadline: they may be the harness&#39;s failures');
+    expect(page).toContain('<li>another note</li>');
+    const kept = renderReport({ ...dir, run: { ...dir.run, harness: { ...harness, behindMinutes: 0, behind: [], failuresWhileBehind: 0 } }, notes: [] });
+    expect(kept).not.toContain('id="notes"');
+  });
+
   it('without journal or provisioning: the rest is drawn, and the page says what is left out', () => {
     const page = renderReport(readRunDir(writeSampleRunDir({ omit: ['journal.jsonl', 'provisioning.json'] })));
     expect(page).toContain('No journal: no chart of alarms over time.');
