@@ -11,7 +11,7 @@ function fakeStream(tty: { isTTY?: boolean; columns?: number } = {}): ProgressSt
 function state(detected: number): ProgressState {
   return {
     phase: 'timeline', virtualNow: 5_000, from: 0, until: 10_000, speed: 1, messagesPerSecond: 10,
-    devices: { connected: 3, total: 3 }, unacked: 0, alarms: { expected: 9, detected, pending: 9 - detected, overdue: 0 }, activeFaults: [],
+    devices: { connected: 3, total: 3 }, unacked: 0, alarms: { expected: 9, detected, pending: 9 - detected, overdue: 0 }, activeFaults: [], harness: null,
   };
 }
 

@@ -8,7 +8,7 @@ function state(over: Partial<ProgressState> = {}): ProgressState {
   return {
     phase: 'timeline', virtualNow: start + 2.5 * hour, from: start, until: start + 10 * hour, speed: 180,
     messagesPerSecond: 1234.4, devices: { connected: 299, total: 307 }, unacked: 17,
-    alarms: { expected: 120, detected: 100, pending: 15, overdue: 5 }, activeFaults: ['network-update'],
+    alarms: { expected: 120, detected: 100, pending: 15, overdue: 5 }, activeFaults: ['network-update'], harness: { lagMs: 42, behind: false },
     ...over,
   };
 }
@@ -25,6 +25,12 @@ describe('renderProgress', () => {
     expect(line).toContain('1234 msg/s');
     expect(line).toContain('devices 299/307 connected');
     expect(line).toContain('17 unacked');
+    expect(line).toContain('harness lag 0.04 s');
+  });
+
+  it('says loudly when the harness is behind its clock, and unknown for an observer', () => {
+    expect(renderProgress(state({ harness: { lagMs: 4080, behind: true } }))).toMatch(/\|  harness BEHIND by 4\.08 s$/);
+    expect(renderProgress(state({ harness: null }))).toMatch(/\|  harness unknown$/);
   });
 
   it('names every open fault, and says none when there is none', () => {

@@ -27,6 +27,12 @@ export interface ProgressState {
   readonly alarms: AlarmsSoFar;
   /** Names of the fault windows open now. */
   readonly activeFaults: readonly string[];
+  /**
+   * The fleet's worst wake lag of this virtual minute and the last, real ms (sim/record-minutes.ts),
+   * and whether that is more than the harness may lag (verify/harness-pace.ts): a run whose harness
+   * is behind can be stopped and run again slower, not read to its end. null for an observer.
+   */
+  readonly harness: { readonly lagMs: number; readonly behind: boolean } | null;
 }
 
 /**
@@ -81,7 +87,14 @@ export function renderProgress(s: ProgressState): string {
     `${s.messagesPerSecond === null ? 'unknown' : Math.round(s.messagesPerSecond)} msg/s`,
     `devices ${s.devices.connected ?? 'unknown'}/${s.devices.total} connected`,
     `${s.unacked ?? 'unknown'} unacked`,
+    harnessField(s.harness),
   ].join('  |  ');
+}
+
+/** The harness's lag as the line and the dashboard show it: loud when it is behind. */
+export function harnessField(h: ProgressState['harness']): string {
+  if (h === null) return 'harness unknown';
+  return `harness ${h.behind ? 'BEHIND by' : 'lag'} ${(h.lagMs / 1000).toFixed(2)} s`;
 }
 
 export function percentDone(s: ProgressState): number {

@@ -24,7 +24,7 @@ const observed: Observation[] = journal.filter((l) => l.t === 'observation').map
 function state(virtualNow: number, over: Partial<ProgressState> = {}): ProgressState {
   return {
     phase: 'timeline', virtualNow, from: live.start, until: live.end, speed: 240, messagesPerSecond: 12, devices: { connected: 3, total: 3 }, unacked: 0,
-    alarms: { expected: 4, detected: 3, pending: 0, overdue: 1 }, activeFaults: [], ...over,
+    alarms: { expected: 4, detected: 3, pending: 0, overdue: 1 }, activeFaults: [], harness: { lagMs: 20, behind: false }, ...over,
   };
 }
 
@@ -100,9 +100,15 @@ describe('the dashboard\'s live state', () => {
   });
 
   it('an observer\'s unknowns are said to be unknown, not zero', () => {
-    const fields = Object.fromEntries(progressFields(state(START, { messagesPerSecond: null, devices: { connected: null, total: 32 }, unacked: null })));
+    const fields = Object.fromEntries(progressFields(state(START, { messagesPerSecond: null, devices: { connected: null, total: 32 }, unacked: null, harness: null })));
     expect(fields['messages']).toMatch(/^unknown/);
     expect(fields['devices']).toMatch(/^32, connected: unknown/);
     expect(fields['unacked']).toMatch(/^unknown/);
+    expect(fields['harness']).toMatch(/^unknown/);
+  });
+
+  it("the harness's lag, and BEHIND when it is over the limit", () => {
+    expect(Object.fromEntries(progressFields(state(START)))['harness']).toBe('lag 0.02 s');
+    expect(Object.fromEntries(progressFields(state(START, { harness: { lagMs: 2500, behind: true } })))['harness']).toBe('BEHIND by 2.50 s');
   });
 });

@@ -15,7 +15,7 @@ import { alarmsChart, latencyChart, pendingChart, recordsChart } from '../html/c
 import { recordSeries } from '../html/record-series.ts';
 import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import type { FaultWindow } from '../html/svg.ts';
-import { percentDone, virtualTime, type ProgressSample, type ProgressState } from '../progress.ts';
+import { harnessField, percentDone, virtualTime, type ProgressSample, type ProgressState } from '../progress.ts';
 import type { RunResult } from '../run-result.ts';
 
 export interface DashboardMessage {
@@ -148,6 +148,7 @@ export function progressFields(s: ProgressState): [string, string][] {
     ['messages', s.messagesPerSecond === null ? unknown : `${Math.round(s.messagesPerSecond)} msg/s`],
     ['devices', s.devices.connected === null ? `${s.devices.total}, connected: ${unknown}` : `${s.devices.connected}/${s.devices.total} connected`],
     ['unacked', s.unacked === null ? unknown : `${s.unacked} records`],
+    ['harness', s.harness === null ? unknown : harnessField(s.harness).slice('harness '.length)],
   ];
 }
 
@@ -156,5 +157,6 @@ function progressNumbers(s: ProgressState): Record<string, string | number | nul
     phase: s.phase, 'virtual-now': s.virtualNow, 'virtual-time': iso(s.virtualNow), percent: s.phase === 'timeline' ? percentDone(s) : null,
     'msg-per-s': s.messagesPerSecond === null ? null : Math.round(s.messagesPerSecond), connected: s.devices.connected, devices: s.devices.total, unacked: s.unacked,
     expected: s.alarms.expected, detected: s.alarms.detected, pending: s.alarms.pending, overdue: s.alarms.overdue, faults: s.activeFaults.join(','),
+    'harness-lag-ms': s.harness === null ? null : Math.round(s.harness.lagMs), 'harness-behind': s.harness === null ? null : String(s.harness.behind),
   };
 }

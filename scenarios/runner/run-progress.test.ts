@@ -63,7 +63,7 @@ describe('startRunProgress', () => {
       expect(samples.map((s) => [s.state.virtualNow, s.state.activeFaults])).toEqual([[60_000, ['cut']], [120_000, []]]);
       expect(samples[0]!.expected).toBe(expectations);
       expect(samples[0]!.observed).toBe(observations);
-      expect(samples[0]!.state).toMatchObject({ messagesPerSecond: null, devices: { connected: null, total: 5 }, unacked: null, alarms: { expected: 1, pending: 1 } });
+      expect(samples[0]!.state).toMatchObject({ messagesPerSecond: null, devices: { connected: null, total: 5 }, unacked: null, alarms: { expected: 1, pending: 1 }, harness: null });
       vi.advanceTimersByTime(500);
       p.stop();
       p.stop();
@@ -71,6 +71,29 @@ describe('startRunProgress', () => {
       expect(ended).toBe(1);
       vi.advanceTimersByTime(5000);
       expect(samples).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("shows the fleet's worst wake lag of this minute and the last, BEHIND when over the limit in virtual time", () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const clock = virtualClock({ startVirtual: 0, startReal: 0, speed: 100 });
+      const samples: ProgressSample[] = [];
+      let lagMs = [900, 250, 40];
+      const records = () => ({ from: 0, minuteMs: 60_000, sent: lagMs.map(() => 0), resent: lagMs.map(() => 0), stored: lagMs.map(() => 0), lagMs });
+      const p = startRunProgress({ update: (s) => void samples.push(s), end: () => {} }, {
+        clock, devicesTotal: 5, expectations: () => [], observations: [], observedKeys: new Set(), tally: new AlarmTally(sla, () => true), faults: [],
+        fleet: () => ({ connected: 5, publishes: 0, unacked: 0 }), records, harnessLimitMs: 30_000,
+      }, { name: 'timeline', from: 0, until: 600_000 });
+      vi.advanceTimersByTime(1000);
+      // The minute before last (900 ms) is over: 250 ms at speed 100 is 25 s virtual, under the 30 s limit.
+      expect(samples[0]!.state.harness).toEqual({ lagMs: 250, behind: false });
+      lagMs = [900, 250, 40, 310];
+      vi.advanceTimersByTime(1000);
+      expect(samples[1]!.state.harness).toEqual({ lagMs: 310, behind: true });
+      p.stop();
     } finally {
       vi.useRealTimers();
     }

@@ -70,6 +70,16 @@ export interface RunProgressSource {
   readonly faults: readonly { readonly name: string; readonly from: number; readonly until: number }[];
   /** Records sent, resent and stored per virtual minute so far; none for an observer. */
   readonly records?: () => RecordMinuteCounts | undefined;
+  /** Virtual ms the harness may lag (verify/harness-pace.ts harnessLagLimitMs); with `records`, the line shows the fleet's lag. */
+  readonly harnessLimitMs?: number;
+}
+
+/** The worst wake lag of the last two minutes (the current one may have just begun), and whether it is over the limit. */
+function harnessNow(records: RecordMinuteCounts | undefined, limitMs: number | undefined, speed: number): ProgressState['harness'] {
+  const lag = records?.lagMs;
+  if (!lag || limitMs === undefined) return null;
+  const lagMs = Math.max(0, ...lag.slice(-2));
+  return { lagMs, behind: lagMs * speed > limitMs };
 }
 
 /**
@@ -95,6 +105,7 @@ export function startRunProgress(sink: ProgressSink, source: RunProgressSource, 
     const fleet = source.fleet?.();
     const next = { count: fleet?.publishes ?? 0, at: Date.now() };
     const expected = source.expectations(now);
+    const records = source.records?.();
     sink.update({
       state: {
         phase: current.name, virtualNow: now, from: current.from, until: current.until, speed: source.clock.triple.speed,
@@ -103,8 +114,9 @@ export function startRunProgress(sink: ProgressSink, source: RunProgressSource, 
         unacked: fleet?.unacked ?? null,
         alarms: source.tally.sample(expected, source.observedKeys, now),
         activeFaults: source.faults.filter((f) => f.from <= now && now < f.until).map((f) => f.name),
+        harness: harnessNow(records, source.harnessLimitMs, source.clock.triple.speed),
       },
-      expected, observed: source.observations, records: source.records?.(),
+      expected, observed: source.observations, records,
     });
     previous = next;
   };

@@ -9,6 +9,7 @@ import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import { Oracle, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import { SilenceTracker } from '../../verify/absence.ts';
 import { judge } from '../../verify/judge.ts';
+import { harnessLagLimitMs } from '../../verify/harness-pace.ts';
 import { RunNetwork } from './network.ts';
 import { checkProcessFaults, ProcessFaults, type DeviceSeqs } from './process-faults.ts';
 import { checkWorkers, startRunFleet, type RunFleet } from './run-fleet.ts';
@@ -158,7 +159,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
       clock: timelineClock, devicesTotal: plan.devices.length,
       fleet: () => ({ connected: fleet.stats.connected, publishes: fleet.stats.publishes, unacked: fleet.pending + (hil?.pending ?? 0) }),
       expectations: () => expectations, observations: watch.observations, observedKeys: watch.observedKeys, tally: new AlarmTally(scenario.slaMs, counted),
-      faults: scenario.faults, records: recordMinutesNow,
+      faults: scenario.faults, records: recordMinutesNow, harnessLimitMs: harnessLagLimitMs(scenario.slaMs),
     }, { name: 'timeline', from: start, until: end });
     if (progress) teardowns.add('progress', () => progress.stop());
     await waitUntil(timelineClock, end, opts.signal);
