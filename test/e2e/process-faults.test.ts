@@ -51,7 +51,9 @@ describe('process faults that cannot run stop the run before anything starts', (
   });
 });
 
-describe('process faults on the timeline', () => {
+// Three runs of their own (each its own broker and pipeline, 20–30 devices): side by side, not one after
+// the other — they wait on virtual time far more than they use the CPU (npm test's time budget).
+describe.concurrent('process faults on the timeline', () => {
   it('pipeline kill -9 and restart on the same data: nothing lost, PASS', async () => {
     const { r, out, run, events } = await runWith('pipeline-restart');
     expect(r.code, out).toBe(0);

@@ -23,7 +23,9 @@ const outage = {
   }],
 };
 
-describe('the 2021 outage, at test size', () => {
+// The two runs are independent (each its own broker, pipeline and directory): side by side, for npm
+// test's time budget — they wait on virtual time far more than they use the CPU.
+describe.concurrent('the 2021 outage, at test size', () => {
   const dir = tempDir();
   const file = writeScenario(dir, 'outage', { name: 'outage', ...outage });
 
