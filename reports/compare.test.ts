@@ -110,6 +110,20 @@ describe('compareRuns', () => {
     const c = compareRuns(run('A'), run('B', { scenario: { ...run('A').scenario, speed: 60 }, firmware: 'broker-ack', pipeline: { kind: 'external', url: 'http://x', server: 'contractor 2.1' } }));
     expect(c.differences).toEqual(['speed: 180 vs 60', 'firmware: "store-and-forward" vs "broker-ack"', 'pipeline: "vigil-reference-pipeline" vs "contractor 2.1"']);
   });
+
+  it("shows each harness's pace without judging it, and warns when either fell behind its clock", () => {
+    const kept = { lagMaxMs: 40, limitMs: 30_000, behindMinutes: 0, behind: [], failures: 0, failuresWhileBehind: 0 };
+    const calm = compareRuns(run('A', { harness: kept }), run('B', { harness: { ...kept, lagMaxMs: 90 } }));
+    expect(calm.differences).toEqual([]);
+    expect(rowOf(calm, 'worst wake lag (real)')).toMatchObject({ a: 40, b: 90 });
+    const behind = compareRuns(run('A', { harness: kept }), run('B', { verdict: 'FAIL', ledger: counts({ late: 3 }), harness: { ...kept, lagMaxMs: 11_720, behindMinutes: 538, behind: [{ from: 'x', until: 'y', lagMaxMs: 11_720 }] } }));
+    expect(behind.differences).toEqual(["harness behind its clock: 0 vs 538 minutes — a difference in those minutes may be the harness's, not the pipeline's: compare runs at a speed where both harnesses kept their clock"]);
+    expect(rowOf(behind, 'minutes behind its clock')).toEqual({ label: 'minutes behind its clock', a: 0, b: 538, unit: 'count', none: '-' });
+    // The pipeline's figures are still judged: B is worse for its late alarms, not for its harness.
+    expect(behind.worse).toEqual(['verdict: A PASSed, B FAILed', 'alarms: late: 3 more in B (at most 0: --max-new-late)']);
+    // A run.json from before the harness pace: no section at all.
+    expect(compareRuns(run('A'), run('B')).sections.map((x) => x.title)).not.toContain('harness (shown, not judged)');
+  });
 });
 
 describe('rendering a comparison', () => {

@@ -88,7 +88,7 @@ export function checkComparable(a: ComparedRun, b: ComparedRun): void {
 
 export function compareRuns(a: ComparedRun, b: ComparedRun, t: Thresholds = DEFAULT_THRESHOLDS): Comparison {
   checkComparable(a, b);
-  const sections = [alarmSection(a, b, t), latencySection(a, b, t), underFaultSection(a, b), ...faultSections(a, b, t)].filter((s) => s.rows.length > 0);
+  const sections = [alarmSection(a, b, t), latencySection(a, b, t), underFaultSection(a, b), ...faultSections(a, b, t), harnessSection(a, b)].filter((s) => s.rows.length > 0);
   const worse = [
     ...(a.verdict === 'PASS' && b.verdict === 'FAIL' ? ['verdict: A PASSed, B FAILed'] : []),
     ...sections.flatMap((s) => s.rows.filter((r) => r.worse !== undefined).map((r) => `${s.title}: ${r.label}: ${r.worse}`)),
@@ -108,7 +108,24 @@ function differences(a: ComparedRun, b: ComparedRun): string[] {
   note('pipeline', a.pipeline.server ?? a.pipeline.kind, b.pipeline.server ?? b.pipeline.kind);
   note('mode', a.mode ?? 'run', b.mode ?? 'run');
   note('vigil', a.vigilVersion, b.vigilVersion);
+  // A harness that fell behind delays the records of the run it drives: what differs may be its doing.
+  const behind = (r: ComparedRun): number => r.harness?.behindMinutes ?? 0;
+  if (behind(a) > 0 || behind(b) > 0) {
+    out.push(`harness behind its clock: ${behind(a)} vs ${behind(b)} minutes — a difference in those minutes may be the harness's, not the pipeline's: compare runs at a speed where both harnesses kept their clock`);
+  }
   return out;
+}
+
+/** The harness's own pace, both runs: shown, not judged (it is the measuring instrument, not the system under test). */
+function harnessSection(a: ComparedRun, b: ComparedRun): CompareSection {
+  if (!a.harness && !b.harness) return { title: 'harness', rows: [] };
+  return {
+    title: 'harness (shown, not judged)',
+    rows: [
+      { label: 'minutes behind its clock', a: a.harness?.behindMinutes ?? null, b: b.harness?.behindMinutes ?? null, unit: 'count', none: '-' },
+      { label: 'worst wake lag (real)', a: a.harness?.lagMaxMs ?? null, b: b.harness?.lagMaxMs ?? null, unit: 'ms', none: '-' },
+    ],
+  };
 }
 
 /** A count that must not grow by more than `max` (null: no limit, shown only). */

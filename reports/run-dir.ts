@@ -121,6 +121,8 @@ export const ComparedRun = z.object({
     drainMs: ms.nullable(),
   })).readonly(),
   firmware: z.unknown(),
+  // Whether the harness kept its clock (verify/harness-pace.ts); absent from a run.json before it.
+  harness: z.object({ behindMinutes: count, lagMaxMs: ms }).optional(),
 });
 export type ComparedRun = z.infer<typeof ComparedRun>;
 
