@@ -1,5 +1,6 @@
 /** junit.xml: one testcase per check, a failure element naming every failing item. */
 import type { RunResult } from './run-result.ts';
+import { harnessLines } from './summary.ts';
 
 function esc(s: string): string {
   // XML 1.0 forbids most control characters even escaped; drop them.
@@ -10,10 +11,12 @@ function esc(s: string): string {
 export function junitXml(r: RunResult): string {
   const failures = r.checks.filter((c) => !c.passed).length;
   const suite = `vigil.${r.scenario.name}`;
+  // A failure while the harness was behind its clock may be the harness's: every failure says so (verify/harness-pace.ts).
+  const caveat = r.harness && r.harness.behindMinutes > 0 ? harnessLines(r.harness, r.scenario.speed, r.verdict) : [];
   const cases = r.checks.map((c) => {
     const head = `    <testcase classname="${esc(suite)}" name="${esc(c.name)}">`;
     if (c.passed) return `${head}\n      <system-out>${esc(c.summary)}</system-out>\n    </testcase>`;
-    const body = [c.summary, ...c.items].join('\n');
+    const body = [c.summary, ...c.items, ...caveat].join('\n');
     return `${head}\n      <failure message="${esc(c.summary)}" type="${esc(c.name)}">${esc(body)}</failure>\n    </testcase>`;
   });
   return [
@@ -25,6 +28,10 @@ export function junitXml(r: RunResult): string {
     `      <property name="seed" value="${r.scenario.seed}"/>`,
     `      <property name="scenarioSha256" value="${esc(r.scenario.sha256)}"/>`,
     `      <property name="verdict" value="${r.verdict}"/>`,
+    ...(r.harness ? [
+      `      <property name="harnessBehindMinutes" value="${r.harness.behindMinutes}"/>`,
+      `      <property name="harnessLagMaxMs" value="${Math.round(r.harness.lagMaxMs)}"/>`,
+    ] : []),
     '    </properties>',
     ...cases,
     '  </testsuite>',
