@@ -79,7 +79,7 @@ describe.concurrent('observe mode', () => {
     // The hand-off is on disk too, and the printed load command names it.
     expect(readFileSync(join(o.runDir!, 'clock.json'), 'utf8').trim()).toBe(clock);
     expect(o.stdout).toContain(`--devices-only --clock-file ${join(o.runDir!, 'clock.json')} --broker ${broker}`);
-    expect(o.stdout).toMatch(/^\d+%  virtual .*  \|  unknown msg\/s  \|  devices unknown\/32 connected  \|  unknown unacked$/m);
+    expect(o.stdout).toMatch(/^\d+%  virtual .*  \|  unknown msg\/s  \|  devices unknown\/32 connected  \|  unknown unacked  \|  harness unknown$/m);
     expect(o.stdout).toMatch(/^drain  virtual .*  \|  alarms \d+ expected, \d+ detected/m);
     const samples = live.filter((m) => m.type === 'live');
     expect(samples.length).toBeGreaterThan(0);
