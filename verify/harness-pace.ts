@@ -8,10 +8,11 @@
  * harness was behind by more than it may be, and how many of the run's failed alarms had such a
  * minute inside their window, so a user can tell a pipeline that failed from a harness that did.
  *
- * It never changes the verdict. A late harness only delays inputs: it can make a pipeline look late
- * or make a device look silent (a false FAIL), never make a missing alarm appear (a false PASS). So
- * a run that passed with its harness behind passed the harder test; one that failed says which of
- * its failures may be the harness's.
+ * It does not change the verdict: every alarm is still judged by the same ledger. But neither kind
+ * of run reads as it would. A late harness delays inputs, so it can make a pipeline look late or a
+ * device look silent: a failed run says how many of its failures may be the harness's. And it
+ * offers the load late and so, in those minutes, lighter than the scenario asks: a run that passed
+ * with its harness behind does not show that the pipeline carries the scenario's full rate.
  */
 import type { RecordMinuteCounts } from '../protocol/record-minutes.ts';
 import type { LedgerEntry } from './ledger.ts';
