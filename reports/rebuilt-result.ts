@@ -3,12 +3,18 @@ import type { JournalContents } from '../verify/journal-read.ts';
 import type { Rebuilt } from '../verify/rebuild.ts';
 import { SCHEMA_VERSION, type RunResult } from './run-result.ts';
 import { VIGIL_VERSION } from './version.ts';
+import { recordsFromJournal } from './html/record-series.ts';
+import type { JournalLine } from './run-dir.ts';
+import { harnessPace } from '../verify/harness-pace.ts';
 
 const iso = (t: number): string => new Date(t).toISOString();
 
 export function rebuiltRunResult(j: JournalContents, r: Rebuilt): RunResult {
   const h = j.header;
   const { ledger, faults, completeness, prepared } = r.judgement;
+  // Records per minute and the fleet's lag, as journaled minute by minute: the harness's pace is judged as the run would have.
+  const records = recordsFromJournal(j.recordLines as JournalLine[]);
+  const harness = records && harnessPace({ records, speed: h.scenario.speed, failures: r.failures, slaMs: h.slaMs, offlineTimeoutMs: h.offlineTimeoutMs });
   return {
     schemaVersion: SCHEMA_VERSION,
     runId: h.runId,
@@ -40,6 +46,8 @@ export function rebuiltRunResult(j: JournalContents, r: Rebuilt): RunResult {
     firmware: null,
     network: null,
     fleet: { devices: h.scenario.devices },
+    ...(records ? { records } : {}),
+    ...(harness ? { harness } : {}),
     feed: { alarms: j.observations.length, malformed: j.feed.malformed, malformedSamples: [...j.feed.malformedSamples] },
     rebuilt: {
       from: iso(r.span.from), to: iso(r.span.to), runEnded: r.span.runEnded, pending: r.pending.length, unmatched: r.unmatched.length,

@@ -43,6 +43,8 @@ export interface JournalContents {
   readonly finalRead: FinalRead | undefined;
   /** Feed messages the run could not read (`feed-malformed` events), the first few named. */
   readonly feed: FeedHealth;
+  /** The `records` lines, one per virtual minute (records sent, resent, stored, and the fleet's lag), as journaled. */
+  readonly recordLines: readonly Record<string, unknown>[];
   /** Virtual ms of the latest expectation, observation, fault or network line: where the journal stops. */
   readonly lastAt: number;
   /** Lines that could not be read (JSON cut short, or not a journal line). */
@@ -78,6 +80,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
   const expectations: Expectation[] = [];
   const observations: Observation[] = [];
   const faultEvents: FaultEvent[] = [];
+  const recordLines: Record<string, unknown>[] = [];
   let finalRead: FinalRead | undefined;
   const feed = { malformed: 0, malformedSamples: [] as string[] };
   let lastAt = -Infinity;
@@ -106,6 +109,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
     if (t === 'expectation') expectations.push(body<Expectation>(line));
     else if (t === 'observation') observations.push({ alarm: body<FeedAlarm>(line), receivedAt: at as number });
     else if (t === 'fault') faultEvents.push(line as unknown as FaultEvent);
+    else if (t === 'records') recordLines.push(line);
     else if (t === 'event' && line['event'] === 'final-read') finalRead = line as unknown as FinalRead;
     else if (t === 'event' && line['event'] === 'feed-malformed') {
       feed.malformed++;
@@ -115,5 +119,5 @@ export async function readJournal(file: string): Promise<JournalContents> {
     if (t === 'expectation' || t === 'observation' || t === 'fault' || t === 'network') lastAt = Math.max(lastAt, at as number);
   }
   if (header === undefined) throw invalid(`${file} holds no line`, 'run the scenario again');
-  return { header, expectations, observations, faultEvents, finalRead, feed, lastAt: Math.max(lastAt, header.window.start), badLines, tornTail: lastBad };
+  return { header, expectations, observations, faultEvents, finalRead, feed, recordLines, lastAt: Math.max(lastAt, header.window.start), badLines, tornTail: lastBad };
 }
