@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SLA_MS } from '../sim/model/defaults.ts';
+import { ALARM_KINDS } from '../protocol/alarms.ts';
 import { Journal } from '../verify/journal.ts';
 import { JOURNAL_SCHEMA, type RunHeader } from '../verify/journal-header.ts';
 import { readJournal } from '../verify/journal-read.ts';
@@ -11,11 +11,13 @@ import { rebuiltRunResult } from './rebuilt-result.ts';
 
 const T0 = Date.parse('2021-10-25T12:00:00Z');
 const MIN = 60_000;
+// DOMAIN.md's service levels: a tamper within 3 minutes, every other alarm within 4.
+const SLA = Object.fromEntries(ALARM_KINDS.map((k) => [k, k === 'strap_tamper' ? 180_000 : 240_000])) as RunHeader['slaMs'];
 
 const header: RunHeader = {
   t: 'run', at: T0, journalSchema: JOURNAL_SCHEMA, runId: 'r1', vigilVersion: '0.1.0', command: 'npx vigil run x.scenario.ts', startedAt: '2026-12-01T11:00:00.000Z',
   scenario: { name: 'x', file: 'x.scenario.ts', sha256: 'ab', seed: 1, speed: 60, devices: 1, mix: { pse: 0, psem: 1, bar: 0 }, start: new Date(T0).toISOString(), end: new Date(T0 + 20 * MIN).toISOString() },
-  window: { start: T0, end: T0 + 20 * MIN }, slaMs: DEFAULT_SLA_MS, offlineTimeoutMs: 10 * MIN, lateAllowanceMs: 10 * MIN, toleranceMs: MIN,
+  window: { start: T0, end: T0 + 20 * MIN }, slaMs: SLA, offlineTimeoutMs: 10 * MIN, lateAllowanceMs: 10 * MIN, toleranceMs: MIN,
   mass: { share: 0.1, minDevices: 5 }, faults: [], processFaults: [], devices: [['D1', 'psem', 'op']], barPairs: [], hil: [],
   broker: { kind: 'embedded-aedes', url: 'mqtt://127.0.0.1:1883' }, pipeline: { kind: 'reference-child', url: 'http://127.0.0.1:8080' },
 };
