@@ -1,6 +1,6 @@
 /** junit.xml: one testcase per check, a failure element naming every failing item. */
 import type { RunResult } from './run-result.ts';
-import { harnessLines } from './summary.ts';
+import { harnessCaveat } from './summary.ts';
 
 function esc(s: string): string {
   // XML 1.0 forbids most control characters even escaped; drop them.
@@ -12,7 +12,7 @@ export function junitXml(r: RunResult): string {
   const failures = r.checks.filter((c) => !c.passed).length;
   const suite = `vigil.${r.scenario.name}`;
   // A failure while the harness was behind its clock may be the harness's: every failure says so (verify/harness-pace.ts).
-  const caveat = r.harness && r.harness.behindMinutes > 0 ? harnessLines(r.harness, r.scenario.speed, r.verdict) : [];
+  const caveat = harnessCaveat(r);
   const cases = r.checks.map((c) => {
     const head = `    <testcase classname="${esc(suite)}" name="${esc(c.name)}">`;
     if (c.passed) return `${head}\n      <system-out>${esc(c.summary)}</system-out>\n    </testcase>`;

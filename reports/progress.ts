@@ -87,14 +87,13 @@ export function renderProgress(s: ProgressState): string {
     `${s.messagesPerSecond === null ? 'unknown' : Math.round(s.messagesPerSecond)} msg/s`,
     `devices ${s.devices.connected ?? 'unknown'}/${s.devices.total} connected`,
     `${s.unacked ?? 'unknown'} unacked`,
-    harnessField(s.harness),
+    `harness ${s.harness === null ? 'unknown' : harnessLag(s.harness)}`,
   ].join('  |  ');
 }
 
 /** The harness's lag as the line and the dashboard show it: loud when it is behind. */
-export function harnessField(h: ProgressState['harness']): string {
-  if (h === null) return 'harness unknown';
-  return `harness ${h.behind ? 'BEHIND by' : 'lag'} ${(h.lagMs / 1000).toFixed(2)} s`;
+export function harnessLag(h: NonNullable<ProgressState['harness']>): string {
+  return `${h.behind ? 'BEHIND by' : 'lag'} ${(h.lagMs / 1000).toFixed(2)} s`;
 }
 
 export function percentDone(s: ProgressState): number {

@@ -54,9 +54,14 @@ export function summaryText(r: RunResult, runDir: string): string {
 
 const SPANS_SHOWN = 5;
 
+/** The harness lines when the harness fell behind, else none: report.html's first note, the end of each junit failure. */
+export function harnessCaveat(r: Pick<RunResult, 'harness' | 'scenario' | 'verdict'>): string[] {
+  return r.harness && r.harness.behindMinutes > 0 ? harnessLines(r.harness, r.scenario.speed, r.verdict) : [];
+}
+
 /**
  * Whether the harness kept its clock, right under the alarm counts: a run whose harness fell behind
- * is read differently (verify/harness-pace.ts). report.html puts the same words in its notes.
+ * is read differently (verify/harness-pace.ts).
  */
 export function harnessLines(h: HarnessPace, speed: number, verdict: RunResult['verdict']): string[] {
   const worst = `${(h.lagMaxMs / 1000).toFixed(2)} s real (${fmtMs(h.lagMaxMs * speed)} of virtual time)`;

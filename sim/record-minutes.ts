@@ -48,7 +48,7 @@ export class RecordMinutes {
     return { from: this.from, minuteMs: this.minuteMs, sent: [...this.sentBy], resent: [...this.resentBy], stored: [...this.storedBy], lagMs: [...this.lagBy] };
   }
 
-  /** The bucket of `at`, with every bucket up to it present (zero) in all three arrays. */
+  /** The bucket of `at`, with every bucket up to it present (zero) in all four arrays. */
   private minute(at: number): number {
     const m = Math.max(0, Math.floor((at - this.from) / this.minuteMs));
     while (this.sentBy.length <= m) {

@@ -27,6 +27,11 @@ export function harnessLagLimitMs(slaMs: Readonly<Record<string, number>>): numb
   return Math.min(...Object.values(slaMs)) / 6;
 }
 
+/** The one rule for "behind": a lag of `lagMs` real ms, at `speed`, is more virtual time than `limitMs`. */
+export function isBehind(lagMs: number, speed: number, limitMs: number): boolean {
+  return lagMs * speed > limitMs;
+}
+
 /** Consecutive minutes the harness was behind in: an ISO span and the worst lag in it (real ms). */
 export interface BehindSpan {
   readonly from: string;
@@ -65,21 +70,21 @@ export function harnessPace(i: HarnessPaceInput): HarnessPace | undefined {
   const from = typeof i.records.from === 'number' ? i.records.from : Date.parse(i.records.from);
   const minuteMs = i.records.minuteMs;
   const limitMs = harnessLagLimitMs(i.slaMs);
-  const isBehind = lag.map((ms) => ms * i.speed > limitMs);
+  const behindIn = lag.map((ms) => isBehind(ms, i.speed, limitMs));
 
   const behind: BehindSpan[] = [];
   for (let m = 0; m < lag.length; m++) {
-    if (!isBehind[m]) continue;
+    if (!behindIn[m]) continue;
     let end = m;
     let worst = lag[m]!;
-    while (isBehind[end + 1]) worst = Math.max(worst, lag[++end]!);
+    while (behindIn[end + 1]) worst = Math.max(worst, lag[++end]!);
     behind.push({ from: new Date(from + m * minuteMs).toISOString(), until: new Date(from + (end + 1) * minuteMs).toISOString(), lagMaxMs: worst });
     m = end;
   }
 
   // Prefix counts of behind minutes: "was any minute in [a, b] behind" in O(1) per alarm.
   const before = new Array<number>(lag.length + 1).fill(0);
-  for (let m = 0; m < lag.length; m++) before[m + 1] = before[m]! + (isBehind[m] ? 1 : 0);
+  for (let m = 0; m < lag.length; m++) before[m + 1] = before[m]! + (behindIn[m] ? 1 : 0);
   const minuteOf = (t: number): number => Math.min(lag.length, Math.max(0, Math.floor((t - from) / minuteMs)));
   const anyBehind = (a: number, b: number): boolean => before[Math.min(lag.length, minuteOf(b) + 1)]! - before[minuteOf(a)]! > 0;
 

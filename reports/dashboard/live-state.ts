@@ -15,7 +15,7 @@ import { alarmsChart, latencyChart, pendingChart, recordsChart } from '../html/c
 import { recordSeries } from '../html/record-series.ts';
 import type { RecordMinuteCounts } from '../../protocol/record-minutes.ts';
 import type { FaultWindow } from '../html/svg.ts';
-import { harnessField, percentDone, virtualTime, type ProgressSample, type ProgressState } from '../progress.ts';
+import { harnessLag, percentDone, virtualTime, type ProgressSample, type ProgressState } from '../progress.ts';
 import type { RunResult } from '../run-result.ts';
 
 export interface DashboardMessage {
@@ -148,7 +148,7 @@ export function progressFields(s: ProgressState): [string, string][] {
     ['messages', s.messagesPerSecond === null ? unknown : `${Math.round(s.messagesPerSecond)} msg/s`],
     ['devices', s.devices.connected === null ? `${s.devices.total}, connected: ${unknown}` : `${s.devices.connected}/${s.devices.total} connected`],
     ['unacked', s.unacked === null ? unknown : `${s.unacked} records`],
-    ['harness', s.harness === null ? unknown : harnessField(s.harness).slice('harness '.length)],
+    ['harness', s.harness === null ? unknown : harnessLag(s.harness)],
   ];
 }
 

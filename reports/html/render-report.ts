@@ -8,7 +8,7 @@ import { absenceChart, alarmsChart, latencyChart, pendingChart, recordsChart } f
 import { recordSeries, recordsFromJournal } from './record-series.ts';
 import { franceMap } from './france-map.ts';
 import type { RunDir } from '../run-dir.ts';
-import { harnessLines } from '../summary.ts';
+import { harnessCaveat } from '../summary.ts';
 import { dataAttrs, esc } from './svg.ts';
 import { checksTable, failuresTable, faultsTable, hilTable, lateAllowedTable, perDeviceTypeTable, perKindTable } from './tables.ts';
 
@@ -103,7 +103,8 @@ export function renderReport(r: RunDir): string {
   const { run } = r;
   const rebuilt = run.rebuilt && `Rebuilt from journal.jsonl by vigil verify, not written by the run: ${run.rebuilt.runEnded ? `the run ended at ${run.rebuilt.to}` : `the journal stops at ${run.rebuilt.to}: the run did not finish; ${run.rebuilt.pending} expected alarms were pending at the crash (unknown), ${run.rebuilt.unmatched} observed alarms matched no expectation journaled yet`}.`;
   // A run whose harness fell behind its clock is read differently: said before anything else.
-  const behind = run.harness && run.harness.behindMinutes > 0 ? [harnessLines(run.harness, run.scenario.speed, run.verdict).map((l) => l.trim()).join(' — ')] : [];
+  const caveat = harnessCaveat(run);
+  const behind = caveat.length > 0 ? [caveat.map((l) => l.trim()).join(' — ')] : [];
   const notes = [...behind, ...(rebuilt ? [rebuilt] : []), ...r.notes];
   const window = { start: Date.parse(run.scenario.start), end: Date.parse(run.scenario.end) };
   const series = r.journal ? alarmSeries(r.journal, window) : undefined;

@@ -9,6 +9,7 @@ import type { Clock } from '../../protocol/clock.ts';
 import { alarmKey, type Expectation } from '../../sim/model/oracle/oracle.ts';
 import type { Observation } from '../../verify/ledger.ts';
 import { ratePerSecond, type AlarmsSoFar, type ProgressSink, type ProgressState } from '../../reports/progress.ts';
+import { isBehind } from '../../verify/harness-pace.ts';
 
 /** Where progress goes; the runner only updates and ends it. */
 export type { ProgressSink } from '../../reports/progress.ts';
@@ -79,7 +80,7 @@ function harnessNow(records: RecordMinuteCounts | undefined, limitMs: number | u
   const lag = records?.lagMs;
   if (!lag || limitMs === undefined) return null;
   const lagMs = Math.max(0, ...lag.slice(-2));
-  return { lagMs, behind: lagMs * speed > limitMs };
+  return { lagMs, behind: isBehind(lagMs, speed, limitMs) };
 }
 
 /**
