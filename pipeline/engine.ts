@@ -197,6 +197,14 @@ export class Engine {
     return this.alarmIdOverflow;
   }
 
+  /**
+   * Virtual time from which this process counts silence, when it started in the middle of a run
+   * (a restart on the run's store); undefined for one that was there when the run was provisioned.
+   */
+  get watchingFrom(): number | undefined {
+    return Number.isFinite(this.watchingSince) ? this.watchingSince : undefined;
+  }
+
   get runId(): string | null {
     return this.prov?.runId ?? null;
   }

@@ -89,6 +89,13 @@ export async function startPipeline(opts: PipelineOptions): Promise<RunningPipel
       if (r.alarms > 0) feed.notify();
     },
   });
+  // Said at once, before the broker's backlog comes in: a harness that restarted this process judges
+  // communication_loss by the same "watching since" (docs/RULES.md), and reads it from this line
+  // (sim/pipeline-process.ts WATCHING_LINE).
+  const watchingFrom = engine.watchingFrom;
+  if (watchingFrom !== undefined) {
+    log(`restarted in the middle of run ${engine.runId ?? '?'}: watching its devices from virtual ${new Date(watchingFrom).toISOString()}; a silence before it is not counted (docs/RULES.md "Watching since")`);
+  }
   let slow = false;
   const setSlowConsumer = (active: boolean): PipelineFaultResult => {
     const changed = active !== slow;

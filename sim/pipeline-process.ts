@@ -17,8 +17,12 @@ export interface PipelineChild {
   readonly running: boolean;
   /** SIGKILL, as a crash would; resolves once the child has exited. */
   kill(): Promise<void>;
-  /** Starts it again with the same broker, token, db file and port; resolves once it serves. */
-  restart(): Promise<void>;
+  /**
+   * Starts it again with the same broker, token, db file and port; resolves once it serves.
+   * `onWatching` gets the virtual time from which the new process counts silence (docs/RULES.md
+   * "Watching since") as soon as it says so, before it serves.
+   */
+  restart(onWatching?: (virtualMs: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,10 +40,13 @@ export interface PipelineChildOptions {
 
 const VIGIL_BIN = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
 
+/** The line a pipeline restarted mid-run says first (pipeline/server.ts), and the virtual time in it. */
+const WATCHING_LINE = /watching its devices from virtual (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)/;
+
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
 /** Spawns one child on `port` (0 = any); resolves with it and the URL it serves. */
-async function spawnChild(opts: PipelineChildOptions, port: number, output: string[]): Promise<{ child: ChildProcess; url: string }> {
+async function spawnChild(opts: PipelineChildOptions, port: number, output: string[], onWatching?: (virtualMs: number) => void): Promise<{ child: ChildProcess; url: string }> {
   const tlsArgs = (['ca', 'cert', 'key'] as const).flatMap((role) => (opts.tlsFiles?.[role] === undefined ? [] : [`--${role}`, opts.tlsFiles[role] as string]));
   const child: ChildProcess = spawn(process.execPath, [VIGIL_BIN, 'pipeline', '--broker', opts.brokerUrl, '--port', String(port), '--db', opts.dbFile, ...tlsArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,9 +67,15 @@ async function spawnChild(opts: PipelineChildOptions, port: number, output: stri
       child.kill('SIGKILL');
       reject(new Error(`the reference pipeline did not start within ${timeoutMs} ms:\n${output.join('\n')}`));
     }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+    // Whole lines only: a pipe may cut a line between two chunks, and a cut line would hide its URL.
+    const partial = { stdout: '', stderr: '' };
+    const onData = (stream: 'stdout' | 'stderr') => (chunk: Buffer): void => {
+      const lines = (partial[stream] + chunk.toString()).split('\n');
+      partial[stream] = lines.pop() as string;
+      for (const line of lines.filter(Boolean)) {
         output.push(line);
+        const w = onWatching && WATCHING_LINE.exec(line);
+        if (w) onWatching(Date.parse(w[1] as string));
         const m = /(https?:\/\/127\.0\.0\.1:\d+)/.exec(line);
         if (m) {
           clearTimeout(timer);
@@ -70,10 +83,11 @@ async function spawnChild(opts: PipelineChildOptions, port: number, output: stri
         }
       }
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    child.stdout?.on('data', onData('stdout'));
+    child.stderr?.on('data', onData('stderr'));
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      for (const rest of [partial.stdout, partial.stderr]) if (rest) output.push(rest);
       reject(new Error(`the reference pipeline exited with ${signal ?? `code ${String(code)}`}:\n${output.join('\n')}`));
     });
   });
@@ -107,13 +121,13 @@ export async function startPipelineChild(opts: PipelineChildOptions): Promise<Pi
       return child !== undefined && !exited(child);
     },
     kill,
-    restart: async () => {
+    restart: async (onWatching) => {
       if (closed || (child && !exited(child))) return;
       // The port is free once the child is gone, but an outgoing connection may hold it as its
       // ephemeral port for a moment: retry briefly.
       for (let attempt = 1; ; attempt++) {
         try {
-          const next = await spawnChild(opts, port, output);
+          const next = await spawnChild(opts, port, output, onWatching);
           if (next.url !== url) {
             next.child.kill('SIGKILL');
             throw new Error(`the restarted pipeline serves ${next.url}, not ${url}`);

@@ -24,6 +24,68 @@ function stream(minutes: number, cut?: [number, number]): Forwarded[] {
   return out;
 }
 
+/**
+ * The pipeline killed at minute 20 and watching again from minute `w` (docs/RULES.md "Watching
+ * since"). The device stops being forwarded at minute 32: its send window filled with no ack
+ * coming, as store-and-forward firmware does while no pipeline answers.
+ */
+function throughRestart(w: number, resumeAt: number, o: Partial<typeof opts> = {}): ReturnType<typeof deviceAbsences> {
+  const f: Forwarded[] = [];
+  for (let m = 0; m <= 32; m++) f.push({ at: m * MIN, seq: m + 1, time: m * MIN });
+  for (let m = resumeAt; m < resumeAt + 5; m++) f.push({ at: m * MIN, seq: m + 1, time: m * MIN });
+  // The timeline ends 8 minutes after the device's last record: that silence is not judged.
+  return deviceAbsences('D', f, { ...opts, end: (resumeAt + 12) * MIN, finalAt: (resumeAt + 15) * MIN, ...o, restarts: [{ killedAt: 20 * MIN, watchingFrom: w * MIN }] });
+}
+
+describe('communication_loss across a pipeline restart (the new process watches from W)', () => {
+  it('a silence the pipeline did not watch is owed nothing: W at 45, the device back at 46 (the CI failure of ca7e819)', () => {
+    // Without W the alarm would be required at 42 (32 + 10): the pipeline was down then.
+    expect(throughRestart(45, 46)).toEqual([]);
+    expect(deviceAbsences('D', [{ at: 32 * MIN, seq: 33, time: 32 * MIN }, { at: 46 * MIN, seq: 47, time: 46 * MIN }], { ...opts, end: 50 * MIN, finalAt: 55 * MIN }))
+      .toEqual([{ deviceId: 'D', seq: 33, deviceTime: 32 * MIN, triggerTime: 42 * MIN, required: true, until: 46 * MIN }]);
+  });
+
+  it('a device still silent 10 minutes after W is owed its alarm then, naming its last record', () => {
+    expect(throughRestart(45, 60)).toEqual([{ deviceId: 'D', seq: 33, deviceTime: 32 * MIN, triggerTime: 55 * MIN, required: true, until: 60 * MIN }]);
+  });
+
+  it('while no new process watches, no silence is due; at the final read it is judged with the W said', () => {
+    const f: Forwarded[] = [{ at: 32 * MIN, seq: 33, time: 32 * MIN }];
+    const o = { ...opts, end: 100 * MIN, finalAt: 110 * MIN };
+    expect(deviceAbsences('D', f, { ...o, restarts: [{ killedAt: 20 * MIN, watchingFrom: undefined }] })).toEqual([]);
+    expect(deviceAbsences('D', f, { ...o, restarts: [{ killedAt: 20 * MIN, watchingFrom: 45 * MIN }] }))
+      .toEqual([{ deviceId: 'D', seq: 33, deviceTime: 32 * MIN, triggerTime: 55 * MIN, required: true, until: Infinity }]);
+  });
+
+  it('an alarm due before the kill was the killed process\'s to raise: the restart does not move it', () => {
+    // Silent from minute 5: due at 15, five minutes before the kill at 20.
+    const f: Forwarded[] = [{ at: 5 * MIN, seq: 1, time: 5 * MIN }, { at: 50 * MIN, seq: 2, time: 50 * MIN }];
+    expect(deviceAbsences('D', f, { ...opts, end: 55 * MIN, finalAt: 60 * MIN, restarts: [{ killedAt: 20 * MIN, watchingFrom: 45 * MIN }] }))
+      .toEqual([{ deviceId: 'D', seq: 1, deviceTime: 5 * MIN, triggerTime: 15 * MIN, required: true, until: 50 * MIN }]);
+  });
+
+  it('due within the tolerance after the kill: the dying process may have raised it, so a short silence is optional', () => {
+    // Silent from 10:30: due at 20:30, half a minute after the kill at 20; back at 40, before W + 10 = 55.
+    const f: Forwarded[] = [{ at: 10.5 * MIN, seq: 1, time: 10.5 * MIN }, { at: 40 * MIN, seq: 2, time: 40 * MIN }];
+    const o = { ...opts, end: 50 * MIN, finalAt: 52 * MIN, restarts: [{ killedAt: 20 * MIN, watchingFrom: 45 * MIN }] };
+    expect(deviceAbsences('D', f, o)).toEqual([{ deviceId: 'D', seq: 1, deviceTime: 10.5 * MIN, triggerTime: 20.5 * MIN, required: false, until: 40 * MIN }]);
+    // Still silent past W + 10: required either way, due by the later deadline.
+    const g: Forwarded[] = [f[0] as Forwarded, { at: 70 * MIN, seq: 2, time: 70 * MIN }];
+    expect(deviceAbsences('D', g, { ...o, end: 75 * MIN, finalAt: 80 * MIN })).toEqual([{ deviceId: 'D', seq: 1, deviceTime: 10.5 * MIN, triggerTime: 55 * MIN, required: true, until: 70 * MIN }]);
+  });
+
+  it('the tracker applies a restart to every device from when it is told, live', () => {
+    const tr = new SilenceTracker({ offlineTimeoutMs: T, toleranceMs: TOL, end: 100 * MIN });
+    for (const id of ['A', 'B']) tr.watch(id);
+    for (const id of ['A', 'B']) tr.forwarded(id, { at: 32 * MIN, seq: 33, time: 32 * MIN });
+    tr.pipelineKilled(20 * MIN);
+    tr.pipelineWatching(45 * MIN);
+    tr.forwarded('A', { at: 46 * MIN, seq: 47, time: 46 * MIN });
+    tr.forwarded('B', { at: 60 * MIN, seq: 61, time: 60 * MIN });
+    expect(tr.finish(110 * MIN).filter((e) => e.until !== Infinity)).toEqual([{ deviceId: 'B', seq: 33, deviceTime: 32 * MIN, triggerTime: 55 * MIN, required: true, until: 60 * MIN }]);
+  });
+});
+
 describe('communication_loss from what the network forwarded', () => {
   it('a healthy device has no absence', () => {
     expect(deviceAbsences('D', stream(120), short)).toEqual([]);

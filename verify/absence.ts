@@ -38,6 +38,17 @@ export interface AbsenceEpisode {
   readonly until: number;
 }
 
+/**
+ * A reference pipeline killed and started again in the middle of the run (the pipeline-restart
+ * fault). The new process counts no silence before it started watching (docs/RULES.md "Watching
+ * since" W): an alarm the killed process had not raised by its death is due at max(L, R, W) +
+ * offlineTimeout. `watchingFrom` is undefined while no new process has said when it started.
+ */
+export interface PipelineRestart {
+  readonly killedAt: number;
+  watchingFrom: number | undefined;
+}
+
 export interface AbsenceOptions {
   readonly offlineTimeoutMs: number;
   readonly toleranceMs: number;
@@ -45,6 +56,8 @@ export interface AbsenceOptions {
   readonly end: number;
   /** Virtual time of the final read: a silence still going on by then. */
   readonly finalAt: number;
+  /** The pipeline's restarts in time order (none: it ran throughout). */
+  readonly restarts?: readonly PipelineRestart[];
 }
 
 /** The rule of docs/RULES.md run over one device's forwarded uplinks, one at a time. */
@@ -58,16 +71,33 @@ class DeviceSilence {
 
   constructor(private readonly deviceId: string, private readonly o: Omit<AbsenceOptions, 'finalAt'>) {}
 
-  private due(): number {
-    return Math.max(this.lastTime, this.rearmedAt) + this.o.offlineTimeoutMs;
+  /**
+   * When the alarm is due: max(L, R) + offlineTimeout, unless the pipeline process that would have
+   * raised it was killed first — then max(L, R, W) + offlineTimeout with the W of the process that
+   * took over (Infinity while none has). `early` is the deadline without that deferral when the
+   * kill came within the tolerance after it (the killed process may or may not have raised the
+   * alarm as it died), else the same as `at`.
+   */
+  private due(): { at: number; early: number } {
+    const off = this.o.offlineTimeoutMs;
+    let at = Math.max(this.lastTime, this.rearmedAt) + off;
+    let early = Infinity;
+    for (const r of this.o.restarts ?? []) {
+      if (at <= r.killedAt) break;
+      if (at <= r.killedAt + this.o.toleranceMs) early = Math.min(early, at);
+      at = Math.max(at, r.watchingFrom === undefined ? Infinity : r.watchingFrom + off);
+    }
+    return { at, early: Math.min(early, at) };
   }
 
   step(f: Forwarded): void {
     if (f.seq <= this.seq) return; // a resend: the pipeline dedupes it, the rule ignores it
     if (this.seq > 0) {
-      const deadline = this.due();
-      if (deadline <= this.o.end && f.at >= deadline - this.o.toleranceMs) {
-        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: this.required(deadline, f.at), until: f.at });
+      const { at: deadline, early } = this.due();
+      if (early <= this.o.end && f.at >= early - this.o.toleranceMs) {
+        // Between the two deadlines the alarm may or may not come: optional.
+        const sure = f.at >= deadline - this.o.toleranceMs && deadline <= this.o.end;
+        this.episodes.push({ deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(sure ? deadline : early), required: sure && this.required(deadline, f.at), until: f.at });
         this.rearmedAt = f.at;
       }
     }
@@ -98,9 +128,10 @@ class DeviceSilence {
   /** The silence still going on at the final read, if any. */
   finish(finalAt: number): AbsenceEpisode[] {
     if (this.seq === 0) return this.episodes;
-    const deadline = this.due();
-    if (deadline > this.o.end) return this.episodes;
-    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(deadline), required: this.required(deadline, finalAt), until: Infinity }];
+    const { at: deadline, early } = this.due();
+    if (early > this.o.end) return this.episodes;
+    const sure = deadline <= this.o.end;
+    return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(sure ? deadline : early), required: sure && this.required(deadline, finalAt), until: Infinity }];
   }
 }
 
@@ -145,10 +176,28 @@ export class SilenceTracker {
   private readonly devices = new Map<string, DeviceSilence>();
   private readonly heals = new Map<string, HealWatch[]>();
 
-  constructor(private readonly o: Omit<AbsenceOptions, 'finalAt'>) {}
+  /** The pipeline's restarts so far, shared by every device's rule. */
+  private readonly restarts: PipelineRestart[] = [];
+  private readonly rule: Omit<AbsenceOptions, 'finalAt'>;
+
+  constructor(o: Omit<AbsenceOptions, 'finalAt' | 'restarts'>) {
+    this.rule = { ...o, restarts: this.restarts };
+  }
 
   watch(deviceId: string): void {
-    if (!this.devices.has(deviceId)) this.devices.set(deviceId, new DeviceSilence(deviceId, this.o));
+    if (!this.devices.has(deviceId)) this.devices.set(deviceId, new DeviceSilence(deviceId, this.rule));
+  }
+
+  /** The reference pipeline was killed at virtual `at`: no silence is counted until a new one watches. */
+  pipelineKilled(at: number): void {
+    this.restarts.push({ killedAt: at, watchingFrom: undefined });
+  }
+
+  /** The pipeline started again, watching from virtual `at` (what it said: docs/RULES.md "Watching since"). */
+  pipelineWatching(at: number): void {
+    // Restarts run one at a time (scenarios/runner/process-faults.ts): this is the last kill's.
+    const r = this.restarts.at(-1);
+    if (r && r.watchingFrom === undefined) r.watchingFrom = Math.max(at, r.killedAt);
   }
 
   isWatched(deviceId: string): boolean {

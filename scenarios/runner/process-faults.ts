@@ -67,6 +67,11 @@ export interface ProcessFaultsOptions {
   readonly virtualNow: () => number;
   readonly journal: (entry: JournalEntry) => void;
   readonly log: (line: string) => void;
+  /**
+   * The absence checks' view of the pipeline's restarts (verify/absence.ts SilenceTracker): a
+   * restarted pipeline counts no silence from before it started watching.
+   */
+  readonly silence?: { pipelineKilled(at: number): void; pipelineWatching(at: number): void };
 }
 
 interface Pending {
@@ -120,6 +125,8 @@ export class ProcessFaults {
     const f = p.fault;
     p.state = 'down';
     this.enqueue(`${isMode(f) ? `start of ${f.kind}` : `kill of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
+      // Before the signal: an alarm due from here on may not have been raised by the process killed.
+      if (f.kind === 'pipeline-restart') this.o.silence?.pipelineKilled(this.o.virtualNow());
       await this.processOf(f)?.kill();
       this.o.journal({ t: 'fault', event: 'start', at: this.o.virtualNow(), fault: f.name, kind: f.kind, scheduled: f.from });
     });
@@ -129,11 +136,24 @@ export class ProcessFaults {
     const f = p.fault;
     p.state = 'restarting';
     this.enqueue(`${isMode(f) ? `end of ${f.kind}` : `restart of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
-      await this.processOf(f)?.restart();
+      let watchingFrom: number | undefined;
+      if (f.kind === 'pipeline-restart' && this.o.pipeline) {
+        await this.o.pipeline.restart((w) => {
+          watchingFrom = w;
+          this.o.silence?.pipelineWatching(w);
+        });
+      } else {
+        await this.processOf(f)?.restart();
+      }
       const at = this.o.virtualNow();
       p.state = 'up';
       p.healedAt = at;
-      this.o.journal({ t: 'fault', event: 'heal', at, fault: f.name, kind: f.kind, scheduled: f.until });
+      if (f.kind === 'pipeline-restart' && watchingFrom === undefined) {
+        // Its line saying when it started watching was not seen: it was watching by now at the latest.
+        watchingFrom = at;
+        this.o.silence?.pipelineWatching(at);
+      }
+      this.o.journal({ t: 'fault', event: 'heal', at, fault: f.name, kind: f.kind, scheduled: f.until, ...(watchingFrom !== undefined && { watchingFrom }) });
       p.watches = new Map(this.o.devices.map((d) => [d.deviceId, { fault: f.name, deviceId: d.deviceId, healAt: at, need: d.lastSeq, linkBackAt: at, drainedAt: undefined }]));
       p.undrained = [...p.watches.values()];
       this.checkDrain(p, at);

@@ -101,7 +101,7 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     const deviceFaults = new DeviceFaults(plannedFaults, (id) => fleetRef?.firmwareOf(id), (entry) => journal.append(entry));
     teardowns.add('device faults', () => deviceFaults.healAll(virtualNow()));
     const processFaults = new ProcessFaults({
-      faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, devices: plan.devices.map((d) => ({
+      faults: scenario.faults, broker: embeddedBroker, pipeline: pipelineChild, silence: tracker, devices: plan.devices.map((d) => ({
         deviceId: d.deviceId,
         get lastSeq() {
           return deviceOf(d.deviceId)?.lastSeq ?? 0;

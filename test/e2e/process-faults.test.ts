@@ -12,14 +12,14 @@ import { tempDir, vigil, writeScenario } from '../support/cli.ts';
 const FROM = '+20m';
 const UNTIL = '+35m';
 
-async function runWith(kind: 'pipeline-restart' | 'broker-restart') {
+async function runWith(kind: 'pipeline-restart' | 'broker-restart', until = UNTIL) {
   const dir = tempDir();
-  // 30 wearers with every rate × 30: about 15 alarms due in the 15-minute window, which is longer
+  // 30 wearers with every rate × 30: about 15 alarms due in a 15-minute window, which is longer
   // than the 10-minute offline timeout.
   const file = writeScenario(dir, kind, {
     name: kind, seed: 4, speed: 120, duration: '60m', drain: '10m', fleet: { psem: 30 },
     behaviour: { scale: 30 }, firmware: 'store-and-forward',
-    faults: [{ kind, name: 'restart', from: FROM, until: UNTIL }],
+    faults: [{ kind, name: 'restart', from: FROM, until }],
   });
   const r = await vigil(['run', file, '--out', dir], { timeoutMs: 120_000 });
   const out = r.stdout + r.stderr;
@@ -55,7 +55,12 @@ describe('process faults that cannot run stop the run before anything starts', (
 // the other — they wait on virtual time far more than they use the CPU (npm test's time budget).
 describe.concurrent('process faults on the timeline', () => {
   it('pipeline kill -9 and restart on the same data: nothing lost, PASS', async () => {
-    const { r, out, run, events } = await runWith('pipeline-restart');
+    // Half an hour down: the devices' send windows fill with no ack coming and what the network
+    // forwards goes silent for longer than the offline timeout. The restarted pipeline counts no
+    // silence from before it started watching (RULES.md "Watching since"), and nor must the oracle:
+    // at ca7e819 a restart slow under CI's load left the same silence, and the oracle wanted 14
+    // communication_loss alarms the pipeline rightly never raised.
+    const { r, out, run, events } = await runWith('pipeline-restart', '+50m');
     expect(r.code, out).toBe(0);
     expect(run.verdict).toBe('PASS');
     expect(run.ledger).toMatchObject({ dropped: 0, duplicates: 0, spurious: 0 });
@@ -64,7 +69,11 @@ describe.concurrent('process faults on the timeline', () => {
     const [start, heal] = events as [{ at: number }, { at: number }];
     const from = Date.parse('2021-10-25T14:20:00+02:00');
     expect(start.at).toBeGreaterThanOrEqual(from);
-    expect(heal.at).toBeGreaterThanOrEqual(from + 15 * 60_000);
+    expect(heal.at).toBeGreaterThanOrEqual(from + 30 * 60_000);
+    // The new process said when it started watching: after the kill, by the heal.
+    const { watchingFrom } = heal as { watchingFrom?: number };
+    expect(watchingFrom).toBeGreaterThanOrEqual(from + 30 * 60_000);
+    expect(watchingFrom).toBeLessThanOrEqual(heal.at);
     expect(run.faults).toHaveLength(1);
     expect(run.faults[0]).toMatchObject({ name: 'restart', kind: 'pipeline-restart', from: new Date(from).toISOString(), devices: 30 });
     // The test can fail: alarms were due while the pipeline was down, and they all came.
