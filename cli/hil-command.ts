@@ -3,7 +3,8 @@
  * them is, and an emulated reference bracelet to try the HIL path without hardware.
  * A missing or busy port is a VigilError that lists the ports (exit 2).
  */
-import { listHilPorts, parseHilMatch, portsTable } from '../hil/discovery.ts';
+import { listHilPorts, portsTable } from '../hil/discovery.ts';
+import { parseHilMatch } from '../hil/match.ts';
 import { openHilSession } from '../hil/session.ts';
 import { startEmulator } from '../hil/emulator.ts';
 import type { SerialDeviceType } from '../protocol/serial-messages.ts';

@@ -5,19 +5,19 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VigilError } from '../protocol/errors.ts';
 import { VIGIL_VERSION } from '../reports/version.ts';
-import { runCommand } from './run-command.ts';
-import { compareCommand } from './compare-command.ts';
+// Each command's module is imported when that command runs, not before: `vigil pipeline` (which
+// every run starts, and a pipeline-restart fault starts again mid-run) then loads the pipeline
+// alone, not the whole runner — tsx compiles what is imported, and that was most of a start.
+import type { runCommand } from './run-command.ts';
+import type { compareCommand } from './compare-command.ts';
 import { DEFAULT_THRESHOLDS } from '../reports/compare.ts';
-import { pipelineCommand } from './pipeline-command.ts';
-import { k6ExportCommand } from './k6-command.ts';
-import { reportCommand } from './report-command.ts';
-import { verifyCommand } from './verify-command.ts';
-import { healLeftovers } from '../scenarios/runner/active-faults.ts';
+import type { pipelineCommand } from './pipeline-command.ts';
+import type { k6ExportCommand } from './k6-command.ts';
 import { DEFAULT_DASHBOARD_PORT } from '../reports/dashboard/server.ts';
-import { hilEmulateCommand, hilListCommand, hilProbeCommand } from './hil-command.ts';
+import type { hilEmulateCommand, hilProbeCommand } from './hil-command.ts';
 import { SERIAL_DEVICE_TYPES } from '../protocol/serial-messages.ts';
 import { FIRMWARE_MODES } from '../scenarios/network-schema.ts';
-import { hilMatchProblem, splitHilList } from '../scenarios/hil-schema.ts';
+import { hilMatchProblem, splitHilList } from '../hil/match.ts';
 
 /** MQTT broker URL schemes: plain, over TLS, and over WebSocket (protocol/tls.ts). */
 const MQTT_SCHEMES = ['mqtt:', 'tcp:', 'mqtts:', 'ssl:', 'tls:', 'ws:', 'wss:'];
@@ -132,7 +132,7 @@ program
   .option('--progress <seconds>', 'when stdout is not a terminal: real seconds between progress lines (default 10; 0: none). On a terminal, progress is one live line', nonNegativeInt('--progress'))
   .option('--dashboard [port]', `a live web page of the run at http://127.0.0.1:<port>/ (default ${DEFAULT_DASHBOARD_PORT}; 0: any free port, printed)`, tcpPort('--dashboard'))
   .action(async (file: string, o: Parameters<typeof runCommand>[1]) => {
-    process.exitCode = await runCommand(file, o);
+    process.exitCode = await (await import('./run-command.ts')).runCommand(file, o);
   });
 
 const t = DEFAULT_THRESHOLDS;
@@ -150,8 +150,8 @@ program
   .option('--max-detect-increase <pct>', `per fault: how much longer B may take to detect the outage (default ${t.maxDetectIncreasePct}%)`, percent('--max-detect-increase'))
   .option('--max-drain-increase <pct>', `per fault: how much longer B's backlog may take to drain (default ${t.maxDrainIncreasePct}%)`, percent('--max-drain-increase'))
   .option('--slack <seconds>', `a time that grows by at most this many virtual seconds is never worse, whatever the percentage (default ${t.slackMs / 1000})`, nonNegative('--slack'))
-  .action((runA: string, runB: string, o: Parameters<typeof compareCommand>[2]) => {
-    process.exitCode = compareCommand(runA, runB, o, print);
+  .action(async (runA: string, runB: string, o: Parameters<typeof compareCommand>[2]) => {
+    process.exitCode = (await import('./compare-command.ts')).compareCommand(runA, runB, o, print);
   });
 
 program
@@ -167,7 +167,7 @@ program
   .option('--https-cert <file>', 'serve the API over HTTPS and the feed over wss:// with this PEM certificate (with --https-key)')
   .option('--https-key <file>', 'PEM private key of --https-cert')
   .action(async (o: Parameters<typeof pipelineCommand>[0]) => {
-    await pipelineCommand(o);
+    await (await import('./pipeline-command.ts')).pipelineCommand(o);
   });
 
 program
@@ -183,15 +183,15 @@ program
   .option('--vus <n>', 'k6 VUs over the whole test, at least the number of k6 instances (default: one per 500 devices)', positive('--vus', true))
   .option('--broker <url>', 'the broker the devices dial when the run does not set VIGIL_BROKER', url('--broker', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']), 'mqtt://127.0.0.1:1883')
   .action(async (file: string, o: Parameters<typeof k6ExportCommand>[1]) => {
-    process.exitCode = await k6ExportCommand(file, o, (line) => process.stdout.write(`${line}\n`));
+    process.exitCode = await (await import('./k6-command.ts')).k6ExportCommand(file, o, (line) => process.stdout.write(`${line}\n`));
   });
 
 program
   .command('report')
   .description('regenerate runs/<run-id>/report.html from its run.json and journal.jsonl; exit 0 written, 2 not a readable run directory')
   .argument('<run-dir>', 'a run directory: runs/<run-id>, or its run.json')
-  .action((runDir: string) => {
-    process.exitCode = reportCommand(runDir, print);
+  .action(async (runDir: string) => {
+    process.exitCode = (await import('./report-command.ts')).reportCommand(runDir, print);
   });
 
 program
@@ -199,15 +199,15 @@ program
   .description('rebuild the ledger of a run from its journal.jsonl alone (a run that crashed or was killed) and write run.json marked "rebuilt" (run.rebuilt.json if the run wrote its own); exit 0 PASS, 1 FAIL or the run did not finish, 2 no readable journal')
   .argument('<run-dir>', 'a run directory: runs/<run-id>')
   .action(async (runDir: string) => {
-    process.exitCode = await verifyCommand(runDir, print);
+    process.exitCode = await (await import('./verify-command.ts')).verifyCommand(runDir, print);
   });
 
 program
   .command('heal')
   .description('undo what runs killed mid-run left behind (runs/<id>/active-faults.json): stop a leftover reference pipeline and the fault modes it holds; `vigil run` does this first too. Exit 0')
   .option('--out <dir>', 'where run directories go', 'runs')
-  .action((o: { out: string }) => {
-    const lines = healLeftovers(o.out);
+  .action(async (o: { out: string }) => {
+    const lines = (await import('../scenarios/runner/active-faults.ts')).healLeftovers(o.out);
     for (const line of lines) print(`heal: ${line}`);
     if (lines.length === 0) print(`nothing to heal under ${o.out}`);
     process.exitCode = 0;
@@ -221,7 +221,7 @@ hil
   .command('list')
   .description('the serial ports: path, vendor:product id, serial number, manufacturer, stable /dev/serial/by-id path')
   .action(async () => {
-    process.exitCode = await hilListCommand(print);
+    process.exitCode = await (await import('./hil-command.ts')).hilListCommand(print);
   });
 
 hil
@@ -230,7 +230,7 @@ hil
   .argument('<device>', 'a path (/dev/serial/by-id/…, a pty), serial=ABC123 or vid=0483,pid=5740[,serial=…]')
   .option('--timeout <ms>', 'ACK timeout per frame, real ms', positive('--timeout', true))
   .action(async (device: string, o: Parameters<typeof hilProbeCommand>[1]) => {
-    process.exitCode = await hilProbeCommand(device, o, print);
+    process.exitCode = await (await import('./hil-command.ts')).hilProbeCommand(device, o, print);
   });
 
 hil
@@ -241,7 +241,7 @@ hil
   .option('--serial <sn>', 'its serial number', 'EMU-0001')
   .option('--state <file>', 'where its seq and unacked records persist (fsynced), so a restart loses nothing')
   .action(async (o: Parameters<typeof hilEmulateCommand>[0]) => {
-    process.exitCode = await hilEmulateCommand(o, print);
+    process.exitCode = await (await import('./hil-command.ts')).hilEmulateCommand(o, print);
   });
 
 function print(line: string): void {

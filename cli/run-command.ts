@@ -1,12 +1,8 @@
 /** `vigil run <scenario-file>`: load and validate, run (or observe, or only make the load), report, and return the exit code. */
 import { VigilError } from '../protocol/errors.ts';
 import { loadScenario } from '../scenarios/load.ts';
-import { runScenario } from '../scenarios/runner/run-scenario.ts';
-import { observeScenario } from '../scenarios/runner/observe.ts';
-import { runDevicesOnly } from '../scenarios/runner/devices-only.ts';
 import { parseClock, readClockFile } from '../scenarios/runner/clock-handoff.ts';
 import { summaryText } from '../reports/summary.ts';
-import { openHilSession } from '../hil/session.ts';
 import { progressWriter } from '../reports/progress-writer.ts';
 import { fanOut, lineSink } from '../reports/progress-sinks.ts';
 import { openDashboard, type Dashboard } from '../reports/dashboard/dashboard.ts';
@@ -159,13 +155,17 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     if (clock) {
       const secret = process.env[DEVICE_SECRET_ENV];
       const login = { tls: tls.material, deviceSecret: secret === '' ? undefined : secret };
+      // The runners are imported once the scenario and the flags are known good: a bad input is
+      // told without loading the fleet, the broker and the pipeline client first.
+      const { runDevicesOnly } = await import('../scenarios/runner/devices-only.ts');
       const sent = await runDevicesOnly({ loaded, clock, brokerUrl: flags.broker as string, log, signal: abort.signal, workers: flags.workers ?? 1, login });
       return sent.unacked === 0 && !abort.signal.aborted ? 0 : 1;
     }
+    const { openHilSession } = await import('../hil/session.ts');
     const common = { loaded, brokerUrl: flags.broker, mosquitto: flags.mosquitto === true, pipelineUrl: flags.pipeline, token: flags.token, outDir: flags.out, command: reproduceCommand(file, flags), signal: abort.signal, log, workers: flags.workers ?? 1, openHilSession, progress: sink, tls };
     const { result, runDir } = flags.observe
-      ? await observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
-      : await runScenario(common);
+      ? await (await import('../scenarios/runner/observe.ts')).observeScenario({ ...common, leadS: flags.lead ?? 30, loadCommand: (clockFile, brokerUrl) => devicesOnlyCommand(file, flags, clockFile, brokerUrl) })
+      : await (await import('../scenarios/runner/run-scenario.ts')).runScenario(common);
     await dashboard?.finish(result, runDir);
     process.stdout.write(`${summaryText(result, runDir)}\n`);
     return result.verdict === 'PASS' ? 0 : 1;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VigilError } from '../protocol/errors.ts';
 import type { HilPortInfo } from './api.ts';
-import { describeMatch, makeListHilPorts, parseHilMatch, portsTable, resolveHilPort } from './discovery.ts';
+import { makeListHilPorts, portsTable, resolveHilPort } from './discovery.ts';
+import { describeMatch, parseHilMatch } from './match.ts';
 import { SerialPortMock } from 'serialport';
 
 const ports: HilPortInfo[] = [

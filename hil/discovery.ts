@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { VigilError, type VigilErrorCode } from '../protocol/errors.ts';
 import type { HilMatch, HilPortInfo, ListHilPorts } from './api.ts';
+import { badMatch, describeMatch, hexId } from './match.ts';
 
 const BY_ID = '/dev/serial/by-id';
 /** Kernel names handed out in plug order (USB serial adapters, CDC-ACM devices). */
@@ -33,7 +34,6 @@ function stableLinks(): Map<string, string> {
   return map;
 }
 
-const hex = (id: string | undefined): string | undefined => id?.toLowerCase().replace(/^0x/, '').padStart(4, '0');
 
 /** `list` defaults to SerialPort.list (tests pass the mock binding's). */
 export function makeListHilPorts(list: () => Promise<{ path: string; vendorId?: string; productId?: string; serialNumber?: string; manufacturer?: string }[]> = () => SerialPort.list()): ListHilPorts {
@@ -42,8 +42,8 @@ export function makeListHilPorts(list: () => Promise<{ path: string; vendorId?: 
     return (await list()).map((p) => ({
       path: p.path,
       stablePath: links.get(realpathOr(p.path)),
-      vendorId: hex(p.vendorId),
-      productId: hex(p.productId),
+      vendorId: hexId(p.vendorId),
+      productId: hexId(p.productId),
       serialNumber: p.serialNumber,
       manufacturer: p.manufacturer,
     }));
@@ -51,35 +51,6 @@ export function makeListHilPorts(list: () => Promise<{ path: string; vendorId?: 
 }
 
 export const listHilPorts: ListHilPorts = makeListHilPorts();
-
-/**
- * The text form of a match (CLI `--hil`, `vigil hil probe`, scenario `hil[].device`): a path,
- * `serial=ABC123`, or `vid=0483,pid=5740[,serial=…]`.
- */
-export function parseHilMatch(text: string): HilMatch {
-  const t = text.trim();
-  if (t.startsWith('/') || t.startsWith('.')) return { path: t };
-  const m: { serialNumber?: string; vendorId?: string; productId?: string } = {};
-  for (const part of t.split(',')) {
-    const [key, value] = part.split('=', 2).map((s) => s.trim());
-    if (!value) throw usage(`"${text}" is not a device: "${part}" is not key=value`);
-    if (key === 'serial') m.serialNumber = value;
-    else if (key === 'vid' && /^(0x)?[0-9a-fA-F]{1,4}$/.test(value)) m.vendorId = hex(value);
-    else if (key === 'pid' && /^(0x)?[0-9a-fA-F]{1,4}$/.test(value)) m.productId = hex(value);
-    else throw usage(`"${text}" is not a device: "${part}" is not serial=…, vid=<hex> or pid=<hex>`);
-  }
-  return m;
-}
-
-function usage(message: string): VigilError {
-  return new VigilError('VIGIL_USAGE', message, 'name a device by a path (/dev/serial/by-id/…, a pty link), serial=ABC123 or vid=0483,pid=5740[,serial=…]');
-}
-
-/** How a person would write the match back. */
-export function describeMatch(m: HilMatch): string {
-  if (m.path) return m.path;
-  return [m.vendorId && `vid=${m.vendorId}`, m.productId && `pid=${m.productId}`, m.serialNumber && `serial=${m.serialNumber}`].filter(Boolean).join(',') || '(empty match)';
-}
 
 /** The ports as a table (for `vigil hil list` and for errors that list what is there). */
 export function portsTable(ports: readonly HilPortInfo[]): string {
@@ -120,9 +91,9 @@ export async function resolveHilPort(match: HilMatch, list: ListHilPorts = listH
     const known = ports.find((p) => realpathOr(p.path) === real);
     return { ...known, path: match.path, stablePath: known?.stablePath ?? (match.path.startsWith(BY_ID) ? match.path : undefined) };
   }
-  if (!match.serialNumber && !match.vendorId && !match.productId) throw usage('an empty device match');
+  if (!match.serialNumber && !match.vendorId && !match.productId) throw badMatch('an empty device match');
   const found = ports.filter((p) =>
-    (!match.serialNumber || p.serialNumber === match.serialNumber) && (!match.vendorId || p.vendorId === hex(match.vendorId)) && (!match.productId || p.productId === hex(match.productId)));
+    (!match.serialNumber || p.serialNumber === match.serialNumber) && (!match.vendorId || p.vendorId === hexId(match.vendorId)) && (!match.productId || p.productId === hexId(match.productId)));
   if (found.length === 0) {
     throw portError('VIGIL_HIL_PORT_NOT_FOUND', `no serial port matches ${describeMatch(match)}`, 'plug the device in, or check the match against the list', ports);
   }

@@ -17,7 +17,8 @@
 import { SerialPort } from 'serialport';
 import type { SerialPortStream } from '@serialport/stream';
 import type { HilIdentity, HilMatch, HilPortInfo, HilSession, HilStatus, ListHilPorts, OpenHilOptions, OpenHilSession } from './api.ts';
-import { describeMatch, HilPortError, listHilPorts, resolveHilPort } from './discovery.ts';
+import { HilPortError, listHilPorts, resolveHilPort } from './discovery.ts';
+import { describeMatch } from './match.ts';
 import { HilError } from './errors.ts';
 import { emptyStats, LinkRefusal, SerialLink, type LinkStats } from './link.ts';
 import { openByteLog, type ByteLog } from './byte-log.ts';

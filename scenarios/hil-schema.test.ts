@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hilMatchProblem, splitHilList } from './hil-schema.ts';
+import { hilMatchProblem, splitHilList } from '../hil/match.ts';
 import { validateScenario } from './schema.ts';
 
 const base = { name: 'x', duration: '30m', fleet: { psem: 3, bar: 1 }, start: '2021-10-25T14:00:00+02:00' };

@@ -12,8 +12,7 @@
  *     }]
  */
 import { z } from 'zod';
-import { parseHilMatch } from '../hil/discovery.ts';
-import { VigilError } from '../protocol/errors.ts';
+import { hilMatchProblem, parseHilMatch } from '../hil/match.ts';
 import type { HilStimulusStep } from '../hil/stimulus.ts';
 import { CITIES, type CityName } from '../sim/model/geo.ts';
 import { duration, OFFSET_HINT, when, type When } from './network-schema.ts';
@@ -26,34 +25,6 @@ export type HilRole = (typeof HIL_ROLES)[number];
  */
 export const HIL_MODES = ['gateway', 'direct'] as const;
 export type HilMode = (typeof HIL_MODES)[number];
-
-/** The text of a device match, or why it is not one (hil/discovery.ts parses it: the same for `vigil hil probe`). */
-export function hilMatchProblem(text: string): string | undefined {
-  try {
-    parseHilMatch(text);
-    return undefined;
-  } catch (err) {
-    if (err instanceof VigilError) return `${err.message}: ${err.fix}`;
-    throw err;
-  }
-}
-
-/**
- * `--hil a,b,…`: the devices of a comma-separated list. A vid/pid match has commas of its own, so
- * `pid=` (and `serial=` after a vid) continue the match before them.
- */
-export function splitHilList(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split(',')) {
-    const part = raw.trim();
-    if (part === '') continue;
-    const prev = out[out.length - 1];
-    const continues = prev !== undefined && prev.startsWith('vid=') && (part.startsWith('pid=') || (part.startsWith('serial=') && !prev.includes('serial=')));
-    if (continues) out[out.length - 1] = `${prev},${part}`;
-    else out.push(part);
-  }
-  return out;
-}
 
 const hilMatch = z.string().transform((s, ctx) => {
   const problem = hilMatchProblem(s);

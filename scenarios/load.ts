@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { VigilError } from '../protocol/errors.ts';
 import { validateScenario, type Scenario, type ScenarioProblem } from './schema.ts';
-import { scaleMix } from '../sim/model/fleet-plan.ts';
+import { scaleMix } from '../sim/model/fleet-mix.ts';
 
 export interface ScenarioOverrides {
   readonly speed?: number | undefined;

@@ -7,7 +7,7 @@ import { ALARM_KINDS } from '../protocol/alarms.ts';
 import { CITIES, type CityName } from '../sim/model/geo.ts';
 import { DEFAULT_SLA_MS, OFFLINE_TIMEOUT_MS } from '../sim/model/defaults.ts';
 import { DEFAULT_BEHAVIOUR, scaleBehaviour, type Behaviour } from '../sim/model/behaviour.ts';
-import { DEFAULT_FLEET_MIX, type FleetMix } from '../sim/model/fleet-plan.ts';
+import { DEFAULT_FLEET_MIX, type FleetMix } from '../sim/model/fleet-mix.ts';
 import { BarPair, Curfew, Zone } from '../protocol/provisioning.ts';
 import { HilSection, timeHil, type TimedHilEntry } from './hil-schema.ts';
 import { duration, Fault, FAULT_KINDS, Firmware, Network, PROCESS_FAULT_KINDS, type ProcessFaultKind, type When } from './network-schema.ts';

@@ -3,7 +3,8 @@
  * the seed alone, exactly the firmwares the Node fleet would run. Types only: the Node side writes
  * it (scenarios/k6-export/), the bundled k6 code reads it (import 'vigil:export').
  */
-import type { Behaviour, FleetMix } from '../../sim/model/behaviour.ts';
+import type { Behaviour } from '../../sim/model/behaviour.ts';
+import type { FleetMix } from '../../sim/model/fleet-mix.ts';
 import type { CityName } from '../../sim/model/geo.ts';
 
 /** Each device's delivery mode (sim/fleet.ts DeliveryMode), by device type. */

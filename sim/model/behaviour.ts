@@ -7,6 +7,7 @@
  */
 import type { AlarmKind } from '../../protocol/alarms.ts';
 import { BACKUP_BATTERY, BRACELET_BATTERY } from './battery.ts';
+import type { FleetMix } from './fleet-mix.ts';
 import { DEVICE_DEFAULTS, OFFLINE_TIMEOUT_MS } from './defaults.ts';
 
 export interface Behaviour {
@@ -78,13 +79,6 @@ export function scaleBehaviour(b: Behaviour, factor: number): Behaviour {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(b)) out[k] = v * factor;
   return out as unknown as Behaviour;
-}
-
-export interface FleetMix {
-  readonly pse: number;
-  readonly psem: number;
-  /** BAR pairs: two devices each. */
-  readonly bar: number;
 }
 
 const zero = (): Record<AlarmKind, number> => ({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Provisioning } from '../../protocol/provisioning.ts';
 import { DEFAULT_BEHAVIOUR, scaleBehaviour } from './behaviour.ts';
-import { DEFAULT_FLEET_MIX, planFleet, scaleMix, type PlannedBarPerpetrator } from './fleet-plan.ts';
+import { planFleet, type PlannedBarPerpetrator } from './fleet-plan.ts';
+import { DEFAULT_FLEET_MIX, scaleMix } from './fleet-mix.ts';
 import { CITIES } from './geo.ts';
 import { plan, recordsOf } from './test-support.ts';
 

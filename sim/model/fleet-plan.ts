@@ -8,7 +8,8 @@
 import { Faker, fr } from '@faker-js/faker';
 import type { ProvisioningInput } from '../../protocol/provisioning.ts';
 import { BackupBattery, BRACELET_BATTERY, BraceletBattery } from './battery.ts';
-import type { Behaviour, FleetMix } from './behaviour.ts';
+import type { Behaviour } from './behaviour.ts';
+import type { FleetMix } from './fleet-mix.ts';
 import { Firmware, type FirmwareConfig } from './firmware.ts';
 import { CITIES, offset, pointNear, squareRing, type CityName, type LatLon } from './geo.ts';
 import { GpsDevice, type DeviceZone } from './gps-device.ts';
@@ -22,40 +23,6 @@ import {
   ApproachSchedule, pairSeparationKm, perpetratorOverrides, pseOverrides, psemOverrides, victimOverrides, type PairPlan,
 } from './violations.ts';
 
-export type { FleetMix } from './behaviour.ts';
-
-/**
- * DOMAIN.md: in October 2021 ~14,500 people were under electronic monitoring plus ~350 under BAR;
- * PSE (home detention) is "most of the fleet". The PSE/PSEM split is ours: 15,000 wearers, 15,350
- * devices (a BAR pair is two).
- */
-export const DEFAULT_FLEET_MIX: FleetMix = { pse: 13_150, psem: 1_500, bar: 350 };
-
-/**
- * The mix for `wearers` wearers (a BAR pair counts one), proportional to `mix` (largest
- * remainders), keeping at least one of each type the mix has — so with fewer wearers than types
- * the total exceeds `wearers`.
- */
-export function scaleMix(mix: FleetMix, wearers: number): FleetMix {
-  const keys = ['pse', 'psem', 'bar'] as const;
-  const total = keys.reduce((n, k) => n + mix[k], 0);
-  if (total === 0) return { pse: 0, psem: 0, bar: 0 };
-  const quota = keys.map((k) => (wearers * mix[k]) / total);
-  const out = keys.map((k, i) => (mix[k] > 0 ? Math.max(1, Math.floor(quota[i] as number)) : 0));
-  const sum = (): number => out.reduce((n, x) => n + x, 0);
-  const gap = (i: number): number => (quota[i] as number) - (out[i] as number);
-  while (sum() < wearers) {
-    const i = [0, 1, 2].filter((j) => mix[keys[j] as 'pse'] > 0).reduce((a, b) => (gap(b) > gap(a) ? b : a));
-    out[i] = (out[i] as number) + 1;
-  }
-  while (sum() > wearers) {
-    const shrinkable = [0, 1, 2].filter((j) => (out[j] as number) > 1);
-    if (shrinkable.length === 0) break;
-    const i = shrinkable.reduce((a, b) => (gap(b) < gap(a) ? b : a));
-    out[i] = (out[i] as number) - 1;
-  }
-  return { pse: out[0] as number, psem: out[1] as number, bar: out[2] as number };
-}
 
 export interface FleetPlanInput {
   readonly seed: number;

@@ -2,7 +2,8 @@
 import type { PositionRecord, UplinkRecord } from '../../protocol/uplink.ts';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from './behaviour.ts';
 import { DEVICE_DEFAULTS } from './defaults.ts';
-import { createFirmware, planFleet, type FleetMix, type FleetPlan, type PlannedDevice } from './fleet-plan.ts';
+import { createFirmware, planFleet, type FleetPlan, type PlannedDevice } from './fleet-plan.ts';
+import type { FleetMix } from './fleet-mix.ts';
 
 export const HOUR = 3_600_000;
 

@@ -33,12 +33,14 @@ describe('bad input', () => {
     expect(oneLine(r.stderr)).toMatch(/--devices must be a whole number > 0, got "2.5"/);
   });
 
-  it('an unreachable broker, within 10 s', async () => {
+  // No timed assertion (a start under CI's load took 6.6 s once): the message is the probe's, which
+  // makes one attempt and names its error; the test's timeout catches a run that would hang.
+  it('an unreachable broker: refused at the probe, before the run starts', async () => {
     const port = await freePort();
     const r = await vigil(['run', 'scenarios/smoke.scenario.ts', '--broker', `mqtt://127.0.0.1:${port}`, '--out', tempDir()]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(new RegExp(`cannot reach the MQTT broker at mqtt://127.0.0.1:${port}: .*ECONNREFUSED.* — start the broker, or fix --broker`));
-    expect(r.ms).toBeLessThan(10_000);
+    expect(r.stdout).not.toMatch(/^run /m);
   });
 
   it('--dashboard on a port in use, or not a port: exit 2 before anything starts, naming the port and the fix', async () => {
@@ -74,7 +76,8 @@ describe('bad input', () => {
     const r = await vigil(['run', join(REPO, 'scenarios/smoke.scenario.ts'), '--broker', 'mqtt://10.255.255.1:1883', '--out', dir], { cwd: dir });
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(/^vigil: safety interlock: the MQTT broker 10\.255\.255\.1 \(--broker mqtt:\/\/10\.255\.255\.1:1883\) is not on the allow-list; .* and connected to nothing — if it is a test system you may load, add it to .*vigil\.config\.ts: targets: \{ allow: \['staging-broker\.example', '10\.255\.255\.1'\] \} \[VIGIL_TARGET_NOT_ALLOWED\]$/);
-    expect(r.ms).toBeLessThan(5_000);
+    // Only the interlock says this; a run that probed the host would have said VIGIL_BROKER_UNREACHABLE.
+    expect(r.stderr).not.toMatch(/VIGIL_BROKER_UNREACHABLE|cannot reach/);
   });
 
   it('an unreachable pipeline', async () => {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HilError } from '../../hil/errors.ts';
 import { openHilSession, type DeviceSession } from '../../hil/session.ts';
-import { parseHilMatch } from '../../hil/discovery.ts';
+import { parseHilMatch } from '../../hil/match.ts';
 import type { UplinkRecord } from '../../protocol/uplink.ts';
 
 export interface ContractOptions {
