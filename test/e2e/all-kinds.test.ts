@@ -1,5 +1,5 @@
 /**
- * Issue 3: a small mixed fleet (PSE, PSEM, BAR) from the afternoon into the night — curfews start, zones' night
+ * Issue 3: a small mixed fleet (PSE, PSEM, BAR) from the evening into the night — curfews start, zones' night
  * windows open — with every rate raised, so that every alarm kind occurs; the run PASSes and run.json
  * counts expected and observed alarms per kind and per device type. The same run has device isolation
  * on (issue 8) on the embedded aedes broker: every device logs in as itself, and two impostors are
@@ -13,7 +13,10 @@ describe('every alarm kind, end to end', () => {
   it('a small mixed fleet sees every device alarm kind and PASSes', async () => {
     const dir = tempDir();
     const file = writeScenario(dir, 'all-kinds', {
-      name: 'all-kinds', seed: 11, speed: 240, start: '2021-10-25T16:00:00+02:00', duration: '6h',
+      // 18:00–21:00 at speed 120 (90 s real): every kind occurs in these three hours for this seed
+      // (checked offline with sim/model/seed-replay.ts), and a 4-minute SLA is 2 s real, where
+      // 6 hours at speed 240 left 1 s — the margin smoke's runs at 240 lacked in CI (2026-12-01).
+      name: 'all-kinds', seed: 11, speed: 120, start: '2021-10-25T18:00:00+02:00', duration: '3h',
       fleet: { pse: 20, psem: 16, bar: 6 },
       behaviour: { scale: 40 },
       isolation: { impostors: 2 },
