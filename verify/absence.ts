@@ -71,14 +71,18 @@ class DeviceSilence {
 
   constructor(private readonly deviceId: string, private readonly o: Omit<AbsenceOptions, 'finalAt'>) {}
 
+  /** Set by due(): two numbers, not an object per forwarded record (a replay forwards millions). */
+  private deadline = Infinity;
+  private early = Infinity;
+
   /**
-   * When the alarm is due: max(L, R) + offlineTimeout, unless the pipeline process that would have
-   * raised it was killed first — then max(L, R, W) + offlineTimeout with the W of the process that
-   * took over (Infinity while none has). `early` is the deadline without that deferral when the
-   * kill came within the tolerance after it (the killed process may or may not have raised the
-   * alarm as it died), else the same as `at`.
+   * When the alarm is due (`deadline`): max(L, R) + offlineTimeout, unless the pipeline process that
+   * would have raised it was killed first — then max(L, R, W) + offlineTimeout with the W of the
+   * process that took over (Infinity while none has). `early` is the deadline without that deferral
+   * when the kill came within the tolerance after it (the killed process may or may not have raised
+   * the alarm as it died), else the same as `deadline`.
    */
-  private due(): { at: number; early: number } {
+  private due(): void {
     const off = this.o.offlineTimeoutMs;
     let at = Math.max(this.lastTime, this.rearmedAt) + off;
     let early = Infinity;
@@ -87,13 +91,15 @@ class DeviceSilence {
       if (at <= r.killedAt + this.o.toleranceMs) early = Math.min(early, at);
       at = Math.max(at, r.watchingFrom === undefined ? Infinity : r.watchingFrom + off);
     }
-    return { at, early: Math.min(early, at) };
+    this.deadline = at;
+    this.early = Math.min(early, at);
   }
 
   step(f: Forwarded): void {
     if (f.seq <= this.seq) return; // a resend: the pipeline dedupes it, the rule ignores it
     if (this.seq > 0) {
-      const { at: deadline, early } = this.due();
+      this.due();
+      const { deadline, early } = this;
       if (early <= this.o.end && f.at >= early - this.o.toleranceMs) {
         // Between the two deadlines the alarm may or may not come: optional.
         const sure = f.at >= deadline - this.o.toleranceMs && deadline <= this.o.end;
@@ -128,7 +134,8 @@ class DeviceSilence {
   /** The silence still going on at the final read, if any. */
   finish(finalAt: number): AbsenceEpisode[] {
     if (this.seq === 0) return this.episodes;
-    const { at: deadline, early } = this.due();
+    this.due();
+    const { deadline, early } = this;
     if (early > this.o.end) return this.episodes;
     const sure = deadline <= this.o.end;
     return [...this.episodes, { deviceId: this.deviceId, seq: this.seq, deviceTime: this.lastTime, triggerTime: this.opensAt(sure ? deadline : early), required: sure && this.required(deadline, finalAt), until: Infinity }];
