@@ -262,6 +262,20 @@ out += `¹ baseline and floor: broker PUBACKs; vigil: application acks from benc
   `³ records in those messages, resends included: a Vigil device sends everything due and unacked in one batch.\n` +
   `⁴ a record made (vigil: when it was due in virtual time) → its batch reaches the acker, real ms.\n` +
   `⁵ every connection dropped at once after the steady window; first to last reconnect (vigil: each device redials after its jittered backoff, 1–6 s at 15,000 devices, paced at 3,000 dials/s); "CPU %" is the contender's from the drop until all were back.\n`;
+// A contender that did not carry the target rate fell behind it: the machine could not carry the
+// load (three busy processes on its cores), and its per-CPU-s numbers then measure that overload —
+// for Vigil, a collapse in which late acks make every device resend its window — not its cost per
+// message. Said above the checks, so a NOT met is not read as the fleet's cost.
+for (const s of [base, vigil, floor]) {
+  if (s === vigil && process.env.BENCH_CADENCE === 'domain') continue; // not 1 record/device/s
+  const r = s.result;
+  const made = r.recordsPerS - r.resentPerS; // first sends; the baseline and the floor resend nothing
+  if (made >= 0.95 * DEVICES) continue;
+  const resent = r.recordsPerS > 0 ? r.resentPerS / r.recordsPerS : 0;
+  out += `${r.name} did not carry the target: ${fmt(made, 0)} of ${DEVICES} new records/s` +
+    `${resent >= 0.05 ? `, and ${fmt(100 * resent, 0)} % of the records it sent were resends` : ''}; ` +
+    `its ratios measure this machine's overload, not its cost per message (try fewer devices: BENCH_DEVICES)\n`;
+}
 const checks: [string, boolean][] = [
   [`every device connected, and every device that made a record acked at least once (${b.connected}/${b.devices} connected, ${e.reported} of ${e.makers} acked)`, b.connected === b.devices && e.reported === e.makers],
   [`≥ 3× the baseline's messages per CPU-s (${ratio(perCpuS(a, a.messagesPerS), perCpuS(b, b.messagesPerS))}×)`, perCpuS(b, b.messagesPerS) >= 3 * perCpuS(a, a.messagesPerS)],
