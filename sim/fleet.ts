@@ -169,7 +169,8 @@ export class Fleet {
     if (!clock) return; // warm-up: nothing made yet, nothing to resend
     const fw = this.opts.firmwares[slot] as Firmware;
     fw.onLinkUp();
-    this.queue.schedule(slot, Math.min(fw.nextWakeAt(), clock.now()));
+    // Now at the latest: everything unacked goes out again on the new session.
+    this.scheduleNow(slot, Math.min(fw.nextWakeAt(), clock.now()));
   }
 
   linkDown(): void {
@@ -184,7 +185,19 @@ export class Fleet {
     if ((this.opts.modes?.[slot] ?? 'store-and-forward') !== 'store-and-forward') return;
     const fw = this.opts.firmwares[slot] as Firmware;
     fw.onAck(seq);
-    this.queue.schedule(slot, fw.nextWakeAt());
+    this.scheduleNow(slot, fw.nextWakeAt());
+  }
+
+  /**
+   * A wake a link event asks for: never due before now. An ack resets the ack timeout, and a send
+   * still unacked can be overdue by the reset one at once (after a pipeline restart, by 45 virtual s):
+   * the device resends now, as it would — but that was no wake the fleet was late for, and counted
+   * as one it showed the harness "behind" its clock in every pipeline-restart run. -Infinity ("as
+   * soon as you can", an ack moved the window) stays as it is.
+   */
+  private scheduleNow(slot: number, at: number): void {
+    const now = this.clock?.now();
+    this.queue.schedule(slot, at === -Infinity || now === undefined ? at : Math.max(at, now));
   }
 
   linkError(slot: number, err: Error): void {
@@ -226,7 +239,7 @@ export class Fleet {
         const last = (batch[batch.length - 1] as UplinkRecord).seq;
         const forget = mode === 'store-and-forward' ? undefined : (): void => {
           fw.onAck(last);
-          this.queue.schedule(slot, fw.nextWakeAt());
+          this.scheduleNow(slot, fw.nextWakeAt());
         };
         (link as DeviceLink).publish(batchJson(batch), mode === 'fire-and-forget' ? 0 : 1, forget);
         this.stats.publishes++;
