@@ -4,7 +4,6 @@ import type { Rebuilt } from '../verify/rebuild.ts';
 import { SCHEMA_VERSION, type RunResult } from './run-result.ts';
 import { VIGIL_VERSION } from './version.ts';
 import { recordsFromJournal } from './html/record-series.ts';
-import type { JournalLine } from './run-dir.ts';
 import { harnessPace } from '../verify/harness-pace.ts';
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -13,7 +12,7 @@ export function rebuiltRunResult(j: JournalContents, r: Rebuilt): RunResult {
   const h = j.header;
   const { ledger, faults, completeness, prepared } = r.judgement;
   // Records per minute and the fleet's lag, as journaled minute by minute: the harness's pace is judged as the run would have.
-  const records = recordsFromJournal(j.recordLines as JournalLine[]);
+  const records = recordsFromJournal(j.recordLines);
   const harness = records && harnessPace({ records, speed: h.scenario.speed, failures: r.failures, slaMs: h.slaMs, offlineTimeoutMs: h.offlineTimeoutMs });
   return {
     schemaVersion: SCHEMA_VERSION,

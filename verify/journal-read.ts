@@ -35,6 +35,13 @@ export interface FinalRead {
   readonly devices: readonly DeviceRecordState[];
 }
 
+/** A journal line of one virtual minute's records: its fields are read (and checked) by reports/html/record-series.ts. */
+export interface RecordsLine {
+  readonly t: string;
+  readonly at: number;
+  readonly [k: string]: unknown;
+}
+
 export interface JournalContents {
   readonly header: RunHeader;
   readonly expectations: Expectation[];
@@ -44,7 +51,7 @@ export interface JournalContents {
   /** Feed messages the run could not read (`feed-malformed` events), the first few named. */
   readonly feed: FeedHealth;
   /** The `records` lines, one per virtual minute (records sent, resent, stored, and the fleet's lag), as journaled. */
-  readonly recordLines: readonly Record<string, unknown>[];
+  readonly recordLines: readonly RecordsLine[];
   /** Virtual ms of the latest expectation, observation, fault or network line: where the journal stops. */
   readonly lastAt: number;
   /** Lines that could not be read (JSON cut short, or not a journal line). */
@@ -80,7 +87,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
   const expectations: Expectation[] = [];
   const observations: Observation[] = [];
   const faultEvents: FaultEvent[] = [];
-  const recordLines: Record<string, unknown>[] = [];
+  const recordLines: RecordsLine[] = [];
   let finalRead: FinalRead | undefined;
   const feed = { malformed: 0, malformedSamples: [] as string[] };
   let lastAt = -Infinity;
@@ -109,7 +116,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
     if (t === 'expectation') expectations.push(body<Expectation>(line));
     else if (t === 'observation') observations.push({ alarm: body<FeedAlarm>(line), receivedAt: at as number });
     else if (t === 'fault') faultEvents.push(line as unknown as FaultEvent);
-    else if (t === 'records') recordLines.push(line);
+    else if (t === 'records') recordLines.push(line as RecordsLine); // t and at checked above
     else if (t === 'event' && line['event'] === 'final-read') finalRead = line as unknown as FinalRead;
     else if (t === 'event' && line['event'] === 'feed-malformed') {
       feed.malformed++;

@@ -104,7 +104,8 @@ export class ProcessFaults {
     return this.pending.length > 0;
   }
 
-  private processOf(f: TimedProcessFault): { kill(): Promise<void>; restart(): Promise<void> } | undefined {
+  /** `restart`'s callback: when a restarted pipeline says it started watching (sim/pipeline-process.ts); the others ignore it. */
+  private processOf(f: TimedProcessFault): { kill(): Promise<void>; restart(onWatching?: (virtualMs: number) => void): Promise<void> } | undefined {
     if (f.kind === 'alarm-id-overflow' || f.kind === 'slow-consumer') {
       const set = this.o.pipelineFault;
       const kind = f.kind;
@@ -137,14 +138,10 @@ export class ProcessFaults {
     p.state = 'restarting';
     this.enqueue(`${isMode(f) ? `end of ${f.kind}` : `restart of the ${f.kind === 'broker-restart' ? 'broker' : 'pipeline'}`} (${f.name})`, async () => {
       let watchingFrom: number | undefined;
-      if (f.kind === 'pipeline-restart' && this.o.pipeline) {
-        await this.o.pipeline.restart((w) => {
-          watchingFrom = w;
-          this.o.silence?.pipelineWatching(w);
-        });
-      } else {
-        await this.processOf(f)?.restart();
-      }
+      await this.processOf(f)?.restart(f.kind !== 'pipeline-restart' ? undefined : (w) => {
+        watchingFrom = w;
+        this.o.silence?.pipelineWatching(w);
+      });
       const at = this.o.virtualNow();
       p.state = 'up';
       p.healedAt = at;
