@@ -1,10 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
+import { generate } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ackTopic, encodeAck, upTopic } from '../../protocol/uplink.ts';
 import { startMosquitto, type Mosquitto } from '../../test/support/mosquitto.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker.ts';
-import { ConnackError, leanLink } from './lean-link.ts';
+import { ConnackError, SWEEP_MS, leanLink } from './lean-link.ts';
 import type { DeviceLink, LinkEvents } from './link.ts';
 
 const open: { close(): Promise<void> | void }[] = [];
@@ -262,6 +263,50 @@ describe('lean link, scripted broker', () => {
     await until(() => pongs >= 3, 8000);
     expect(ev.errors.map((e) => e.message)).toEqual([]);
     expect(ev.downs).toBe(0);
+  });
+
+  /** A broker that delivers one ack at QoS 1 (packet id 7) once the link subscribed, and logs every chunk the link writes as its packet types. */
+  async function ackingBroker(id: string): Promise<{ url: string; chunks: number[][]; close(): Promise<void> }> {
+    const chunks: number[][] = [];
+    let chunk: number[] | undefined;
+    const broker = await scriptedBroker((s, type) => {
+      if (chunk === undefined) {
+        chunks.push((chunk = []));
+        queueMicrotask(() => (chunk = undefined)); // after the packets of this chunk, handed over in one go
+      }
+      chunk.push(type);
+      if (type === 1) s.write(Buffer.from([0x20, 2, 0, 0]));
+      if (type === 8) {
+        s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+        s.write(generate({ cmd: 'publish', topic: ackTopic(id), payload: Buffer.from(encodeAck(id, 1)), qos: 1, messageId: 7, dup: false, retain: false }));
+      }
+    });
+    open.push(broker);
+    return { ...broker, chunks };
+  }
+
+  it('carries the PUBACK of an ack with its next publish, not in a write of its own', async () => {
+    const broker = await ackingBroker('LEAN-carry');
+    const ev = recorder();
+    const link = device(broker.url, 'LEAN-carry', ev);
+    await until(() => ev.acks.length === 1);
+    // A PSE unit reports every 180 virtual s, 5.6 s real at speed 32: two sweeps go by before it
+    // publishes again, and a PUBACK that waited only one sweep went out alone.
+    await sleep(2 * SWEEP_MS + 300);
+    expect(broker.chunks.flat()).not.toContain(4);
+    link.publish('{}', 1);
+    await until(() => broker.chunks.flat().includes(3));
+    expect(broker.chunks.at(-1)).toEqual([4, 3]);
+  });
+
+  it('sends an owed PUBACK alone once it waited pubackHoldMs for a packet to ride with', async () => {
+    const broker = await ackingBroker('LEAN-hold');
+    const ev = recorder();
+    const link = leanLink(broker.url, 'LEAN-hold', ev, { reconnectMs: 5000, keepaliveS: 60, pubackHoldMs: 200 });
+    open.push(link);
+    await until(() => ev.acks.length === 1);
+    await until(() => broker.chunks.flat().includes(4), 2 * SWEEP_MS + 1000);
+    expect(broker.chunks.at(-1)).toEqual([4]);
   });
 
   it('pings when idle, and drops a connection whose PINGREQ goes unanswered (keepalive)', async () => {

@@ -42,6 +42,17 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** The one keepalive sweep's period: a PINGREQ goes out within this of its due time. */
 export const SWEEP_MS = 1000;
+/**
+ * How long a PUBACK owed for an ack may wait for a packet of the device's own to ride with, before
+ * it goes out alone (within one more SWEEP_MS). Each lone PUBACK is a write of its own, a syscall
+ * that runs the loopback's whole TCP path: with the 1 s this was before, a PSE unit, which reports
+ * every 180 virtual s (5.6 s real at speed 32), wrote nearly every PUBACK alone — 1.75 writes per
+ * publish for the 2021 replay's fleet at speed 32, 1.0 with 10 s (perf, 2026-12-01). MQTT sets no deadline for a PUBACK
+ * [MQTT-4.3.2] and mosquitto and aedes never resend an unanswered delivery on a live session; 10 s
+ * stays under the 30 s after which EMQX does (its `retry_interval`), and a device holds one or two
+ * at a time, far under any broker's in-flight window (mosquitto's default 20).
+ */
+export const PUBACK_HOLD_MS = 10_000;
 
 /** The broker refused the CONNECT: its CONNACK return code [MQTT-3.2.2.3]. */
 export class ConnackError extends Error {
@@ -170,12 +181,10 @@ class LeanLink implements DeviceLink, PacketSink {
   private onSent: Map<number, () => void> | undefined;
   /**
    * PUBACKs owed for acks the broker delivered, not yet written: they ride with the next packet
-   * this link writes, or go out alone at the first sweep a whole SWEEP_MS after the first of them
-   * (so within 2 × SWEEP_MS; a device publishing once a second always gets to carry them). Each write to a loopback
-   * socket is a syscall that runs the whole TCP path, and in the bench it was the largest cost
-   * (issue 7): a device that publishes once a second and acks once a second writes once, not twice.
-   * MQTT sets no deadline for a PUBACK [MQTT-4.3.2]; the broker's in-flight window (mosquitto
-   * max_inflight_messages, 20) holds more than the one or two acks a device gets per sweep.
+   * this link writes, or go out alone at the first sweep a whole PUBACK_HOLD_MS after the first of
+   * them. Each write to a loopback socket is a syscall that runs the whole TCP path, and in the
+   * bench it was the largest cost (issue 7): a device that publishes, then gets its ack, writes once
+   * per record, not twice.
    */
   private owed: Buffer | undefined;
   private owedSince = 0;
@@ -279,7 +288,7 @@ class LeanLink implements DeviceLink, PacketSink {
   /** Called by the shared sweep, every SWEEP_MS. */
   sweep(now: number): void {
     if (this.phase === Phase.Down) return;
-    if (this.owed && now - this.owedSince >= SWEEP_MS) this.send(EMPTY);
+    if (this.owed && now - this.owedSince >= (this.opts.pubackHoldMs ?? PUBACK_HOLD_MS)) this.send(EMPTY);
     if (this.phase < Phase.Up) {
       if (now - this.dialAt >= CONNECT_TIMEOUT_MS) this.socket?.destroy();
       return;

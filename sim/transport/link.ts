@@ -38,6 +38,8 @@ export interface LinkOptions {
   readonly pacer?: DialPacer;
   /** Real seconds of MQTT keepalive. */
   readonly keepaliveS: number;
+  /** Lean link: real ms an owed PUBACK may wait to ride with a packet of the device's (default PUBACK_HOLD_MS, lean-link.ts). */
+  readonly pubackHoldMs?: number;
   /** The device's login (protocol/device-credentials.ts); none: an anonymous CONNECT, as before issue 8. */
   readonly credentials?: MqttCredentials | undefined;
   /** CA and client certificate for an mqtts:// endpoint (protocol/tls.ts). */
