@@ -22,6 +22,7 @@ import { Provisioning } from '../protocol/provisioning.ts';
 import { fileLines } from './file-lines.ts';
 import { fillOlderSchema } from './older-schema.ts';
 import { SCHEMA_VERSION, type RunResult } from './run-result.ts';
+import type { JournalLine } from '../verify/journal-read.ts';
 
 // ---- run.json: where it is, whether it parses, its schema, its fields (both readers) ----
 
@@ -137,12 +138,8 @@ export function readComparedRun(path: string, which: 'A' | 'B'): ComparedRun {
 
 // ---- vigil report ----
 
-/** A journal line the report uses: its kind, virtual time and the rest of its fields. */
-export interface JournalLine {
-  readonly t: string;
-  readonly at: number;
-  readonly [k: string]: unknown;
-}
+/** A journal line the report uses: its kind, virtual time and the rest of its fields (one type with verify/'s reader). */
+export type { JournalLine };
 
 /** The first and last lines of a real device's byte log. */
 export interface ByteLogExcerpt {

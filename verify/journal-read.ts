@@ -35,8 +35,8 @@ export interface FinalRead {
   readonly devices: readonly DeviceRecordState[];
 }
 
-/** A journal line of one virtual minute's records: its fields are read (and checked) by reports/html/record-series.ts. */
-export interface RecordsLine {
+/** A journal line whose kind and virtual time were checked: the rest of its fields as written (reports read them too). */
+export interface JournalLine {
   readonly t: string;
   readonly at: number;
   readonly [k: string]: unknown;
@@ -51,7 +51,7 @@ export interface JournalContents {
   /** Feed messages the run could not read (`feed-malformed` events), the first few named. */
   readonly feed: FeedHealth;
   /** The `records` lines, one per virtual minute (records sent, resent, stored, and the fleet's lag), as journaled. */
-  readonly recordLines: readonly RecordsLine[];
+  readonly recordLines: readonly JournalLine[];
   /** Virtual ms of the latest expectation, observation, fault or network line: where the journal stops. */
   readonly lastAt: number;
   /** Lines that could not be read (JSON cut short, or not a journal line). */
@@ -87,7 +87,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
   const expectations: Expectation[] = [];
   const observations: Observation[] = [];
   const faultEvents: FaultEvent[] = [];
-  const recordLines: RecordsLine[] = [];
+  const recordLines: JournalLine[] = [];
   let finalRead: FinalRead | undefined;
   const feed = { malformed: 0, malformedSamples: [] as string[] };
   let lastAt = -Infinity;
@@ -116,7 +116,7 @@ export async function readJournal(file: string): Promise<JournalContents> {
     if (t === 'expectation') expectations.push(body<Expectation>(line));
     else if (t === 'observation') observations.push({ alarm: body<FeedAlarm>(line), receivedAt: at as number });
     else if (t === 'fault') faultEvents.push(line as unknown as FaultEvent);
-    else if (t === 'records') recordLines.push(line as RecordsLine); // t and at checked above
+    else if (t === 'records') recordLines.push(line as JournalLine); // t and at checked above
     else if (t === 'event' && line['event'] === 'final-read') finalRead = line as unknown as FinalRead;
     else if (t === 'event' && line['event'] === 'feed-malformed') {
       feed.malformed++;

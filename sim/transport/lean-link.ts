@@ -47,10 +47,10 @@ export const SWEEP_MS = 1000;
  * it goes out alone (within one more SWEEP_MS). Each lone PUBACK is a write of its own, a syscall
  * that runs the loopback's whole TCP path: with the 1 s this was before, a PSE unit, which reports
  * every 180 virtual s (5.6 s real at speed 32), wrote nearly every PUBACK alone — 1.75 writes per
- * publish for the 2021 replay's fleet at speed 32, 1.0 with 10 s (perf, 2026-12-01). MQTT sets no deadline for a PUBACK
- * [MQTT-4.3.2] and mosquitto and aedes never resend an unanswered delivery on a live session; 10 s
- * stays under the 30 s after which EMQX does (its `retry_interval`), and a device holds one or two
- * at a time, far under any broker's in-flight window (mosquitto's default 20).
+ * publish for the 2021 replay's fleet at speed 32, 1.0 with 10 s (perf, 2026-12-01). MQTT sets no
+ * deadline for a PUBACK [MQTT-4.3.2] and mosquitto and aedes never resend an unanswered delivery on
+ * a live session; 10 s stays under the 30 s after which EMQX does (its `retry_interval`), and a
+ * device holds one or two at a time, far under any broker's in-flight window (mosquitto's default 20).
  */
 export const PUBACK_HOLD_MS = 10_000;
 
