@@ -1,9 +1,9 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ackTopic, encodeAck, upTopic } from '../../protocol/uplink.ts';
 import { startMosquitto, type Mosquitto } from '../../test/support/mosquitto.ts';
+import { scriptedBroker, sessionBroker } from '../../test/support/scripted-broker.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker.ts';
 import { ConnackError, SWEEP_MS, leanLink } from './lean-link.ts';
 import type { DeviceLink, LinkEvents } from './link.ts';
@@ -195,34 +195,6 @@ describe('lean link, broker faults', () => {
   });
 });
 
-/**
- * A scripted broker for what real brokers will not do on demand: refuse a CONNECT, or go silent
- * (TCP up, bytes vanish — the 2021 black hole).
- */
-async function scriptedBroker(onPacket: (s: Socket, type: number, n: number) => void): Promise<{ url: string; dials: () => number; close(): Promise<void> }> {
-  let dials = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    dials++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    let n = 0;
-    // Test-only: every packet these links send fits one chunk, and in order.
-    s.on('data', (chunk: Buffer) => {
-      for (let at = 0; at < chunk.length; at += 2 + (chunk[at + 1] as number)) onPacket(s, (chunk[at] as number) >> 4, n++);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
-    dials: () => dials,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
 describe('lean link, scripted broker', () => {
   it('a refused CONNECT (non-zero CONNACK return code) is an error, and the link dials again', async () => {
     let refusals = 1;
@@ -238,6 +210,21 @@ describe('lean link, scripted broker', () => {
     expect(ev.errors).toHaveLength(1);
     expect(ev.errors[0]).toBeInstanceOf(ConnackError);
     expect((ev.errors[0] as ConnackError).returnCode).toBe(5);
+  });
+
+  it('subscribes again only when the broker kept no session: a resumed one keeps its subscriptions [MQTT-3.2.2-2]', async () => {
+    // Dial 1 is clean, so a Session Present there is not believed; dial 2 resumes; at dial 3 the broker has lost the session.
+    const broker = await sessionBroker((dial) => dial !== 3);
+    open.push(broker);
+    const ev = recorder();
+    const link = device(broker.url, 'LEAN-session', ev);
+    for (let dial = 1; dial <= 3; dial++) {
+      await until(() => ev.ups === dial && link.connected);
+      if (dial < 3) link.reconnect();
+    }
+    const CONNECT = 1, SUBSCRIBE = 8;
+    expect(broker.types).toEqual([[CONNECT, SUBSCRIBE], [CONNECT], [CONNECT, SUBSCRIBE]]);
+    expect(ev.errors).toEqual([]);
   });
 
   it("does not read its own stalled event loop as a dead broker: the keepalive verdict comes after the turn's reads", async () => {

@@ -68,7 +68,7 @@ const Phase = {
   Down: 0,
   /** Socket dialled, CONNECT written, no CONNACK yet. */
   Dialling: 1,
-  /** CONNACK accepted, SUBSCRIBE written, no SUBACK yet. */
+  /** CONNACK accepted for a new session, SUBSCRIBE written, no SUBACK yet. */
   Connected: 2,
   /** SUBACK granted: `connected` is true. */
   Up: 3,
@@ -329,7 +329,8 @@ class LeanLink implements DeviceLink, PacketSink {
         return;
       }
       case CONNACK:
-        this.onConnack(buf[body + 1] as number);
+        // Connect acknowledge flags, then the return code [MQTT-3.2.2]; bit 0 is Session Present.
+        this.onConnack(buf[body + 1] as number, ((buf[body] as number) & 1) === 1);
         return;
       case SUBACK:
         if (buf.readUInt16BE(body) !== SUBSCRIBE_ID || this.phase !== Phase.Connected) return;
@@ -339,9 +340,7 @@ class LeanLink implements DeviceLink, PacketSink {
           this.socket?.destroy();
           return;
         }
-        this.phase = Phase.Up;
-        this.attempts = 0;
-        this.events.onUp();
+        this.up();
         return;
       default:
         // PINGRESP (pingAt is cleared above); nothing else is sent to a client that only publishes
@@ -350,22 +349,37 @@ class LeanLink implements DeviceLink, PacketSink {
     }
   }
 
-  private onConnack(returnCode: number): void {
+  /**
+   * A resumed session keeps its subscriptions [MQTT-3.2.2-2], so the ack topic is subscribed again
+   * only when the broker says it has none (a first, clean connection; a broker that lost its
+   * sessions): what mqtt.js does with `resubscribe`. In a reconnect storm that is one write and one
+   * read less per dial on both sides, and the device is up a round trip sooner.
+   */
+  private onConnack(returnCode: number, sessionPresent: boolean): void {
     if (this.phase !== Phase.Dialling) return;
     if (returnCode !== 0) {
       this.events.onError(new ConnackError(returnCode));
       this.socket?.destroy();
       return;
     }
+    // Trusted only when this CONNECT asked to resume: a clean one starts with no session [MQTT-3.2.2-1].
+    const resumed = this.sessionKept && sessionPresent;
     this.phase = Phase.Connected;
     this.sessionKept = true;
-    this.send(generate({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic: ackTopic(this.deviceId), qos: 1 }] }));
+    if (!resumed) this.send(generate({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic: ackTopic(this.deviceId), qos: 1 }] }));
     if (this.inflight) {
       for (const packet of this.inflight.values()) {
         packet[0] = (packet[0] as number) | 0x08; // DUP [MQTT-3.3.1-1]
         this.send(packet);
       }
     }
+    if (resumed) this.up();
+  }
+
+  private up(): void {
+    this.phase = Phase.Up;
+    this.attempts = 0;
+    this.events.onUp();
   }
 
   private onPublish(buf: Buffer, flags: number, body: number, end: number): void {

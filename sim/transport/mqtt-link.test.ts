@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedBroker, type RunningBroker } from '../broker.ts';
+import { startEmbeddedBroker } from '../broker.ts';
 import { mqttLink } from './mqtt-link.ts';
-import type { DeviceLink } from './link.ts';
+import { sessionBroker } from '../../test/support/scripted-broker.ts';
 
-const open: (RunningBroker | DeviceLink)[] = [];
+const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();
 });
@@ -37,5 +37,22 @@ describe('mqtt link', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(link.connected).toBe(true);
     expect(ups).toBe(2);
+  });
+
+  it('subscribes again only when the broker kept no session, as the lean link does [MQTT-3.2.2-2]', async () => {
+    // Dial 1 is clean, so a Session Present there is not believed; dial 2 resumes; at dial 3 the broker has lost the session.
+    const broker = await sessionBroker((dial) => dial !== 3);
+    open.push(broker);
+    let ups = 0;
+    const link = mqttLink(broker.url, 'PSEM-00002', {
+      onUp: () => ups++, onDown: () => {}, onAck: () => {}, onError: () => {},
+    }, { reconnectMs: 100, keepaliveS: 60 });
+    open.push(link);
+    for (let dial = 1; dial <= 3; dial++) {
+      await until(() => ups === dial && link.connected);
+      if (dial < 3) link.reconnect();
+    }
+    const CONNECT = 1, SUBSCRIBE = 8;
+    expect(broker.types).toEqual([[CONNECT, SUBSCRIBE], [CONNECT], [CONNECT, SUBSCRIBE]]);
   });
 });

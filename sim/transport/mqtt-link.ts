@@ -36,15 +36,22 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
     ...opts.tls,
     ...(opts.credentials && { username: opts.credentials.username, password: opts.credentials.password }),
   });
-  client.on('connect', () => {
+  const onUp = (): void => {
+    up = true;
+    events.onUp();
+  };
+  client.on('connect', (connack) => {
+    // A resumed session keeps its subscriptions [MQTT-3.2.2-2]: subscribe only when the broker has
+    // none (the first, clean connection; a broker that lost its sessions), as lean-link.ts does.
+    const resumed = !client.options.clean && connack.sessionPresent;
     client.options.clean = false;
+    if (resumed) {
+      onUp();
+      return;
+    }
     client.subscribe(acks, { qos: 1 }, (err) => {
-      if (err) {
-        events.onError(err);
-        return;
-      }
-      up = true;
-      events.onUp();
+      if (err) events.onError(err);
+      else onUp();
     });
   });
   client.on('message', (_topic, payload) => {

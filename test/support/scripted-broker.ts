@@ -1,0 +1,63 @@
+/**
+ * A scripted broker for what real brokers will not do on demand: refuse a CONNECT, go silent (TCP
+ * up, bytes vanish — the 2021 black hole), answer that it has, or has not, kept a session.
+ * Test-only: it reads packets whose remaining length fits one byte, each whole in one chunk, as the
+ * device links under test write them.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+
+export interface ScriptedBroker {
+  url: string;
+  /** TCP connections accepted so far. */
+  dials(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * `onPacket` gets each packet the client writes: its socket, type (the fixed header's high nibble),
+ * its number on that connection, and its bytes (fixed header included).
+ */
+export async function scriptedBroker(onPacket: (s: Socket, type: number, n: number, packet: Buffer) => void): Promise<ScriptedBroker> {
+  let dials = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    dials++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    let n = 0;
+    s.on('data', (chunk: Buffer) => {
+      for (let at = 0; at < chunk.length; ) {
+        const end = at + 2 + (chunk[at + 1] as number);
+        onPacket(s, (chunk[at] as number) >> 4, n++, chunk.subarray(at, end));
+        at = end;
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+    dials: () => dials,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Whether a CONNECT packet (as handed to onPacket, 2-byte fixed header) asks for a clean session [MQTT-3.1.2-4]. */
+export const cleanSession = (connect: Buffer): boolean => ((connect[9] as number) & 0x02) !== 0;
+
+/**
+ * A session-aware script: CONNACK with Session Present as `sessionPresent(dial, clean)` says, SUBACK
+ * granting QoS 1; every packet type the client writes is logged per dial.
+ */
+export async function sessionBroker(sessionPresent: (dial: number, clean: boolean) => boolean): Promise<ScriptedBroker & { types: number[][] }> {
+  const types: number[][] = [];
+  const broker = await scriptedBroker((s, type, n, packet) => {
+    if (n === 0) types.push([]);
+    (types.at(-1) as number[]).push(type);
+    if (type === 1) s.write(Buffer.from([0x20, 2, sessionPresent(types.length, cleanSession(packet)) ? 1 : 0, 0]));
+    if (type === 8) s.write(Buffer.from([0x90, 3, packet[2] as number, packet[3] as number, 1]));
+  });
+  return Object.assign(broker, { types });
+}
