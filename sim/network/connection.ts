@@ -48,7 +48,7 @@ export interface ConnectionHost {
 }
 
 /** The CONNECT, parsed by mqtt-packet: once per connection, so its allocations do not matter. */
-function parseConnect(bytes: Buffer): { clientId: string; protocolVersion: number } {
+function parseConnect(bytes: Buffer): { clientId: string; protocolVersion: number; clean: boolean } {
   const p = mqttParser();
   let packet: Packet | undefined;
   let error: unknown;
@@ -57,7 +57,7 @@ function parseConnect(bytes: Buffer): { clientId: string; protocolVersion: numbe
   p.parse(bytes);
   if (error !== undefined) throw new FramingError(`bad CONNECT: ${(error as Error).message}`);
   if (packet?.cmd !== 'connect') throw new FramingError('bad CONNECT');
-  return { clientId: packet.clientId, protocolVersion: packet.protocolVersion ?? 4 };
+  return { clientId: packet.clientId, protocolVersion: packet.protocolVersion ?? 4, clean: packet.clean ?? true };
 }
 
 export class Connection implements PacketSink {
@@ -65,6 +65,8 @@ export class Connection implements PacketSink {
   /** Set by the proxy whenever the device's effects change. */
   policy: Policy = NO_EFFECT;
   private v5 = false;
+  /** The CONNECT asked for a clean session: a forged CONNACK then says no session is present. */
+  private clean = true;
   private upstream: Socket | undefined;
   /** The broker closed its side while the device must not notice. */
   private upstreamGone = false;
@@ -125,6 +127,7 @@ export class Connection implements PacketSink {
     if (type !== CONNECT) throw new FramingError(`first packet is type ${type}, not CONNECT [MQTT-3.1.0-1]`);
     const c = parseConnect(buf.subarray(start, end));
     this.v5 = c.protocolVersion === 5;
+    this.clean = c.clean;
     this.deviceId = c.clientId;
     this.policy = this.host.identify(this);
     this.host.emit(this, { type: 'identified', protocolVersion: c.protocolVersion });
@@ -189,7 +192,7 @@ export class Connection implements PacketSink {
     let packetId: number | undefined;
     switch (type) {
       case CONNECT:
-        reply = connack(this.v5);
+        reply = connack(this.v5, !this.clean);
         kind = 'connack';
         break;
       case PUBLISH: {

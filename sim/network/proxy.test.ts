@@ -242,8 +242,9 @@ describe('OperatorProxy on aedes', () => {
     expect(await publish(c, 'atl-1', m)).toBeDefined();
     expect(await arrival(h, m, t0, 500)).toBeUndefined();
     expect(uplinks).toEqual([]);
-    // A device connecting now is answered by the gateway (session present) and also loses everything.
-    const late = device(h, url, 'atl-2');
+    // A device connecting now is answered by the gateway (as a broker keeping its session would:
+    // it asked to resume) and also loses everything.
+    const late = device(h, url, 'atl-2', { clean: false });
     proxy.apply('atl', { kind: 'ack-then-lose' }, ['atl-2']);
     const sessionPresent = new Promise<boolean>((r) => late.once('connect', (ack) => r(ack.sessionPresent)));
     expect(await sessionPresent).toBe(true);
@@ -260,7 +261,8 @@ describe('OperatorProxy on aedes', () => {
     proxy.apply('atl', { kind: 'ack-then-lose' }, ['raw-1']);
     const raw = new RawClient(h, port);
     raw.send(connectPacket('raw-1'));
-    expect(await raw.next('connack')).toMatchObject({ returnCode: 0, sessionPresent: true });
+    // A clean start: no session present [MQTT-3.2.2-1].
+    expect(await raw.next('connack')).toMatchObject({ returnCode: 0, sessionPresent: false });
     raw.send({ cmd: 'pingreq' });
     expect(await raw.next('pingresp')).toBeDefined();
     raw.send({ cmd: 'subscribe', messageId: 11, subscriptions: [{ topic: 'a/b', qos: 1 }, { topic: 'c', qos: 2 }] });
@@ -495,7 +497,8 @@ describe('OperatorProxy on mosquitto', () => {
   it('ack-then-lose forges valid MQTT 5 replies: CONNACK, SUBACK, PUBACK', async () => {
     const { url, proxy } = await startProxy(h);
     proxy.apply('atl', { kind: 'ack-then-lose' }, ['v5-atl']);
-    const c = device(h, url, 'v5-atl', { protocolVersion: 5 });
+    // Clean Start = 0, as Vigil's devices resume: the forged CONNACK says the session is present.
+    const c = device(h, url, 'v5-atl', { protocolVersion: 5, clean: false });
     const sessionPresent = new Promise<boolean>((r) => c.once('connect', (ack) => r(ack.sessionPresent)));
     expect(await sessionPresent).toBe(true);
     const granted = await new Promise<number[]>((resolve, reject) =>

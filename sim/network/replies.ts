@@ -8,9 +8,14 @@ export type FakeReply = 'connack' | 'puback' | 'pubrec' | 'pubcomp' | 'pingresp'
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 
-/** CONNACK: session present 1, return / reason code 0 [MQTT-3.2.2]. */
-export function connack(v5: boolean): Buffer {
-  return v5 ? Buffer.from([0x20, 0x03, 0x01, 0x00, 0x00]) : Buffer.from([0x20, 0x02, 0x01, 0x00]);
+/**
+ * CONNACK accepting the connection (return / reason code 0) [MQTT-3.2.2]. Session Present as a broker
+ * that keeps sessions answers: 1 to a device that asks to resume, 0 to a clean start [MQTT-3.2.2-1,
+ * MQTT-3.2.2-2] (MQTT 5's Clean Start the same way).
+ */
+export function connack(v5: boolean, sessionPresent: boolean): Buffer {
+  const sp = sessionPresent ? 0x01 : 0x00;
+  return v5 ? Buffer.from([0x20, 0x03, sp, 0x00, 0x00]) : Buffer.from([0x20, 0x02, sp, 0x00]);
 }
 
 function withPacketId(firstByte: number, packetId: number): Buffer {
