@@ -36,7 +36,7 @@ const EMPTY = Buffer.alloc(0);
 /** SUBSCRIBE always uses packet id 1; PUBLISH ids cycle through 2..65535, skipping ids in flight. */
 const SUBSCRIBE_ID = 1;
 const MAX_INFLIGHT = 65_534;
-/** As mqtt-link.ts's connectTimeout: a dial without CONNACK and SUBACK by then is dropped. */
+/** As mqtt-link.ts's connectTimeout: a dial not up by then (CONNACK, and SUBACK when it subscribes) is dropped. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Where every lean link of the process reads: one read at a time on one thread, consumed before the next. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -70,7 +70,7 @@ const Phase = {
   Dialling: 1,
   /** CONNACK accepted for a new session, SUBSCRIBE written, no SUBACK yet. */
   Connected: 2,
-  /** SUBACK granted: `connected` is true. */
+  /** SUBACK granted, or a resumed session's CONNACK: `connected` is true. */
   Up: 3,
 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];

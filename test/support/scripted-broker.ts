@@ -44,19 +44,17 @@ export async function scriptedBroker(onPacket: (s: Socket, type: number, n: numb
   };
 }
 
-/** Whether a CONNECT packet (as handed to onPacket, 2-byte fixed header) asks for a clean session [MQTT-3.1.2-4]. */
-export const cleanSession = (connect: Buffer): boolean => ((connect[9] as number) & 0x02) !== 0;
-
 /**
- * A session-aware script: CONNACK with Session Present as `sessionPresent(dial, clean)` says, SUBACK
- * granting QoS 1; every packet type the client writes is logged per dial.
+ * A session script: CONNACK with Session Present as `sessionPresent(dial)` says (dial 1, 2, …;
+ * whatever the CONNECT asked, so that a client's trust in it can be tested), SUBACK granting QoS 1;
+ * every packet type the client writes is logged per dial.
  */
-export async function sessionBroker(sessionPresent: (dial: number, clean: boolean) => boolean): Promise<ScriptedBroker & { types: number[][] }> {
+export async function sessionBroker(sessionPresent: (dial: number) => boolean): Promise<ScriptedBroker & { types: number[][] }> {
   const types: number[][] = [];
   const broker = await scriptedBroker((s, type, n, packet) => {
     if (n === 0) types.push([]);
     (types.at(-1) as number[]).push(type);
-    if (type === 1) s.write(Buffer.from([0x20, 2, sessionPresent(types.length, cleanSession(packet)) ? 1 : 0, 0]));
+    if (type === 1) s.write(Buffer.from([0x20, 2, sessionPresent(types.length) ? 1 : 0, 0]));
     if (type === 8) s.write(Buffer.from([0x90, 3, packet[2] as number, packet[3] as number, 1]));
   });
   return Object.assign(broker, { types });
