@@ -3,7 +3,7 @@ import { generate } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ackTopic, encodeAck, upTopic } from '../../protocol/uplink.ts';
 import { startMosquitto, type Mosquitto } from '../../test/support/mosquitto.ts';
-import { scriptedBroker, sessionBroker } from '../../test/support/scripted-broker.ts';
+import { CONNECT, SUBSCRIBE, connack, scriptedBroker, sessionBroker, suback } from '../../test/support/scripted-broker.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker.ts';
 import { ConnackError, SWEEP_MS, leanLink } from './lean-link.ts';
 import type { DeviceLink, LinkEvents } from './link.ts';
@@ -199,8 +199,8 @@ describe('lean link, scripted broker', () => {
   it('a refused CONNECT (non-zero CONNACK return code) is an error, and the link dials again', async () => {
     let refusals = 1;
     const broker = await scriptedBroker((s, type) => {
-      if (type === 1) s.write(Buffer.from([0x20, 2, 0, refusals-- > 0 ? 5 : 0]));
-      if (type === 8) s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+      if (type === CONNECT) s.write(connack(refusals-- > 0 ? 5 : 0));
+      if (type === SUBSCRIBE) s.write(suback());
     });
     open.push(broker);
     const ev = recorder();
@@ -222,7 +222,6 @@ describe('lean link, scripted broker', () => {
       await until(() => ev.ups === dial && link.connected);
       if (dial < 3) link.reconnect();
     }
-    const CONNECT = 1, SUBSCRIBE = 8;
     expect(broker.types).toEqual([[CONNECT, SUBSCRIBE], [CONNECT], [CONNECT, SUBSCRIBE]]);
     expect(ev.errors).toEqual([]);
   });
@@ -230,8 +229,8 @@ describe('lean link, scripted broker', () => {
   it("does not read its own stalled event loop as a dead broker: the keepalive verdict comes after the turn's reads", async () => {
     let pongs = 0;
     const broker = await scriptedBroker((s, type) => {
-      if (type === 1) s.write(Buffer.from([0x20, 2, 0, 0]));
-      if (type === 8) s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+      if (type === CONNECT) s.write(connack());
+      if (type === SUBSCRIBE) s.write(suback());
       if (type === 12) {
         s.write(Buffer.from([0xd0, 0])); // PINGRESP at once
         // Then, once, the process stalls for 2.5 s (a long turn, a GC: the broker here shares the
@@ -262,9 +261,9 @@ describe('lean link, scripted broker', () => {
         queueMicrotask(() => (chunk = undefined)); // after the packets of this chunk, handed over in one go
       }
       chunk.push(type);
-      if (type === 1) s.write(Buffer.from([0x20, 2, 0, 0]));
-      if (type === 8) {
-        s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+      if (type === CONNECT) s.write(connack());
+      if (type === SUBSCRIBE) {
+        s.write(suback());
         s.write(generate({ cmd: 'publish', topic: ackTopic(id), payload: Buffer.from(encodeAck(id, 1)), qos: 1, messageId: 7, dup: false, retain: false }));
       }
     });
@@ -299,8 +298,8 @@ describe('lean link, scripted broker', () => {
   it('pings when idle, and drops a connection whose PINGREQ goes unanswered (keepalive)', async () => {
     let pings = 0;
     const broker = await scriptedBroker((s, type) => {
-      if (type === 1) s.write(Buffer.from([0x20, 2, 0, 0]));
-      if (type === 8) s.write(Buffer.from([0x90, 3, 0, 1, 1]));
+      if (type === CONNECT) s.write(connack());
+      if (type === SUBSCRIBE) s.write(suback());
       if (type === 12) pings++; // never answered
     });
     open.push(broker);

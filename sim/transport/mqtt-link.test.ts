@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../broker.ts';
 import { mqttLink } from './mqtt-link.ts';
-import { sessionBroker } from '../../test/support/scripted-broker.ts';
+import { CONNECT, SUBSCRIBE, sessionBroker } from '../../test/support/scripted-broker.ts';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -52,7 +52,6 @@ describe('mqtt link', () => {
       await until(() => ups === dial && link.connected);
       if (dial < 3) link.reconnect();
     }
-    const CONNECT = 1, SUBSCRIBE = 8;
     expect(broker.types).toEqual([[CONNECT, SUBSCRIBE], [CONNECT], [CONNECT, SUBSCRIBE]]);
   });
 });

@@ -44,6 +44,16 @@ export async function scriptedBroker(onPacket: (s: Socket, type: number, n: numb
   };
 }
 
+/** Packet types (the fixed header's high nibble) the scripts answer [MQTT-2.2.1]. */
+export const CONNECT = 1;
+export const SUBSCRIBE = 8;
+
+/** CONNACK [MQTT-3.2]: Session Present, then the return code (0 accepted). */
+export const connack = (returnCode = 0, sessionPresent = false): Buffer => Buffer.from([0x20, 2, sessionPresent ? 1 : 0, returnCode]);
+
+/** SUBACK [MQTT-3.9] for SUBSCRIBE `packetId`, granting QoS 1 to its one filter. */
+export const suback = (packetId = 1): Buffer => Buffer.from([0x90, 3, packetId >> 8, packetId & 0xff, 1]);
+
 /**
  * A session script: CONNACK with Session Present as `sessionPresent(dial)` says (dial 1, 2, …;
  * whatever the CONNECT asked, so that a client's trust in it can be tested), SUBACK granting QoS 1;
@@ -54,8 +64,8 @@ export async function sessionBroker(sessionPresent: (dial: number) => boolean): 
   const broker = await scriptedBroker((s, type, n, packet) => {
     if (n === 0) types.push([]);
     (types.at(-1) as number[]).push(type);
-    if (type === 1) s.write(Buffer.from([0x20, 2, sessionPresent(types.length) ? 1 : 0, 0]));
-    if (type === 8) s.write(Buffer.from([0x90, 3, packet[2] as number, packet[3] as number, 1]));
+    if (type === CONNECT) s.write(connack(0, sessionPresent(types.length)));
+    if (type === SUBSCRIBE) s.write(suback(packet.readUInt16BE(2)));
   });
   return Object.assign(broker, { types });
 }
