@@ -102,7 +102,10 @@ export class Connection implements PacketSink {
 
   // ---- device → broker ----
 
-  private readonly onDeviceData = (chunk: Buffer): void => {
+  // The socket handlers are methods bound once per connection, not arrow fields: under tsx (keepNames)
+  // an arrow field costs 256 bytes more per connection (sim/transport/lean-link.ts, on `dialNow`).
+  private readonly onDeviceData: (chunk: Buffer) => void = this.deviceData.bind(this);
+  private deviceData(chunk: Buffer): void {
     if (this.done) return;
     this.checkNat();
     try {
@@ -112,7 +115,7 @@ export class Connection implements PacketSink {
       // Malformed input, or a bug on this connection's path: lose the connection, not the process.
       this.malformed(err instanceof Error ? err.message : String(err));
     }
-  };
+  }
 
   packet(buf: Buffer, type: number, flags: number, start: number, bodyStart: number, end: number): void {
     if (this.done) return;
@@ -283,7 +286,8 @@ export class Connection implements PacketSink {
     up.once('close', this.onUpstreamClose);
   }
 
-  private readonly onUpstreamData = (chunk: Buffer): void => {
+  private readonly onUpstreamData: (chunk: Buffer) => void = this.upstreamData.bind(this);
+  private upstreamData(chunk: Buffer): void {
     if (this.done) return;
     this.checkNat();
     const p = this.policy;
@@ -308,9 +312,10 @@ export class Connection implements PacketSink {
         this.upstream?.resume();
       });
     }
-  };
+  }
 
-  private readonly onUpstreamClose = (): void => {
+  private readonly onUpstreamClose: () => void = this.upstreamClose.bind(this);
+  private upstreamClose(): void {
     if (this.done) return;
     const p = this.policy;
     if (p.blackHole !== undefined && this.silencedBy === undefined) this.hole(p.blackHole);
@@ -323,7 +328,7 @@ export class Connection implements PacketSink {
     this.closeReason = 'upstream';
     if (this.downLine !== undefined && this.downLine.length > 0) this.downLine.onEmpty = () => this.device.end();
     else this.device.end();
-  };
+  }
 
   // ---- both ways ----
 
@@ -396,7 +401,8 @@ export class Connection implements PacketSink {
     this.upstream?.destroy();
   }
 
-  private readonly onDeviceClose = (hadError: boolean): void => {
+  private readonly onDeviceClose: (hadError: boolean) => void = this.deviceClose.bind(this);
+  private deviceClose(hadError: boolean): void {
     this.done = true;
     this.downLine?.clear();
     const up = this.upstream;
@@ -411,5 +417,5 @@ export class Connection implements PacketSink {
     }
     this.host.forget(this);
     this.host.emit(this, { type: 'close', reason: this.closeReason, error: this.deviceError });
-  };
+  }
 }

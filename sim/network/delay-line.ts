@@ -74,7 +74,9 @@ export class DelayLine {
     this.timer = setTimeout(this.fire, Math.max(0, Math.ceil(wait)));
   }
 
-  private readonly fire = (): void => {
+  /** fireDue, bound once: a method, not an arrow field (sim/transport/lean-link.ts, on `dialNow`). */
+  private readonly fire: () => void = this.fireDue.bind(this);
+  private fireDue(): void {
     this.timer = undefined;
     const now = this.now();
     while (this.head < this.queue.length && this.queue[this.head]!.due <= now) {
@@ -90,5 +92,5 @@ export class DelayLine {
       this.head = 0;
     }
     this.arm();
-  };
+  }
 }
