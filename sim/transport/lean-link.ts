@@ -443,15 +443,13 @@ class LeanLink implements DeviceLink, PacketSink {
     }));
   }
 
-  /**
-   * The link's callbacks, bound once per link with `bind` rather than written as arrows or closures
-   * made at each dial. Vigil runs under tsx, whose esbuild transform keeps function names
-   * (`keepNames`): every named arrow or function expression gets its name redefined as it is made,
-   * which puts the function's properties in a dictionary — 361 bytes of heap for such a closure
-   * against 105 without, measured. A bound function gets no such call. Three of them per device
-   * (this one, the read callback of each dial and its `read`) were ~0.8 KB of a 15,000-device
-   * fleet's per-device heap (issue 7).
-   */
+  // The link's callbacks are its methods, bound once per link with `bind`, not arrows or closures
+  // made at each dial. Vigil runs under tsx, whose esbuild transform keeps function names
+  // (`keepNames`): every named arrow or function expression gets its name redefined as it is made,
+  // which puts the function's properties in a dictionary — 361 bytes of heap for such a closure
+  // against 105 without (measured). A bound function gets no such call. The three closures these
+  // replace (an arrow `dialNow`, and at each dial a `read` closure and the `onread` callback) were
+  // ~0.8 KB of heap per device (issue 7; docs/PERFORMANCE.md).
   /** dial(): handed to a timer or the pacer at every redial. */
   private readonly dialNow: () => void = this.dial.bind(this);
   /** The plain socket's reads, into the process's READ_BUFFER (net's `onread`). */
