@@ -12,9 +12,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
-import { setFlagsFromString, getHeapStatistics } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
 import { judge, type Judgement } from '../verify/judge.ts';
+// A full collection before each measurement, so RSS and heap are the step's own, not the generator's garbage.
+import { collectGarbage as gc } from './collect.ts';
 import { buildLedger, type Ledger } from '../verify/ledger.ts';
 import { generateJudgeInput, type Bucket, type Generated } from './ledger-input.ts';
 
@@ -26,9 +27,6 @@ if (!Number.isInteger(expected) || expected < 1000) {
   process.exit(2);
 }
 
-// A full collection before each measurement, so RSS and heap are the step's own, not the generator's garbage.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const mib = (b: number): string => `${(b / 1024 ** 2).toFixed(0)} MiB`;
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;

@@ -13,12 +13,12 @@
  * `size` wearers (a BAR pair is one wearer and two devices: 15,000 wearers are 15,350 devices).
  * Exit 0, or 2 on bad arguments.
  */
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { writeHeapSnapshot } from 'node:v8';
 import { DEFAULT_BEHAVIOUR } from '../sim/model/behaviour.ts';
 import { deviceConfigForSpeed } from '../sim/model/defaults.ts';
 import { DEFAULT_FLEET_MIX, scaleMix, type FleetMix } from '../sim/model/fleet-mix.ts';
 import { createFirmware, planFleet } from '../sim/model/fleet-plan.ts';
+import { collectGarbage } from './collect.ts';
 
 const usage = (why: string): never => {
   process.stderr.write(`${why}\nusage: node --import tsx bench/model-memory.bench.ts [psem|mixed] [size ≥ 100] [heap snapshot file]\n`);
@@ -30,11 +30,9 @@ const size = Number(process.argv[3] ?? 15_000);
 if (!Number.isInteger(size) || size < 100) usage(`size must be an integer ≥ 100 (devices for psem, wearers for mixed), got "${process.argv[3]}"`);
 const snapshotFile = process.argv[4];
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const heapUsed = (): number => {
-  gc();
-  gc();
+  collectGarbage();
+  collectGarbage();
   return process.memoryUsage().heapUsed;
 };
 

@@ -103,7 +103,7 @@ export class Connection implements PacketSink {
   // ---- device → broker ----
 
   // The socket handlers are methods bound once per connection, not arrow fields: under tsx (keepNames)
-  // an arrow field costs 256 bytes more per connection (sim/transport/lean-link.ts, on `dialNow`).
+  // each arrow field costs 256 bytes more per connection (sim/transport/lean-link.ts, on `dialNow`).
   private readonly onDeviceData: (chunk: Buffer) => void = this.deviceData.bind(this);
   private deviceData(chunk: Buffer): void {
     if (this.done) return;
