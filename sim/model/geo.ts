@@ -6,6 +6,7 @@ import bearing from '@turf/bearing';
 import destination from '@turf/destination';
 import distance from '@turf/distance';
 import { point } from '@turf/helpers';
+import { orient2d } from 'robust-predicates';
 import type { Rng } from './random.ts';
 
 export interface LatLon {
@@ -77,6 +78,39 @@ export function squareRing(c: LatLon, sideM: number): [number, number][] {
   const ring = corners.map((p): [number, number] => [p.lon, p.lat]);
   ring.push(ring[0] as [number, number]);
   return ring;
+}
+
+/**
+ * Whether (x, y) is inside a closed ring or on its boundary. The ring is flat in `shape` from index
+ * `from` to the end: x0, y0, x1, y1, …, x0, y0.
+ *
+ * This is point-in-polygon-hao's algorithm (what turf's booleanPointInPolygon runs), step for step,
+ * with its robust orientation test from robust-predicates, so it gives turf's answer for every
+ * point (geo.test.ts checks it against turf). It is written out here only for the ring's shape:
+ * the library wants an array per corner, and a fleet holds two zones per PSEM bracelet, so a flat
+ * array of doubles saves ~400 bytes of heap per zone (issue 7's memory bar; docs/PERFORMANCE.md).
+ */
+export function insideFlatRing(shape: readonly number[], from: number, x: number, y: number): boolean {
+  const end = shape.length - 2;
+  if (end < from + 2) throw new RangeError('a ring needs at least two corners');
+  if (shape[from] !== shape[end] && shape[from + 1] !== shape[end + 1]) throw new RangeError('the first and last corners of a ring must be the same');
+  let crossings = 0;
+  let u1 = (shape[from] as number) - x;
+  let v1 = (shape[from + 1] as number) - y;
+  for (let i = from + 2; i <= end; i += 2) {
+    const u2 = (shape[i] as number) - x;
+    const v2 = (shape[i + 1] as number) - y;
+    if (v1 === 0 && v2 === 0) {
+      if ((u2 <= 0 && u1 >= 0) || (u1 <= 0 && u2 >= 0)) return true;
+    } else if ((v2 >= 0 && v1 <= 0) || (v2 <= 0 && v1 >= 0)) {
+      const f = orient2d(u1, u2, v1, v2, 0, 0);
+      if (f === 0) return true;
+      if ((f > 0 && v2 > 0 && v1 <= 0) || (f < 0 && v2 <= 0 && v1 > 0)) crossings++;
+    }
+    u1 = u2;
+    v1 = v2;
+  }
+  return crossings % 2 === 1;
 }
 
 /**
