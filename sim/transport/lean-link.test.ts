@@ -3,7 +3,7 @@ import { generate, writeToStream } from 'mqtt-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ackTopic, encodeAck, upTopic } from '../../protocol/uplink.ts';
 import { startMosquitto, type Mosquitto } from '../../test/support/mosquitto.ts';
-import { CONNECT, SUBSCRIBE, connack, scriptedBroker, sessionBroker, suback } from '../../test/support/scripted-broker.ts';
+import { CONNECT, PUBACK, SUBSCRIBE, connack, scriptedBroker, sessionBroker, suback } from '../../test/support/scripted-broker.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker.ts';
 import { ConnackError, SWEEP_MS, leanLink } from './lean-link.ts';
 import type { DeviceLink, LinkEvents } from './link.ts';
@@ -261,23 +261,28 @@ describe('lean link, scripted broker', () => {
   });
 
   /** A broker that delivers one ack at QoS 1 (packet id 7) once the link subscribed, and logs every chunk the link writes as its packet types. */
-  async function ackingBroker(id: string): Promise<{ url: string; chunks: number[][]; close(): Promise<void> }> {
+  /** Delivers one ack per packet id in `ids` (seq 1, 2, …) at QoS 1 once subscribed; logs each chunk's packet types and the PUBACKs' ids. */
+  async function ackingBroker(id: string, ids = [7]): Promise<{ url: string; chunks: number[][]; pubacks: number[]; close(): Promise<void> }> {
     const chunks: number[][] = [];
+    const pubacks: number[] = [];
     let chunk: number[] | undefined;
-    const broker = await scriptedBroker((s, type) => {
+    const broker = await scriptedBroker((s, type, _n, packet) => {
       if (chunk === undefined) {
         chunks.push((chunk = []));
         queueMicrotask(() => (chunk = undefined)); // after the packets of this chunk, handed over in one go
       }
       chunk.push(type);
+      if (type === PUBACK) pubacks.push(packet.readUInt16BE(2));
       if (type === CONNECT) s.write(connack());
       if (type === SUBSCRIBE) {
         s.write(suback());
-        s.write(generate({ cmd: 'publish', topic: ackTopic(id), payload: Buffer.from(encodeAck(id, 1)), qos: 1, messageId: 7, dup: false, retain: false }));
+        ids.forEach((messageId, i) => {
+          s.write(generate({ cmd: 'publish', topic: ackTopic(id), payload: Buffer.from(encodeAck(id, i + 1)), qos: 1, messageId, dup: false, retain: false }));
+        });
       }
     });
     open.push(broker);
-    return { ...broker, chunks };
+    return { ...broker, chunks, pubacks };
   }
 
   it('carries the PUBACK of an ack with its next publish, not in a write of its own', async () => {
@@ -292,6 +297,17 @@ describe('lean link, scripted broker', () => {
     link.publish('{}', 1);
     await until(() => broker.chunks.flat().includes(3));
     expect(broker.chunks.at(-1)).toEqual([4, 3]);
+  });
+
+  it('carries every PUBACK owed, with its packet id, in the order the acks came [MQTT-4.6.0-2]', async () => {
+    const broker = await ackingBroker('LEAN-many', [7, 300, 65_535]);
+    const ev = recorder();
+    const link = device(broker.url, 'LEAN-many', ev);
+    await until(() => ev.acks.length === 3);
+    link.publish('{}', 1);
+    await until(() => broker.chunks.flat().includes(3));
+    expect(broker.chunks.at(-1)).toEqual([4, 4, 4, 3]);
+    expect(broker.pubacks).toEqual([7, 300, 65_535]);
   });
 
   it('sends an owed PUBACK alone once it waited pubackHoldMs for a packet to ride with', async () => {

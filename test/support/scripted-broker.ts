@@ -46,6 +46,7 @@ export async function scriptedBroker(onPacket: (s: Socket, type: number, n: numb
 
 /** Packet types (the fixed header's high nibble) the scripts answer [MQTT-2.2.1]. */
 export const CONNECT = 1;
+export const PUBACK = 4;
 export const SUBSCRIBE = 8;
 
 /** CONNACK [MQTT-3.2]: Session Present, then the return code (0 accepted). */
