@@ -88,7 +88,7 @@ export function squareRing(c: LatLon, sideM: number): [number, number][] {
  * with its robust orientation test from robust-predicates, so it gives turf's answer for every
  * point (geo.test.ts checks it against turf). It is written out here only for the ring's shape:
  * the library wants an array per corner, and a fleet holds two zones per PSEM bracelet, so a flat
- * array of doubles saves ~400 bytes of heap per zone (issue 7's memory bar; docs/PERFORMANCE.md).
+ * array of doubles saves ~520 bytes of heap per zone (issue 7's memory bar; docs/PERFORMANCE.md).
  */
 export function insideFlatRing(shape: readonly number[], from: number, x: number, y: number): boolean {
   const end = shape.length - 2;

@@ -34,7 +34,7 @@ const [WEST, SOUTH, EAST, NORTH, BOX] = [0, 1, 2, 3, 4];
  * A zone as the device holds it for its checks. A fleet holds two per PSEM bracelet, so its shape
  * is one array of doubles: the bounding box (west, south, east, north), which rejects most fixes
  * at once, then the ring's corners flat, for geo.ts's point-in-polygon. Measured offline
- * (bench/model-memory.bench.ts): ~420 bytes per zone less than a turf Polygon over the plan's
+ * (bench/model-memory.bench.ts): ~520 bytes per zone less than a turf Polygon over the plan's
  * [lon, lat] tuples and four boxed numbers.
  */
 class KnownZone {

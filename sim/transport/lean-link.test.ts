@@ -260,7 +260,6 @@ describe('lean link, scripted broker', () => {
     expect(ev.downs).toBe(0);
   });
 
-  /** A broker that delivers one ack at QoS 1 (packet id 7) once the link subscribed, and logs every chunk the link writes as its packet types. */
   /** Delivers one ack per packet id in `ids` (seq 1, 2, …) at QoS 1 once subscribed; logs each chunk's packet types and the PUBACKs' ids. */
   async function ackingBroker(id: string, ids = [7]): Promise<{ url: string; chunks: number[][]; pubacks: number[]; close(): Promise<void> }> {
     const chunks: number[][] = [];

@@ -24,6 +24,7 @@ import { MQTT_TLS_SCHEMES, mqttDefaultPort } from '../../protocol/tls.ts';
 import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
 import { redialDelayMs } from './backoff.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
+import { keptBytes } from './kept-bytes.ts';
 
 /**
  * mqtt-packet writes packet ids and lengths from a cache of 65,536 two-byte Buffers, built at its
@@ -49,25 +50,6 @@ const MAX_INFLIGHT = 65_534;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Where every lean link of the process reads: one read at a time on one thread, consumed before the next. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-/**
- * Bytes a link keeps for its whole life (its topic part), cut from arenas of their own. A small
- * Buffer.allocUnsafe is a view of Node's shared 8 KiB pool slab and keeps the whole slab alive: cut
- * between the packets of the links' first dials, 3,000 links' topic parts held 194 slabs, 1.6 MB
- * (heap snapshot of the bench's fleet, 2026-12-01; docs/PERFORMANCE.md).
- */
-const ARENA_BYTES = 64 * 1024;
-let arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
-let arenaUsed = 0;
-function keptBytes(n: number): Buffer {
-  if (n > ARENA_BYTES / 16) return Buffer.allocUnsafeSlow(n);
-  if (arenaUsed + n > ARENA_BYTES) {
-    arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
-    arenaUsed = 0;
-  }
-  arenaUsed += n;
-  return arena.subarray(arenaUsed - n, arenaUsed);
-}
-
 /** A PUBACK of packet `id` [MQTT-3.4], written into `out` at `at`. */
 function writePuback(out: Buffer, at: number, id: number): void {
   out[at] = 0x40;
@@ -222,7 +204,7 @@ class LeanLink implements DeviceLink, PacketSink {
    * per record, not twice.
    *
    * They are kept as packet ids, not as PUBACK Buffers: a 4-byte Buffer from Node's pool is a view
-   * of a shared 8 KiB slab and keeps the whole slab alive while it waits (as `keptBytes` says).
+   * of a shared 8 KiB slab and keeps the whole slab alive while it waits (kept-bytes.ts).
    * `owedId` is the first (0 is none: a packet id is never 0 [MQTT-2.3.1-1]); `owedMore` holds any
    * after it, in the order they came.
    */

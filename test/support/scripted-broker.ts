@@ -44,7 +44,7 @@ export async function scriptedBroker(onPacket: (s: Socket, type: number, n: numb
   };
 }
 
-/** Packet types (the fixed header's high nibble) the scripts answer [MQTT-2.2.1]. */
+/** Packet types (the fixed header's high nibble) the scripts answer or read [MQTT-2.2.1]. */
 export const CONNECT = 1;
 export const PUBACK = 4;
 export const SUBSCRIBE = 8;
