@@ -14,6 +14,7 @@ import { Fleet } from '../sim/fleet.ts';
 import { deviceConfigForSpeed } from '../sim/model/defaults.ts';
 import { DEFAULT_BEHAVIOUR } from '../sim/model/behaviour.ts';
 import { createFirmware, planFleet } from '../sim/model/fleet-plan.ts';
+import { tuneHeapForFleet } from '../sim/fleet-heap.ts';
 import { measure, paramsFromArgv, type Contender } from './measure.ts';
 
 const p = paramsFromArgv();
@@ -21,6 +22,8 @@ const SEED = 2021;
 const SPEED = 60;
 const CITIES = ['paris', 'lyon', 'marseille', 'lille', 'toulouse', 'bordeaux'] as const;
 const LINK = process.env.VIGIL_LINK === 'mqttjs' ? 'mqttjs' : 'lean';
+// A process of devices only, set up as a `--workers` shard's is (sim/fleet-worker.ts, sim/fleet-heap.ts).
+tuneHeapForFleet();
 
 await measure('vigil', p, (): Contender => {
   // Virtual time equals real time at the epoch, so bench/acker.ts can tell when a record was made.

@@ -1,6 +1,7 @@
 /**
- * How often V8 collects the old generation in a process that holds a fleet. Process-wide: it is
- * set when the process makes its first Fleet, as the lean link turns off mqtt-packet's id cache.
+ * How often V8 collects the old generation in a process that holds devices and nothing else: a
+ * `--workers` shard (sim/fleet-worker.ts), and the bench's fleet (bench/vigil-fleet.ts), which is
+ * set up as a shard is. Process-wide, set once at its start.
  *
  * A fleet's heap is mostly the device models, alive for the whole run, with a steady stream of
  * objects that live a little too long to die young (a device's next record, worked out ahead; a
@@ -10,7 +11,11 @@
  * 15,000-device fleet the old generation was 243 MiB used at the end of its steady window, of
  * which ~110 MiB dead, with no full collection in 20 s: the RSS per device measured that garbage.
  * A growing factor of 1.2 collects once the old generation has grown by a fifth instead.
- * docs/PERFORMANCE.md has the measurements: RSS per device and CPU with and without.
+ *
+ * The cost is marking, and it grows with what a process promotes: invisible in a process of
+ * devices, ~12 % more CPU for `vigil run`'s own process in the 2021 replay, where the oracle, the
+ * journal and the verdict share the heap (and a machine short of CPU at speed 100). So a run's main
+ * process keeps V8's own factor. docs/PERFORMANCE.md has the measurements.
  *
  * The flag is read at each full collection (V8's heap controller), so it takes effect when set
  * from the running process; `node --heap-growing-percent=N` on the command line still wins.

@@ -7,6 +7,7 @@
 import { virtualClock } from '../protocol/clock.ts';
 import type { UplinkRecord } from '../protocol/uplink.ts';
 import { Fleet } from './fleet.ts';
+import { tuneHeapForFleet } from './fleet-heap.ts';
 import type { FromShard, ToShard } from './fleet-shards.ts';
 import { planFirmwares } from './model/seed-replay.ts';
 import type { Firmware } from './model/firmware.ts';
@@ -19,6 +20,8 @@ if (process.send === undefined) {
   process.exit(2);
 }
 process.on('disconnect', () => process.exit(0));
+// This process holds devices and nothing else (sim/fleet-heap.ts).
+tuneHeapForFleet();
 // A terminal's Ctrl-C reaches the whole foreground process group, this worker too: the run stops
 // it itself once it has drained, read and reported (and a second Ctrl-C exits the run, which ends
 // this worker through 'disconnect'). Dying on the first one would cut the run's devices mid-stop.

@@ -14,7 +14,6 @@ import { DialPacer } from './transport/dial-pacer.ts';
 import { leanLink } from './transport/lean-link.ts';
 import { mqttLink } from './transport/mqtt-link.ts';
 import { RecordMinutes, type RecordMinuteCounts } from './record-minutes.ts';
-import { tuneHeapForFleet } from './fleet-heap.ts';
 
 /**
  * When a device forgets a record (scenarios/network-schema.ts "firmware"): store-and-forward on the
@@ -100,7 +99,6 @@ export class Fleet {
   private minutes: RecordMinutes | undefined;
 
   constructor(private readonly opts: FleetOptions) {
-    tuneHeapForFleet();
     this.redials = new DialPacer(opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S);
     this.storedUpTo = new Float64Array(opts.firmwares.length);
   }
