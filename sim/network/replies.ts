@@ -1,6 +1,6 @@
 /**
  * The packets an operator gateway forges under ack-then-lose: what the broker would have answered,
- * written by hand (a few bytes each). MQTT 5 forms use the short encodings the spec allows: reason
+ * written by hand (a few bytes each). The lean link (sim/transport) writes its own PUBACKs with them. MQTT 5 forms use the short encodings the spec allows: reason
  * code omitted = success [MQTT-3.4.2.1], properties length 0.
  */
 
@@ -18,9 +18,21 @@ export function connack(v5: boolean, sessionPresent: boolean): Buffer {
   return v5 ? Buffer.from([0x20, 0x03, sp, 0x00, 0x00]) : Buffer.from([0x20, 0x02, sp, 0x00]);
 }
 
-function withPacketId(firstByte: number, packetId: number): Buffer {
-  return Buffer.from([firstByte, 0x02, packetId >> 8, packetId & 0xff]);
+/** A packet that is its first byte and a packet id (PUBACK, PUBREC, PUBCOMP), written into `out` at `at`. */
+function writeWithPacketId(out: Buffer, at: number, firstByte: number, packetId: number): void {
+  out[at] = firstByte;
+  out[at + 1] = 0x02;
+  out.writeUInt16BE(packetId, at + 2);
 }
+
+function withPacketId(firstByte: number, packetId: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  writeWithPacketId(out, 0, firstByte, packetId);
+  return out;
+}
+
+/** PUBACK [MQTT-3.4] written into a larger packet (a device's owed PUBACKs ride with its next one). */
+export const writePuback = (out: Buffer, at: number, packetId: number): void => writeWithPacketId(out, at, 0x40, packetId);
 
 export const puback = (packetId: number): Buffer => withPacketId(0x40, packetId);
 export const pubrec = (packetId: number): Buffer => withPacketId(0x50, packetId);

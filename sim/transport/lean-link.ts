@@ -22,6 +22,7 @@ import { generate, writeToStream } from 'mqtt-packet';
 import { UPLINK_TOPIC_PREFIX, ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import { MQTT_TLS_SCHEMES, mqttDefaultPort } from '../../protocol/tls.ts';
 import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
+import { writePuback } from '../network/replies.ts';
 import { redialDelayMs } from './backoff.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 import { keptBytes } from './kept-bytes.ts';
@@ -50,13 +51,6 @@ const MAX_INFLIGHT = 65_534;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Where every lean link of the process reads: one read at a time on one thread, consumed before the next. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-/** A PUBACK of packet `id` [MQTT-3.4], written into `out` at `at`. */
-function writePuback(out: Buffer, at: number, id: number): void {
-  out[at] = 0x40;
-  out[at + 1] = 2;
-  out.writeUInt16BE(id, at + 2);
-}
-
 /** The one keepalive sweep's period: a PINGREQ goes out within this of its due time. */
 export const SWEEP_MS = 1000;
 /**
