@@ -1,7 +1,8 @@
 /**
  * The packets an operator gateway forges under ack-then-lose: what the broker would have answered,
- * written by hand (a few bytes each). The lean link (sim/transport) writes its own PUBACKs with them. MQTT 5 forms use the short encodings the spec allows: reason
- * code omitted = success [MQTT-3.4.2.1], properties length 0.
+ * written by hand (a few bytes each). The lean link (sim/transport) writes its own PUBACKs with them.
+ * MQTT 5 forms use the short encodings the spec allows: reason code omitted = success
+ * [MQTT-3.4.2.1], properties length 0.
  */
 
 export type FakeReply = 'connack' | 'puback' | 'pubrec' | 'pubcomp' | 'pingresp' | 'suback' | 'unsuback';
