@@ -33,7 +33,7 @@ export interface HomeUnitOptions {
   readonly faultAt: number;
 }
 
-export class HomeUnit extends PeekingSource {
+export class HomeUnit extends PeekingSource<BackupBattery> {
   private readonly periods: Periods;
   /** What the unit last reported (the pipeline starts with "present"). */
   private reportedHome = true;
@@ -43,9 +43,20 @@ export class HomeUnit extends PeekingSource {
   private lookAt: number;
   /** Nothing is reported before this (the start, or the unit coming back on). */
   private notBefore: number;
+  // What the unit walks, as fields of its own: no options object kept beside them (as GpsDevice).
+  private readonly cfg: FirmwareConfig;
+  private readonly trajectory: Trajectory;
+  private readonly beaconPhaseMs: number;
+  private readonly events: HomeUnitOptions['events'];
+  private readonly faultAt: number;
 
-  constructor(private readonly o: HomeUnitOptions) {
+  constructor(o: HomeUnitOptions) {
     super(o.deviceId, o.battery, Math.round(o.start + o.firstRecordDelayMs) - o.cfg.heartbeatMs);
+    this.cfg = o.cfg;
+    this.trajectory = o.trajectory;
+    this.beaconPhaseMs = o.beaconPhaseMs;
+    this.events = o.events;
+    this.faultAt = o.faultAt;
     this.periods = new Periods(o.curfews, localDay(o.start) - 1);
     while (this.periods.peek().open < o.start) this.periods.pop();
     this.notBefore = Math.round(o.start + o.firstRecordDelayMs); // the status at boot comes with the first heartbeat, spread
@@ -54,12 +65,11 @@ export class HomeUnit extends PeekingSource {
     this.lookAt = o.trajectory.nextHomeChangeAfter(o.start);
   }
 
-
   /** When the unit would report the wearer's current whereabouts (Infinity: nothing to report). */
   private reportAt(): number {
     if (this.home === this.reportedHome) return Infinity;
-    const { rfBeaconMs, rfAbsentAfterMs } = this.o.cfg;
-    const phase = this.o.beaconPhaseMs;
+    const { rfBeaconMs, rfAbsentAfterMs } = this.cfg;
+    const phase = this.beaconPhaseMs;
     const t = this.home
       ? this.since + mod(phase - this.since, rfBeaconMs) // the first beacon heard again
       : this.since - mod(this.since - phase, rfBeaconMs) + rfAbsentAfterMs; // 60 s after the last one heard
@@ -67,34 +77,33 @@ export class HomeUnit extends PeekingSource {
   }
 
   protected prepare(): void {
-    const o = this.o;
     while (this.peeked === undefined && Number.isNaN(this.peekedAt)) {
-      if (o.battery.dead) {
-        const t = o.battery.nextAt(); // mains back
-        if (t >= o.faultAt) break;
-        this.peek(this.draft(t, o.battery.apply()));
+      if (this.battery.dead) {
+        const t = this.battery.nextAt(); // mains back
+        if (t >= this.faultAt) break;
+        this.peek(this.draft(t, this.battery.apply()));
         this.revive(t);
         break;
       }
-      const tb = o.battery.nextAt();
+      const tb = this.battery.nextAt();
       const report = this.reportAt();
       // A report is due only if the wearer has not turned back before it.
       const tr = report < this.lookAt ? report : Infinity;
       const tl = report < this.lookAt ? Infinity : this.lookAt;
       const tc = this.periods.peek().open;
       let te = Infinity;
-      let ev: (typeof o.events)[number] | undefined;
-      for (const e of o.events) {
+      let ev: HomeUnitOptions['events'][number] | undefined;
+      for (const e of this.events) {
         if (e.stream.at < te) {
           te = e.stream.at;
           ev = e;
         }
       }
-      const th = this.lastAt + o.cfg.heartbeatMs;
+      const th = this.lastAt + this.cfg.heartbeatMs;
       const t = Math.min(tb, tr, tl, tc, te, th);
-      if (t >= o.faultAt) break;
+      if (t >= this.faultAt) break;
       if (t === tb) {
-        const event = o.battery.apply();
+        const event = this.battery.apply();
         if (event !== undefined) this.peek(this.draft(t, event));
       } else if (t === tl) {
         this.look(t);
@@ -116,19 +125,19 @@ export class HomeUnit extends PeekingSource {
 
   /** The wearer's whereabouts at t (a time they may have changed). */
   private look(t: number): void {
-    const home = this.o.trajectory.atHome(t);
+    const home = this.trajectory.atHome(t);
     if (home !== this.home) {
       this.home = home;
       this.since = t;
     }
-    this.lookAt = this.o.trajectory.nextHomeChangeAfter(t);
+    this.lookAt = this.trajectory.nextHomeChangeAfter(t);
   }
 
   /** Mains back after the backup battery died: the unit reports afresh from t. */
   private revive(t: number): void {
     this.notBefore = t;
     while (this.periods.peek().open < t) this.periods.pop();
-    for (const e of this.o.events) e.stream.restartFrom(t);
+    for (const e of this.events) e.stream.restartFrom(t);
     this.look(t);
   }
 }

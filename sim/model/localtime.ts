@@ -8,6 +8,7 @@
  * Days are local calendar days numbered from 1970-01-01 (day 0, a Thursday).
  */
 import { IANAZone } from 'luxon';
+import { exactCopy } from './exact-copy.ts';
 
 export const TIME_ZONE = 'Europe/Paris';
 const zone = IANAZone.create(TIME_ZONE);
@@ -121,7 +122,7 @@ export class Periods {
   /** The next period (Infinity-bounded when the windows are empty). */
   peek(): Period {
     if (this.windows.length === 0) return NEVER;
-    while (this.queue.length === 0) this.queue = periodsOnDay(this.windows, this.day++);
+    while (this.queue.length === 0) this.queue = exactCopy(periodsOnDay(this.windows, this.day++));
     return this.queue[0] as Period;
   }
 

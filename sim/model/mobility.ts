@@ -19,29 +19,59 @@ export function travelMs(from: LatLon, to: LatLon, kmh?: number): number {
   return Math.max(TIME.MINUTE, Math.round((km / speed) * TIME.HOUR));
 }
 
-export function samePlace(a: LatLon, b: LatLon): boolean {
-  return a === b || (a.lat === b.lat && a.lon === b.lon);
-}
-
-interface Waypoint {
-  readonly at: number;
-  readonly pos: LatLon;
-}
-
 export interface StepSource {
   next(): Step;
 }
 
+/** A waypoint's three doubles in `Trajectory.points`: when, and where. */
+const AT = 0;
+const LAT = 1;
+const LON = 2;
+const STRIDE = 3;
+
 export class Trajectory {
-  /** Stays are two waypoints at one place (arrival, departure); legs join different places. The last is open-ended. */
-  private readonly points: Waypoint[];
+  /**
+   * The waypoints, three doubles each (at, lat, lon). Stays are two waypoints at one place
+   * (arrival, departure); legs join different places. The last is open-ended.
+   *
+   * Flat, and rebuilt at its exact size at each change, because a fleet holds one per wearer:
+   * an object per waypoint with its time and place as boxed numbers, in an array `push` had grown,
+   * was ~560 bytes of a PSEM bracelet's ~4,600 (bench/model-memory.bench.ts, docs/PERFORMANCE.md).
+   * A change comes a few times a day per wearer, so the copies cost nothing that shows.
+   */
+  private points: number[];
   private lastStepAt: number;
   private rayBearing = 0;
 
   /** The wearer is at `home` at `origin` (a night), before the first step. */
   constructor(private readonly steps: StepSource, private readonly home: LatLon, origin: number) {
-    this.points = [{ at: origin, pos: home }];
+    this.points = [origin, home.lat, home.lon];
     this.lastStepAt = origin;
+  }
+
+  private get count(): number {
+    return this.points.length / STRIDE;
+  }
+
+  private at(i: number): number {
+    return this.points[i * STRIDE + AT] as number;
+  }
+
+  private pos(i: number): LatLon {
+    return { lat: this.points[i * STRIDE + LAT] as number, lon: this.points[i * STRIDE + LON] as number };
+  }
+
+  private isAt(i: number, p: LatLon): boolean {
+    return this.points[i * STRIDE + LAT] === p.lat && this.points[i * STRIDE + LON] === p.lon;
+  }
+
+  /** The first `keep` waypoints, then `more` (flat), in a new array of exactly that size. */
+  private rebuild(keep: number, more: readonly number[]): void {
+    const head = keep * STRIDE;
+    const next = new Array<number>(head + more.length);
+    for (let k = 0; k < head; k++) next[k] = this.points[k] as number;
+    for (let k = 0; k < more.length; k++) next[head + k] = more[k] as number;
+    this.points = next;
   }
 
   private consume(): void {
@@ -51,11 +81,11 @@ export class Trajectory {
   }
 
   private apply(s: Step): void {
-    const n = this.points.length;
-    const last = this.points[n - 1] as Waypoint;
-    const prev = this.points[n - 2];
-    const midLeg = prev !== undefined && last.at > s.at;
-    const here = midLeg ? lerp(prev.pos, last.pos, (s.at - prev.at) / (last.at - prev.at)) : last.pos;
+    const n = this.count;
+    const last = n - 1;
+    const prev = n - 2;
+    const midLeg = prev >= 0 && this.at(last) > s.at;
+    const here = midLeg ? lerp(this.pos(prev), this.pos(last), (s.at - this.at(prev)) / (this.at(last) - this.at(prev))) : this.pos(last);
     let target: LatLon;
     if ('place' in s) {
       target = s.place;
@@ -63,15 +93,18 @@ export class Trajectory {
       if (s.ray.fresh) this.rayBearing = bearingDeg(s.ray.centre, here);
       target = offset(s.ray.centre, s.ray.km, this.rayBearing);
     }
-    if (samePlace(target, last.pos)) return; // already there or on the way
+    if (this.isAt(last, target)) return; // already there or on the way
+    let keep = n;
+    const more: number[] = [];
     if (midLeg) {
-      if (s.at <= prev.at) this.points.pop();
-      else this.points[n - 1] = { at: s.at, pos: here }; // turned round mid-leg
-    } else if (last.at < s.at) {
-      this.points.push({ at: s.at, pos: here }); // end of the stay
+      keep = n - 1;
+      if (s.at > this.at(prev)) more.push(s.at, here.lat, here.lon); // turned round mid-leg
+    } else if (this.at(last) < s.at) {
+      more.push(s.at, here.lat, here.lon); // end of the stay
     }
-    const from = this.points[this.points.length - 1] as Waypoint;
-    this.points.push({ at: s.at + travelMs(from.pos, target, s.kmh), pos: target });
+    const from = more.length > 0 ? here : this.pos(keep - 1);
+    more.push(s.at + travelMs(from, target, s.kmh), target.lat, target.lon);
+    this.rebuild(keep, more);
   }
 
   /** Applies every step up to t, and the first one after it (which may cut the current leg short after t). */
@@ -82,10 +115,10 @@ export class Trajectory {
   /** Index i with points[i].at ≤ t < points[i+1].at (or the last, open-ended stay). */
   private segment(t: number): number {
     this.extendPast(t);
-    let i = this.points.length - 1;
-    while (i > 0 && (this.points[i] as Waypoint).at > t) i--;
+    let i = this.count - 1;
+    while (i > 0 && this.at(i) > t) i--;
     if (i > 4) {
-      this.points.splice(0, i - 1);
+      this.points = this.points.slice((i - 1) * STRIDE); // exactly the rest
       i = 1;
     }
     return i;
@@ -93,37 +126,31 @@ export class Trajectory {
 
   positionAt(t: number): LatLon {
     const i = this.segment(t);
-    const a = this.points[i] as Waypoint;
-    const b = this.points[i + 1];
-    if (b === undefined || t <= a.at) return a.pos;
-    return lerp(a.pos, b.pos, (t - a.at) / (b.at - a.at));
+    if (i + 1 >= this.count || t <= this.at(i)) return this.pos(i);
+    return lerp(this.pos(i), this.pos(i + 1), (t - this.at(i)) / (this.at(i + 1) - this.at(i)));
   }
 
   /** True while on a leg between two different places. */
   isMoving(t: number): boolean {
     const i = this.segment(t);
-    const a = this.points[i] as Waypoint;
-    const b = this.points[i + 1];
-    return b !== undefined && t >= a.at && !samePlace(a.pos, b.pos);
+    return i + 1 < this.count && t >= this.at(i) && !this.isAt(i, this.pos(i + 1));
   }
 
   /** When the current stay began (t itself while moving). */
   stillSince(t: number): number {
-    return this.isMoving(t) ? t : (this.points[this.segment(t)] as Waypoint).at;
+    return this.isMoving(t) ? t : this.at(this.segment(t));
   }
 
   /** The next time ≥ t at which the wearer is moving (the accelerometer's wake-up). */
   nextMoveAt(t: number): number {
     if (this.isMoving(t)) return t;
     const i = this.segment(t);
-    while (this.points.length - 1 <= i) this.consume();
-    return (this.points[i + 1] as Waypoint).at;
+    while (this.count - 1 <= i) this.consume();
+    return this.at(i + 1);
   }
 
   private homeOn(i: number): boolean {
-    const a = this.points[i] as Waypoint;
-    const b = this.points[i + 1];
-    return samePlace(a.pos, this.home) && (b === undefined || samePlace(b.pos, this.home));
+    return this.isAt(i, this.home) && (i + 1 >= this.count || this.isAt(i + 1, this.home));
   }
 
   /** True while staying at home (the PSE home unit hears the bracelet). */
@@ -139,12 +166,12 @@ export class Trajectory {
     const now = this.atHome(t);
     let i = this.segment(t);
     for (;;) {
-      while (this.points.length - 1 <= i) {
+      while (this.count - 1 <= i) {
         if (this.lastStepAt > t + horizonMs) return this.lastStepAt;
         this.consume();
       }
       i++;
-      if (this.homeOn(i) !== now) return (this.points[i] as Waypoint).at;
+      if (this.homeOn(i) !== now) return this.at(i);
     }
   }
 }

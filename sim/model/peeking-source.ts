@@ -5,14 +5,14 @@
  */
 import type { RecordDraft, RecordSource } from './firmware.ts';
 
-export abstract class PeekingSource implements RecordSource {
+export abstract class PeekingSource<B extends { percentAt(t: number): number } = { percentAt(t: number): number }> implements RecordSource {
   /** Device time of the last record handed over (heartbeats count from it). */
   protected lastAt: number;
   protected peeked: RecordDraft | undefined;
   /** NaN: not worked out yet; Infinity: silent for good. */
   protected peekedAt = NaN;
 
-  constructor(private readonly sourceId: string, private readonly battery: { percentAt(t: number): number }, lastAt: number) {
+  constructor(protected readonly sourceId: string, protected readonly battery: B, lastAt: number) {
     this.lastAt = lastAt;
   }
 

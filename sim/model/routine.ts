@@ -11,6 +11,7 @@
 import type { LatLon } from './geo.ts';
 import { isoWeekday, localInstant } from './localtime.ts';
 import { poissonCount, type Rng } from './random.ts';
+import { exactCopy } from './exact-copy.ts';
 
 export interface RoutineProfile {
   readonly home: LatLon;
@@ -71,7 +72,7 @@ export class BaseRoutine {
   }
 
   peek(): PlaceStep {
-    while (this.queue.length === 0) this.queue = this.plan(this.day++);
+    while (this.queue.length === 0) this.queue = exactCopy(this.plan(this.day++));
     return this.queue[0] as PlaceStep;
   }
 
@@ -136,7 +137,7 @@ export class OverrideQueue {
   peek(limit: number): Override | undefined {
     while (this.queue.length === 0 && this.floor <= limit) {
       const c = this.produce();
-      this.queue.push(...c.items);
+      this.queue = exactCopy(c.items);
       this.floor = c.floor;
     }
     const o = this.queue[0];
