@@ -92,8 +92,13 @@ export class BraceletBattery implements Battery {
   private readonly drain: number;
   private readonly charge: number;
   private readonly fullToLowMs: number;
+  // The two options it reads again, as fields: no options object kept per bracelet.
+  private readonly plugInMin: number;
+  private readonly forgetPerDay: number;
 
-  constructor(private readonly o: BraceletBatteryOptions, private readonly r: Rng) {
+  constructor(o: BraceletBatteryOptions, private readonly r: Rng) {
+    this.plugInMin = o.plugInMin;
+    this.forgetPerDay = o.forgetPerDay;
     this.drain = o.drainPerHour / H;
     this.charge = o.chargePerHour / H;
     this.fullToLowMs = (100 - BRACELET_BATTERY.lowPercent) / this.drain;
@@ -141,7 +146,7 @@ export class BraceletBattery implements Battery {
 
   private session(day: number): Session {
     const b = BRACELET_BATTERY;
-    const start = localInstant(day, this.o.plugInMin + this.r.between(-b.jitterMin, b.jitterMin));
+    const start = localInstant(day, this.plugInMin + this.r.between(-b.jitterMin, b.jitterMin));
     return { start, end: Math.round(start + this.r.between(b.sessionMinH, b.sessionMaxH) * H) };
   }
 
@@ -184,7 +189,7 @@ export class BraceletBattery implements Battery {
         this.recovering = false;
         this.inSpell = false;
         this.recoverAt = Infinity;
-        this.episode = nextPoisson(this.r, this.episode, this.o.forgetPerDay);
+        this.episode = nextPoisson(this.r, this.episode, this.forgetPerDay);
       }
       return 'charger_disconnected';
     }
@@ -211,6 +216,10 @@ export interface BackupBatteryOptions {
   readonly cutsPerDay: number;
 }
 
+/** The same for every unit: module constants, not two boxed numbers per unit. */
+const BACKUP_DRAIN_PER_MS = BACKUP_BATTERY.drainPerHour / H;
+const BACKUP_CHARGE_PER_MS = BACKUP_BATTERY.chargePerHour / H;
+
 /** The PSE home unit's backup battery under mains cuts; started 48 h early so the run opens in the steady state. */
 export class BackupBattery implements Battery {
   private level = 100;
@@ -219,10 +228,11 @@ export class BackupBattery implements Battery {
   private isDead = false;
   private cutAt: number;
   private restoreAt = Infinity;
-  private readonly drain = BACKUP_BATTERY.drainPerHour / H;
-  private readonly charge = BACKUP_BATTERY.chargePerHour / H;
+  // As fields of its own, not the options object (most of the 2021 replay's fleet are PSE units).
+  private readonly cutsPerDay: number;
 
-  constructor(private readonly o: BackupBatteryOptions, private readonly r: Rng) {
+  constructor(o: BackupBatteryOptions, private readonly r: Rng) {
+    this.cutsPerDay = o.cutsPerDay;
     this.at = o.start - 48 * H;
     this.cutAt = Math.round(nextPoisson(r, this.at, o.cutsPerDay));
     while (this.nextAt() < o.start) this.apply();
@@ -234,7 +244,7 @@ export class BackupBattery implements Battery {
 
   private levelAt(t: number): number {
     const dt = t - this.at;
-    return this.mains ? Math.min(100, this.level + dt * this.charge) : Math.max(0, this.level - dt * this.drain);
+    return this.mains ? Math.min(100, this.level + dt * BACKUP_CHARGE_PER_MS) : Math.max(0, this.level - dt * BACKUP_DRAIN_PER_MS);
   }
 
   percentAt(t: number): number {
@@ -243,7 +253,7 @@ export class BackupBattery implements Battery {
 
   nextAt(): number {
     if (this.mains) return this.cutAt;
-    return this.isDead ? this.restoreAt : Math.min(this.restoreAt, this.at + this.level / this.drain);
+    return this.isDead ? this.restoreAt : Math.min(this.restoreAt, this.at + this.level / BACKUP_DRAIN_PER_MS);
   }
 
   apply(): BatteryEvent | undefined {
@@ -260,7 +270,7 @@ export class BackupBattery implements Battery {
     if (t === this.restoreAt) {
       this.mains = true;
       this.isDead = false;
-      this.cutAt = Math.round(nextPoisson(this.r, t, this.o.cutsPerDay));
+      this.cutAt = Math.round(nextPoisson(this.r, t, this.cutsPerDay));
       return 'mains_restored';
     }
     this.isDead = true;

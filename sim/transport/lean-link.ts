@@ -186,7 +186,7 @@ class LeanLink implements DeviceLink, PacketSink {
   private lastId = SUBSCRIBE_ID;
   /** Dials since the link was last up: the backoff's attempt. */
   private attempts = 0;
-  /** QoS 1 PUBLISH packets awaiting their PUBACK, by packet id. */
+  /** QoS 1 PUBLISH packets awaiting their PUBACK, by packet id; undefined while there are none. */
   private inflight: Map<number, Buffer> | undefined;
   /** The callbacks of those that have one (a store-and-forward device has none): no object per publish. */
   private onSent: Map<number, () => void> | undefined;
@@ -337,10 +337,15 @@ class LeanLink implements DeviceLink, PacketSink {
         return;
       case PUBACK: {
         const id = buf.readUInt16BE(body);
-        if (!this.inflight?.delete(id)) return;
+        const inflight = this.inflight;
+        if (!inflight?.delete(id)) return;
+        // An empty map is let go: a device is between publishes nearly all the time, and a Map
+        // kept for it is ~180 bytes of a fleet's 15,000 (issue 7); the next publish makes one.
+        if (inflight.size === 0) this.inflight = undefined;
         const onSent = this.onSent?.get(id);
         if (onSent) {
           this.onSent?.delete(id);
+          if (this.onSent?.size === 0) this.onSent = undefined;
           onSent();
         }
         return;
@@ -462,13 +467,14 @@ class LeanLink implements DeviceLink, PacketSink {
   // which puts the function's properties in a dictionary — 361 bytes of heap for such a closure
   // against 105 without (measured). A bound function gets no such call. The three closures these
   // replace (an arrow `dialNow`, and at each dial a `read` closure and the `onread` callback) were
-  // ~0.8 KB of heap per device (issue 7; docs/PERFORMANCE.md).
+  // ~0.8 KB of heap per device (issue 7; docs/PERFORMANCE.md). The two a link may never need are
+  // bound when first needed: most links never redial, and a plain one never reads 'data'.
   /** dial(): handed to a timer or the pacer at every redial. */
-  private readonly dialNow: () => void = this.dial.bind(this);
+  private dialNow: (() => void) | undefined;
   /** The plain socket's reads, into the process's READ_BUFFER (net's `onread`). */
   private readonly onRead: (n: number, buf: Uint8Array) => boolean = this.readInto.bind(this);
   /** The TLS socket's reads, which come as 'data' chunks. */
-  private readonly onData: (chunk: Buffer) => void = this.read.bind(this);
+  private onData: ((chunk: Buffer) => void) | undefined;
 
   private readInto(n: number, buf: Uint8Array): boolean {
     this.read((buf as Buffer).subarray(0, n));
@@ -521,7 +527,7 @@ class LeanLink implements DeviceLink, PacketSink {
         host: this.host, port: this.port, noDelay: true,
         onread: { buffer: READ_BUFFER, callback: this.onRead },
       });
-    if (this.secure) s.on('data', this.onData);
+    if (this.secure) s.on('data', (this.onData ??= this.read.bind(this)));
     this.socket = s;
     this.framer = new MqttFramer();
     this.phase = Phase.Dialling;
@@ -557,7 +563,8 @@ class LeanLink implements DeviceLink, PacketSink {
     const { backoff, pacer } = this.opts;
     const delay = backoff ? redialDelayMs(backoff, this.attempts) : this.opts.reconnectMs;
     this.attempts++;
-    this.redial = setTimeout(pacer ? () => pacer.request(this.dialNow) : this.dialNow, delay);
+    const dialNow = (this.dialNow ??= this.dial.bind(this));
+    this.redial = setTimeout(pacer ? () => pacer.request(dialNow) : dialNow, delay);
   }
 }
 
