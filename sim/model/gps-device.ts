@@ -106,7 +106,7 @@ export interface GpsDeviceOptions {
 export class GpsDevice extends PeekingSource<Battery> {
   private nextFixAt: number;
   private readonly zones: KnownZone[];
-  // What the device walks, as fields of its own: no options object kept beside it (~150 bytes a
+  // What the device walks, as fields of its own: no options object kept beside it (~110 bytes a
   // device, bench/model-memory.bench.ts), and not the plan's zones, only its KnownZones.
   private readonly cfg: FirmwareConfig;
   private readonly trajectory: Trajectory;
