@@ -541,11 +541,18 @@ class LeanLink implements DeviceLink, PacketSink {
       ...(o.credentials && { username: o.credentials.username, password: Buffer.from(o.credentials.password) }),
     }));
     // Socket errors carry a code (ECONNREFUSED…): reported as mqtt.js reports them; 'close' follows.
-    s.on('error', (err) => this.events.onError(err));
-    s.on('close', () => this.onClose(s));
+    (s as LinkSocket)[LINK_OF_SOCKET] = this;
+    s.on('error', onSocketError);
+    s.on('close', onSocketClose);
   }
 
-  private onClose(s: Socket): void {
+  /** An error on `s`, one of this link's sockets. */
+  socketError(err: Error): void {
+    this.events.onError(err);
+  }
+
+  /** `s`, one of this link's sockets, closed (or is dropped): the link is down if `s` is its current one. */
+  onClose(s: Socket): void {
     if (s !== this.socket) return;
     const wasUp = this.phase === Phase.Up;
     this.socket = undefined;
@@ -566,6 +573,22 @@ class LeanLink implements DeviceLink, PacketSink {
     const dialNow = (this.dialNow ??= this.dial.bind(this));
     this.redial = setTimeout(pacer ? () => pacer.request(dialNow) : dialNow, delay);
   }
+}
+
+/**
+ * A socket's 'error' and 'close' listeners are these two module functions (node calls a listener
+ * with the socket as `this`), which find their link on the socket: not two arrows and their
+ * context made at each dial and kept while it lasts, ~160 bytes a device (issue 7).
+ */
+const LINK_OF_SOCKET = Symbol('lean link');
+type LinkSocket = Socket & { [LINK_OF_SOCKET]?: LeanLink };
+
+function onSocketError(this: LinkSocket, err: Error): void {
+  this[LINK_OF_SOCKET]?.socketError(err);
+}
+
+function onSocketClose(this: LinkSocket): void {
+  this[LINK_OF_SOCKET]?.onClose(this);
 }
 
 /**
