@@ -4,9 +4,11 @@ import { ARENA_BYTES, keptBytes } from './kept-bytes.ts';
 describe('keptBytes', () => {
   it('gives pieces that never overlap, across arenas, and never from the pool of short-lived Buffers', () => {
     const pieces = Array.from({ length: 5_000 }, (_, i) => {
-      const b = keptBytes(20 + (i % 17));
-      b.fill(i % 251);
-      return b;
+      const n = 20 + (i % 17);
+      const k = keptBytes(n);
+      expect(k.at + n).toBeLessThanOrEqual(k.bytes.length);
+      k.bytes.fill(i % 251, k.at, k.at + n);
+      return k.bytes.subarray(k.at, k.at + n);
     });
     // Written one after the other: a piece that overlapped a later one would have been overwritten.
     pieces.forEach((b, i) => expect(b.every((x) => x === i % 251)).toBe(true));
@@ -18,8 +20,9 @@ describe('keptBytes', () => {
 
   it('gives a large piece an ArrayBuffer of its own', () => {
     const big = keptBytes(ARENA_BYTES);
-    expect(big.length).toBe(ARENA_BYTES);
-    expect(big.buffer.byteLength).toBe(ARENA_BYTES);
-    expect(keptBytes(16).buffer).not.toBe(big.buffer);
+    expect(big.at).toBe(0);
+    expect(big.bytes.length).toBe(ARENA_BYTES);
+    expect(big.bytes.buffer.byteLength).toBe(ARENA_BYTES);
+    expect(keptBytes(16).bytes.buffer).not.toBe(big.bytes.buffer);
   });
 });

@@ -8,16 +8,26 @@
  */
 export const ARENA_BYTES = 64 * 1024;
 
+/**
+ * Where kept bytes are: `bytes[at, at + n)`, in an arena other pieces share. Not a Buffer view of
+ * their own: a view is an object of ~100 bytes of heap (a JS typed array), more than the bytes, so a
+ * holder keeps the arena and the offset (issue 7).
+ */
+export interface KeptBytes {
+  readonly bytes: Buffer;
+  readonly at: number;
+}
+
 let arena: Buffer | undefined;
 let arenaUsed = 0;
 
 /** `n` bytes, uninitialised, that share no pool slab with short-lived packets. */
-export function keptBytes(n: number): Buffer {
-  if (n > ARENA_BYTES / 16) return Buffer.allocUnsafeSlow(n);
+export function keptBytes(n: number): KeptBytes {
+  if (n > ARENA_BYTES / 16) return { bytes: Buffer.allocUnsafeSlow(n), at: 0 };
   if (arena === undefined || arenaUsed + n > ARENA_BYTES) {
     arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
     arenaUsed = 0;
   }
   arenaUsed += n;
-  return arena.subarray(arenaUsed - n, arenaUsed);
+  return { bytes: arena, at: arenaUsed - n };
 }

@@ -123,20 +123,20 @@ const ACK_HEAD = Buffer.from('{"v":1,"device":"');
 const ACK_MIDDLE = Buffer.from('","ack":');
 /**
  * A device's topics are `vigil/v1/devices/<id>/up` and `…/<id>/ack` (protocol/uplink.ts). A link keeps
- * only its PUBLISH topic part (2-byte length, then the up topic): its id is read from there.
+ * only its PUBLISH topic part (2-byte length, then the up topic), at `part[partAt, partAt + partLen)`
+ * (kept-bytes.ts): its id is read from there.
  */
 const TOPIC_PREFIX = Buffer.from(UPLINK_TOPIC_PREFIX);
 const ACK_SUFFIX = Buffer.from('/ack');
 const ID_AT = 2 + TOPIC_PREFIX.length;
-const idEndOf = (topicPart: Buffer): number => topicPart.length - '/up'.length;
+const ID_AFTER = '/up'.length;
 
 /** Whether buf[at, end) is the ack topic of the device whose PUBLISH topic part this is. */
-function isAckTopic(buf: Buffer, at: number, end: number, topicPart: Buffer): boolean {
-  const idEnd = idEndOf(topicPart);
-  const idLen = idEnd - ID_AT;
+function isAckTopic(buf: Buffer, at: number, end: number, part: Buffer, partAt: number, partLen: number): boolean {
+  const idLen = partLen - ID_AT - ID_AFTER;
   if (end - at !== TOPIC_PREFIX.length + idLen + ACK_SUFFIX.length) return false;
   const idAt = at + TOPIC_PREFIX.length;
-  return TOPIC_PREFIX.compare(buf, at, idAt) === 0 && topicPart.compare(buf, idAt, idAt + idLen, ID_AT, idEnd) === 0 &&
+  return TOPIC_PREFIX.compare(buf, at, idAt) === 0 && part.compare(buf, idAt, idAt + idLen, partAt + ID_AT, partAt + ID_AT + idLen) === 0 &&
     ACK_SUFFIX.compare(buf, idAt + idLen, end) === 0;
 }
 
@@ -145,12 +145,11 @@ function isAckTopic(buf: Buffer, at: number, end: number, topicPart: Buffer): bo
  * read in place from the packet; -1 for any other payload, which decodeAck then reads and checks.
  * A device gets an ack a record: this saves a string, a JSON.parse and its object per ack (issue 7).
  */
-function ackInPlace(buf: Buffer, at: number, end: number, topicPart: Buffer): number {
-  const idEnd = idEndOf(topicPart);
-  const idLen = idEnd - ID_AT;
+function ackInPlace(buf: Buffer, at: number, end: number, part: Buffer, partAt: number, partLen: number): number {
+  const idLen = partLen - ID_AT - ID_AFTER;
   let i = at + ACK_HEAD.length;
   if (end - at < ACK_HEAD.length + idLen + ACK_MIDDLE.length + 2) return -1;
-  if (ACK_HEAD.compare(buf, at, i) !== 0 || topicPart.compare(buf, i, i + idLen, ID_AT, idEnd) !== 0) return -1;
+  if (ACK_HEAD.compare(buf, at, i) !== 0 || part.compare(buf, i, i + idLen, partAt + ID_AT, partAt + ID_AT + idLen) !== 0) return -1;
   i += idLen;
   if (ACK_MIDDLE.compare(buf, i, i + ACK_MIDDLE.length) !== 0) return -1;
   i += ACK_MIDDLE.length;
@@ -210,9 +209,12 @@ class LeanLink implements DeviceLink, PacketSink {
   /**
    * The topic as PUBLISH carries it: 2-byte length, then UTF-8; the ack topic is checked against its
    * id. CONNECT and SUBSCRIBE are encoded at each dial rather than kept: a fleet holds 15,000 links,
-   * and a dial is rare next to a publish (issue 7: ~0.5 KB per device).
+   * and a dial is rare next to a publish (issue 7: ~0.5 KB per device). It is
+   * `topicPart[topicAt, topicAt + topicLen)`, in an arena the fleet's links share (kept-bytes.ts).
    */
   private readonly topicPart: Buffer;
+  private readonly topicAt: number;
+  private readonly topicLen: number;
 
   constructor(
     private readonly resolve: () => string,
@@ -222,9 +224,12 @@ class LeanLink implements DeviceLink, PacketSink {
   ) {
     const topic = upTopic(deviceId);
     const topicLen = Buffer.byteLength(topic);
-    this.topicPart = keptBytes(2 + topicLen);
-    this.topicPart.writeUInt16BE(topicLen, 0);
-    this.topicPart.write(topic, 2);
+    const kept = keptBytes(2 + topicLen);
+    this.topicPart = kept.bytes;
+    this.topicAt = kept.at;
+    this.topicLen = 2 + topicLen;
+    this.topicPart.writeUInt16BE(topicLen, kept.at);
+    this.topicPart.write(topic, kept.at + 2);
     track(this);
     this.dial();
   }
@@ -246,7 +251,7 @@ class LeanLink implements DeviceLink, PacketSink {
       }
       id = this.nextId();
     }
-    const topicLen = this.topicPart.length;
+    const topicLen = this.topicLen;
     const payloadLen = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     const remaining = topicLen + (qos === 1 ? 2 : 0) + payloadLen;
     const packet = Buffer.allocUnsafe(1 + varIntLength(remaining) + remaining);
@@ -258,7 +263,7 @@ class LeanLink implements DeviceLink, PacketSink {
       packet[at++] = n > 0 ? b | 0x80 : b;
       if (n === 0) break;
     }
-    this.topicPart.copy(packet, at);
+    this.topicPart.copy(packet, at, this.topicAt, this.topicAt + topicLen);
     at += topicLen;
     if (qos === 1) {
       packet.writeUInt16BE(id, at);
@@ -421,8 +426,8 @@ class LeanLink implements DeviceLink, PacketSink {
       // Never granted: the ack topic is subscribed at QoS 1 [MQTT-3.8.4-6].
       throw new FramingError('PUBLISH at QoS 2 on a QoS 1 subscription');
     }
-    if (!isAckTopic(buf, body + 2, topicEnd, this.topicPart)) return;
-    const n = ackInPlace(buf, payloadAt, end, this.topicPart);
+    if (!isAckTopic(buf, body + 2, topicEnd, this.topicPart, this.topicAt, this.topicLen)) return;
+    const n = ackInPlace(buf, payloadAt, end, this.topicPart, this.topicAt, this.topicLen);
     if (n >= 0) {
       this.events.onAck(n);
       return;
