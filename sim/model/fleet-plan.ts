@@ -18,7 +18,7 @@ import { GpsOutages, PoissonEvents } from './incidents.ts';
 import { localDay, localInstant, minutesOf, type LocalWindow } from './localtime.ts';
 import { Trajectory } from './mobility.ts';
 import { nextPoisson, rng, type Rng } from './random.ts';
-import { BaseRoutine, OverrideQueue, PlaceTimeline, type RoutineProfile } from './routine.ts';
+import { BaseRoutine, OverrideQueue, PlaceTimeline, packRoutine, type RoutineProfile } from './routine.ts';
 import {
   ApproachSchedule, pairSeparationKm, perpetratorOverrides, pseOverrides, psemOverrides, victimOverrides, type PairPlan,
 } from './violations.ts';
@@ -294,14 +294,17 @@ export function createFirmware(d: PlannedDevice, seed: number, start: number, cf
   const timing = rng(seed, 'timing', id);
   const faultAt = Math.round(nextPoisson(rng(seed, 'fault', id), start, b.hardwareFaultsPerDay));
   const stream = (name: string, perDay: number): PoissonEvents => new PoissonEvents(rng(seed, name, id), perDay, start);
+  // The device keeps its wearer's profile packed, not the plan's objects (routine.ts packRoutine).
+  const routine = packRoutine(d.routine);
   const trajectory = (overrides: OverrideQueue | undefined): Trajectory => {
-    const base = new BaseRoutine(d.routine, rng(seed, 'routine', id), firstDay);
-    return new Trajectory(new PlaceTimeline(base, overrides, d.routine.home), d.routine.home, origin);
+    const base = new BaseRoutine(routine, rng(seed, 'routine', id), firstDay);
+    const home = routine.home;
+    return new Trajectory(new PlaceTimeline(base, overrides, home), home, origin);
   };
   const violations = rng(seed, 'violations', id);
 
   if (d.type === 'pse') {
-    const overrides = d.curfews.length > 0 ? new OverrideQueue(pseOverrides(d.curfews, d.routine, b, violations, firstDay)) : undefined;
+    const overrides = d.curfews.length > 0 ? new OverrideQueue(pseOverrides(d.curfews, routine, b, violations, firstDay)) : undefined;
     return new Firmware(id, cfg, new HomeUnit({
       deviceId: id, cfg, start,
       firstRecordDelayMs: timing.between(0, cfg.heartbeatMs),
@@ -323,14 +326,14 @@ export function createFirmware(d: PlannedDevice, seed: number, start: number, cf
   let events: { event: 'strap_tamper' | 'sos'; stream: PoissonEvents }[];
   if (d.type === 'psem') {
     overrides = new OverrideQueue(psemOverrides(
-      { exclusionCentre: d.exclusion.centre, inclusionWindows: d.inclusion.windows ?? [] }, d.routine, b, violations, firstDay,
+      { exclusionCentre: d.exclusion.centre, inclusionWindows: d.inclusion.windows ?? [] }, routine, b, violations, firstDay,
     ));
     zones = [d.exclusion, d.inclusion];
     events = [{ event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) }];
   } else {
     const schedule = new ApproachSchedule(d.pair, b, rng(seed, 'approach', d.pair.pairId), start);
     if (d.type === 'bar_perpetrator') {
-      const victimBase = new BaseRoutine(d.victimRoutine, rng(seed, 'routine', d.pair.victimId), firstDay);
+      const victimBase = new BaseRoutine(packRoutine(d.victimRoutine), rng(seed, 'routine', d.pair.victimId), firstDay);
       overrides = new OverrideQueue(perpetratorOverrides(schedule, d.pair.alertKm, (t) => victimBase.placeBefore(t)));
       events = [{ event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) }];
     } else {

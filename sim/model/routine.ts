@@ -32,6 +32,81 @@ export interface RoutineProfile {
   readonly errandsPerDay: number;
 }
 
+/** Where a packed profile keeps its numbers (packRoutine); the places' lat, lon pairs follow. */
+const HOME = 0;
+const WORK = 2;
+const LEAVE = 4;
+const WORK_END = 5;
+const EARLIEST_OUT = 6;
+const HOME_BY = 7;
+const ERRANDS = 8;
+const PLACES = 9;
+
+/**
+ * A profile as one array of doubles: a device model keeps its wearer's profile for the whole run,
+ * and the plan's is an object with a LatLon object per place, each with its two numbers boxed —
+ * ~500 bytes a wearer against ~230 packed (bench/model-memory.bench.ts, docs/PERFORMANCE.md). Its
+ * places are made afresh when read, which the routine and the violations do a few times a day.
+ */
+class PackedRoutine implements RoutineProfile {
+  constructor(private readonly v: readonly number[], readonly workDays: readonly number[]) {}
+
+  private at(i: number): LatLon {
+    return { lat: this.v[i] as number, lon: this.v[i + 1] as number };
+  }
+
+  get home(): LatLon {
+    return this.at(HOME);
+  }
+
+  get work(): LatLon | undefined {
+    return Number.isNaN(this.v[WORK]) ? undefined : this.at(WORK);
+  }
+
+  get leaveMin(): number {
+    return this.v[LEAVE] as number;
+  }
+
+  get workEndMin(): number {
+    return this.v[WORK_END] as number;
+  }
+
+  get earliestOutMin(): number {
+    return this.v[EARLIEST_OUT] as number;
+  }
+
+  get homeByMin(): number {
+    return this.v[HOME_BY] as number;
+  }
+
+  get errandsPerDay(): number {
+    return this.v[ERRANDS] as number;
+  }
+
+  get places(): readonly LatLon[] {
+    return Array.from({ length: (this.v.length - PLACES) / 2 }, (_, k) => this.at(PLACES + 2 * k));
+  }
+}
+
+/** The same profile, packed for a device model to keep (PackedRoutine). */
+export function packRoutine(p: RoutineProfile): RoutineProfile {
+  const v = new Array<number>(PLACES + 2 * p.places.length);
+  v[HOME] = p.home.lat;
+  v[HOME + 1] = p.home.lon;
+  v[WORK] = p.work?.lat ?? NaN;
+  v[WORK + 1] = p.work?.lon ?? NaN;
+  v[LEAVE] = p.leaveMin;
+  v[WORK_END] = p.workEndMin;
+  v[EARLIEST_OUT] = p.earliestOutMin;
+  v[HOME_BY] = p.homeByMin;
+  v[ERRANDS] = p.errandsPerDay;
+  p.places.forEach((q, k) => {
+    v[PLACES + 2 * k] = q.lat;
+    v[PLACES + 2 * k + 1] = q.lon;
+  });
+  return new PackedRoutine(v, p.workDays);
+}
+
 /** Set off for `place` at `at`, at `kmh` (else a speed by distance, see mobility.ts). */
 export interface PlaceStep {
   readonly at: number;
@@ -91,31 +166,34 @@ export class BaseRoutine {
 
   private plan(day: number): PlaceStep[] {
     const { p, r } = this;
+    // Read once a day: a packed profile makes its places afresh at each read (PackedRoutine), and
+    // the day's steps home share one.
+    const { home, work, places } = p;
     const at = (min: number): number => localInstant(day, min);
     // A no-op most nights (already home): it guarantees every day has a step, so lazy readers advance.
-    const steps: PlaceStep[] = [{ at: at(4 * 60), place: p.home }];
+    const steps: PlaceStep[] = [{ at: at(4 * 60), place: home }];
     const out = p.earliestOutMin;
     const back = p.homeByMin - 30; // latest departure home
-    if (p.work && p.workDays.includes(isoWeekday(day))) {
+    if (work && p.workDays.includes(isoWeekday(day))) {
       const leave = clamp(p.leaveMin + r.normal() * 10, out, back - 240);
       let end = clamp(p.workEndMin + r.normal() * 15, leave + 180, back);
-      steps.push({ at: at(leave), place: p.work });
-      if (p.places.length > 0 && r.chance(WORK_ERRAND_CHANCE) && end + 60 <= back) {
-        steps.push({ at: at(end), place: r.pick(p.places) });
+      steps.push({ at: at(leave), place: work });
+      if (places.length > 0 && r.chance(WORK_ERRAND_CHANCE) && end + 60 <= back) {
+        steps.push({ at: at(end), place: r.pick(places) });
         end = Math.min(back, end + r.between(30, 60));
       }
-      steps.push({ at: at(end), place: p.home });
+      steps.push({ at: at(end), place: home });
       return steps;
     }
     const k = Math.min(3, poissonCount(r, p.errandsPerDay));
     const lo = Math.max(out, 9 * 60 + 30);
-    if (k === 0 || p.places.length === 0 || back - lo < 60) return steps;
+    if (k === 0 || places.length === 0 || back - lo < 60) return steps;
     const slot = (back - lo) / k;
     for (let i = 0; i < k; i++) {
       const stay = Math.min(r.between(25, 90), slot - 10);
       if (stay < 25) continue;
       const depart = lo + i * slot + r.between(0, slot - stay);
-      steps.push({ at: at(depart), place: r.pick(p.places) }, { at: at(depart + stay), place: p.home });
+      steps.push({ at: at(depart), place: r.pick(places) }, { at: at(depart + stay), place: home });
     }
     return steps;
   }
