@@ -44,8 +44,8 @@ const PLACES = 9;
 
 /**
  * A profile as one array of doubles: a device model keeps its wearer's profile for the whole run,
- * and the plan's is an object with a LatLon object per place, each with its two numbers boxed —
- * ~500 bytes a wearer against ~230 packed (bench/model-memory.bench.ts, docs/PERFORMANCE.md). Its
+ * and the plan's is an object with a LatLon object per place, each with its two numbers boxed:
+ * ~200 bytes a wearer less packed, measured (bench/model-memory.bench.ts, docs/PERFORMANCE.md). Its
  * places are made afresh when read, which the routine and the violations do a few times a day.
  */
 class PackedRoutine implements RoutineProfile {
