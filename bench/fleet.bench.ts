@@ -122,22 +122,25 @@ async function startAcker(url: string, epoch: number, speed: number): Promise<{ 
  */
 async function runContender(file: string, params: BenchParams, brokerPid: number, speed: number): Promise<Side> {
   const acker = await startAcker(params.url, params.epoch, speed);
+  let child: ChildProcess | undefined;
   try {
     // --expose-gc: the child collects before its baseline RSS reading, so RSS per device is not noise.
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
     const extra = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-    const child = spawnTs(file, [JSON.stringify(params)], ['--expose-gc', ...profile, ...extra]);
+    child = spawnTs(file, [JSON.stringify(params)], ['--expose-gc', ...profile, ...extra]);
     const limitMs = (2 * (params.devices / params.connectRatePerS) + 60 + params.seconds + 60 + 60) * 1000;
-    const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const running = child;
+    const killer = setTimeout(() => running.kill('SIGKILL'), limitMs);
+    const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
     let result: ContenderResult | undefined;
     let t0 = 0;
     let broker0 = 0;
     let acker0 = 0;
     let brokerCpuPct = 0;
     let ackerCpuPct = 0;
-    for await (const line of createInterface({ input: child.stdout as NodeJS.ReadableStream })) {
-      const msg = JSON.parse(line) as { event?: string } & ContenderResult;
+    for await (const line of createInterface({ input: running.stdout as NodeJS.ReadableStream })) {
+      const msg = protocolLine(file, line) as ({ event?: string } & ContenderResult) | undefined;
+      if (msg === undefined) continue;
       if (msg.event === 'steady-start') {
         [t0, broker0, acker0] = [performance.now(), cpuSeconds(brokerPid), cpuSeconds(acker.pid)];
         acker.signal('SIGUSR1');
@@ -155,9 +158,28 @@ async function runContender(file: string, params: BenchParams, brokerPid: number
     if (!result) throw new Error(`${file} gave no result (exit ${code})`);
     return { result, brokerCpuPct, ackerCpuPct, acker: await acker.stop() };
   } catch (err) {
+    // Neither the contender nor its acker outlives a failed run (they would go on loading the broker).
+    child?.kill('SIGKILL');
     await acker.stop().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * A line of a contender's stdout: its JSON events and result, one per line. A line that is not one
+ * of those is shown, not parsed: node writes there what some of its own flags print
+ * (BENCH_NODE_ARGS='--trace-gc'), and the run goes on.
+ */
+function protocolLine(file: string, line: string): object | undefined {
+  if (line.startsWith('{')) {
+    try {
+      return JSON.parse(line) as object;
+    } catch {
+      // shown below
+    }
+  }
+  process.stderr.write(`  ${file}: ${line}\n`);
+  return undefined;
 }
 
 // ---- run ---------------------------------------------------------------------------------------------
@@ -186,7 +208,14 @@ if (only !== undefined) {
     process.stderr.write(`BENCH_ONLY must be one of ${Object.keys(files).join(', ')}, got ${only}\n`);
     process.exit(2);
   }
-  const side = await runContender(pick[0], paramsNow(), brokerPid, pick[1]);
+  let side: Side;
+  try {
+    side = await runContender(pick[0], paramsNow(), brokerPid, pick[1]);
+  } catch (err) {
+    process.stderr.write(`bench could not run: ${(err as Error).message}\n`);
+    await broker.stop();
+    process.exit(2);
+  }
   await broker.stop();
   const r = side.result;
   process.stdout.write(`${JSON.stringify({ ...side, messagesPerCpuS: Math.round(r.messagesPerS / (r.cpuPct / 100)), rssPerDeviceKiB: +(r.rssPerDeviceBytes / 1024).toFixed(1) }, null, 1)}\n`);
