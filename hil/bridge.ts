@@ -19,7 +19,6 @@ import { DEVICE_DEFAULTS } from '../sim/model/defaults.ts';
 import type { DeviceLink } from '../sim/transport/link.ts';
 import { mqttLink } from '../sim/transport/mqtt-link.ts';
 import type { DeviceLogin } from '../sim/transport/link.ts';
-import { deviceCredentials } from '../protocol/device-credentials.ts';
 import type { HilSession } from './api.ts';
 
 export type HilBridgeMode = 'gateway' | 'direct';
@@ -123,8 +122,7 @@ export class HilBridge {
         this.o.log(`hil ${this.o.deviceId}: uplink: ${err.message}`);
       },
     }, {
-      reconnectMs: RECONNECT_MS, keepaliveS: this.o.keepaliveS, tls: this.o.login?.tls,
-      credentials: this.o.login?.deviceSecret === undefined ? undefined : deviceCredentials(this.o.login.deviceSecret, this.o.deviceId),
+      reconnectMs: RECONNECT_MS, keepaliveS: this.o.keepaliveS, tls: this.o.login?.tls, deviceSecret: this.o.login?.deviceSecret,
     });
     const resendMs = this.o.resendMs ?? DEVICE_DEFAULTS.ackTimeoutMs;
     this.resendTimer = setInterval(() => {

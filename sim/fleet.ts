@@ -6,8 +6,7 @@ import type { Clock } from '../protocol/clock.ts';
 import { batchJson, type UplinkRecord } from '../protocol/uplink.ts';
 import type { Firmware } from './model/firmware.ts';
 import { WakeQueue } from './scheduler.ts';
-import type { DeviceLink, DeviceLogin, LinkEvents } from './transport/link.ts';
-import { deviceCredentials } from '../protocol/device-credentials.ts';
+import type { DeviceLink, DeviceLogin, LinkEvents, LinkOptions } from './transport/link.ts';
 import { isMqttOverWebSocket } from '../protocol/tls.ts';
 import { FLEET_REDIAL_RATE_PER_S, fleetBackoff } from './transport/backoff.ts';
 import { DialPacer } from './transport/dial-pacer.ts';
@@ -98,9 +97,20 @@ export class Fleet {
   /** Records sent, resent and stored per virtual minute, from the timeline's start (set by run). */
   private minutes: RecordMinutes | undefined;
 
+  /**
+   * What every link of the fleet is opened with: one object for all, since a link derives what is
+   * its own (its redial jitter, its login) from its device's id (issue 7: one per link was ~145 bytes
+   * a device).
+   */
+  private readonly linkOptions: LinkOptions;
+
   constructor(private readonly opts: FleetOptions) {
     this.redials = new DialPacer(opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S);
     this.storedUpTo = new Float64Array(opts.firmwares.length);
+    this.linkOptions = {
+      reconnectMs: 1000, backoff: fleetBackoff(opts.firmwares.length, opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S, opts.seed, opts.speed ?? 1),
+      pacer: this.redials, keepaliveS: opts.keepaliveS ?? 60, tls: opts.login?.tls, deviceSecret: opts.login?.deviceSecret,
+    };
   }
 
   /** Records sent, resent and stored per virtual minute so far; undefined before the timeline starts. */
@@ -157,11 +167,7 @@ export class Fleet {
     const events = new SlotEvents(this, slot);
     // The lean link speaks MQTT over TCP and TLS; over WebSocket (ws://, wss://) mqtt.js carries it.
     const makeLink = this.opts.link === 'mqttjs' || isMqttOverWebSocket(this.opts.endpointOf(slot)) ? mqttLink : leanLink;
-    this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, {
-      reconnectMs: 1000, backoff: fleetBackoff(this.opts.firmwares.length, this.opts.redialRatePerS ?? FLEET_REDIAL_RATE_PER_S, this.opts.seed, slot, this.opts.speed ?? 1),
-      pacer: this.redials, keepaliveS: this.opts.keepaliveS ?? 60,
-      tls: this.opts.login?.tls, credentials: this.opts.login?.deviceSecret === undefined ? undefined : deviceCredentials(this.opts.login.deviceSecret, fw.deviceId),
-    });
+    this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, this.linkOptions);
   }
 
   // ---- device `slot`'s link events, called by its SlotEvents (below) ----

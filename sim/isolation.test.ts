@@ -51,7 +51,7 @@ function device(url: string, id: string, login: DeviceLogin, makeLink = leanLink
   return new Promise((resolve) => {
     const link: DeviceLink = makeLink(url, id, {
       onUp: () => resolve({ link }), onDown: () => {}, onAck: () => {}, onError: (error) => resolve({ link, error }),
-    }, { reconnectMs: 60_000, keepaliveS: 30, tls: login.tls, credentials: login.deviceSecret === undefined ? undefined : { username: id, password: devicePassword(login.deviceSecret, id) } });
+    }, { reconnectMs: 60_000, keepaliveS: 30, tls: login.tls, deviceSecret: login.deviceSecret });
   });
 }
 

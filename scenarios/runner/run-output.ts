@@ -34,7 +34,7 @@ export function absenceTolerance(speed: number): number {
  */
 export function lateAllowance(scenario: { lateAllowance: number; speed: number; mix: { pse: number; psem: number; bar: number } }): number {
   const devices = scenario.mix.pse + scenario.mix.psem + 2 * scenario.mix.bar;
-  const redial = fleetBackoff(devices, FLEET_REDIAL_RATE_PER_S, 0, 0, scenario.speed);
+  const redial = fleetBackoff(devices, FLEET_REDIAL_RATE_PER_S, 0, scenario.speed);
   return Math.max(scenario.lateAllowance, (redial.minMs + redial.capMs + 3000) * scenario.speed);
 }
 

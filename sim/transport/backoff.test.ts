@@ -3,7 +3,7 @@ import { fleetBackoff, redialDelayMs } from './backoff.ts';
 
 describe('redial backoff', () => {
   it('spreads a large fleet\'s first redials over devices / rate seconds, after the minimum', () => {
-    const delays = Array.from({ length: 15_000 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, slot, 1), 0));
+    const delays = Array.from({ length: 15_000 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, 1), `PSE-${slot}`, 0));
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(1000);
     expect(Math.max(...delays)).toBeLessThan(6000);
     // Roughly uniform: each second of the 5-s window gets about a fifth (3,000 ± 10 %).
@@ -15,24 +15,25 @@ describe('redial backoff', () => {
   });
 
   it('keeps a small fleet\'s redials within 1–2 s', () => {
-    const delays = Array.from({ length: 50 }, (_, slot) => redialDelayMs(fleetBackoff(50, 3000, 7, slot, 1), 0));
+    const delays = Array.from({ length: 50 }, (_, slot) => redialDelayMs(fleetBackoff(50, 3000, 7, 1), `PSE-${slot}`, 0));
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(1000);
     expect(Math.max(...delays)).toBeLessThan(2000);
   });
 
   it('doubles the window with every failed dial, up to the cap, and draws the same delays for the same seed', () => {
-    const b = fleetBackoff(15_000, 3000, 2021, 42, 1);
-    const windows = [0, 1, 2, 3, 10].map((n) => Array.from({ length: 200 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, slot, 1), n) - 1000));
+    const b = fleetBackoff(15_000, 3000, 2021, 1);
+    const windows = [0, 1, 2, 3, 10].map((n) => Array.from({ length: 200 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, 1), `PSE-${slot}`, n) - 1000));
     expect(Math.max(...(windows[1] as number[]))).toBeGreaterThan(5000);
     expect(Math.max(...(windows[1] as number[]))).toBeLessThan(10_000);
     expect(Math.max(...(windows[3] as number[]))).toBeGreaterThan(20_000);
     expect(Math.max(...(windows[4] as number[]))).toBeLessThanOrEqual(60_000);
-    expect(redialDelayMs(b, 3)).toBe(redialDelayMs(fleetBackoff(15_000, 3000, 2021, 42, 1), 3));
-    expect(redialDelayMs(b, 3)).not.toBe(redialDelayMs(fleetBackoff(15_000, 3000, 2022, 42, 1), 3));
+    expect(redialDelayMs(b, 'PSE-42', 3)).toBe(redialDelayMs(fleetBackoff(15_000, 3000, 2021, 1), 'PSE-42', 3));
+    expect(redialDelayMs(b, 'PSE-42', 3)).not.toBe(redialDelayMs(fleetBackoff(15_000, 3000, 2022, 1), 'PSE-42', 3));
+    expect(redialDelayMs(b, 'PSE-42', 3)).not.toBe(redialDelayMs(b, 'PSE-43', 3));
   });
 
   it('caps the doubling at a minute of device time: at speed 60 a failed dial never waits past the fleet\'s spread', () => {
-    const worst = (speed: number, attempt: number): number => Math.max(...Array.from({ length: 500 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, slot, speed), attempt)));
+    const worst = (speed: number, attempt: number): number => Math.max(...Array.from({ length: 500 }, (_, slot) => redialDelayMs(fleetBackoff(15_000, 3000, 2021, speed), `PSE-${slot}`, attempt)));
     // Real time: 1 s + at most the 5 s spread of 15,000 devices at 3,000 dials/s, whatever the failures.
     expect(worst(60, 10)).toBeLessThanOrEqual(6000);
     expect(worst(60, 10)).toBeGreaterThan(5000);
@@ -40,6 +41,6 @@ describe('redial backoff', () => {
     expect(worst(1, 10)).toBeGreaterThan(50_000);
     expect(worst(1, 10)).toBeLessThanOrEqual(61_000);
     // A small fleet at speed 120: 1 s + its 1-s window.
-    expect(Math.max(...Array.from({ length: 50 }, (_, slot) => redialDelayMs(fleetBackoff(50, 3000, 7, slot, 120), 8)))).toBeLessThanOrEqual(2000);
+    expect(Math.max(...Array.from({ length: 50 }, (_, slot) => redialDelayMs(fleetBackoff(50, 3000, 7, 120), `PSE-${slot}`, 8)))).toBeLessThanOrEqual(2000);
   });
 });

@@ -4,10 +4,11 @@
  * IoT devices": "reset storms followed by a reconnect stampede"). Attempt n (0 after a drop, +1 per
  * failed dial, back to 0 once the link is up) waits `minMs + U(0, min(capMs, windowMs × 2^n))`.
  *
- * Stateless and seeded: the jitter is a hash of (the device's seed, n), so a link keeps one number,
- * not a random stream, and a run's redials are the same from one run to the next.
+ * Stateless and seeded: the jitter is a hash of (the fleet's seed, the device's id, n), so a link
+ * keeps nothing of it — a fleet's links share one Backoff — and a run's redials are the same from
+ * one run to the next.
  */
-import { mix32 } from '../model/random.ts';
+import { hashString, mix32 } from '../model/random.ts';
 
 export interface Backoff {
   /** Real ms before any redial: a device never dials again at once. */
@@ -16,14 +17,14 @@ export interface Backoff {
   readonly windowMs: number;
   /** The largest window. */
   readonly capMs: number;
-  /** The device's own seed (the same device always draws the same delays). */
+  /** The fleet's seed: each device draws its own delays from it and its id (the same device, the same delays). */
   readonly seed: number;
 }
 
-/** Real ms to wait before redial `attempt` (0-based). */
-export function redialDelayMs(b: Backoff, attempt: number): number {
+/** Real ms device `deviceId` waits before redial `attempt` (0-based). */
+export function redialDelayMs(b: Backoff, deviceId: string, attempt: number): number {
   const window = Math.min(b.capMs, b.windowMs * 2 ** Math.min(attempt, 20));
-  const u = mix32(b.seed ^ Math.imul(attempt + 1, 0x9e3779b9)) / 4294967296;
+  const u = mix32(mix32(b.seed ^ hashString(deviceId)) ^ Math.imul(attempt + 1, 0x9e3779b9)) / 4294967296;
   return b.minMs + u * window;
 }
 
@@ -41,7 +42,7 @@ export const FLEET_REDIAL_RATE_PER_S = 3000;
 export const FIRMWARE_BACKOFF_CAP_MS = 60_000;
 
 /**
- * The backoff of device `slot` in a fleet of `devices`, in a run at `speed` (virtual ms per real
+ * The backoff of the devices of a fleet of `devices`, in a run at `speed` (virtual ms per real
  * ms): after a drop, a small fleet redials within 1–2 s (as before backoff), a large one spreads its
  * first redials at `redialRatePerS` on average — both real time, what the machine and the broker's
  * listen backlog can take. The doubling after failed dials is the firmware's own, capped at
@@ -50,7 +51,7 @@ export const FIRMWARE_BACKOFF_CAP_MS = 60_000;
  * time after a 2-minute broker restart at speed 60, silent past the offline timeout: measured, the
  * full-size acceptance run with a broker restart, 233 communication_loss alarms the harness made.)
  */
-export function fleetBackoff(devices: number, redialRatePerS: number, fleetSeed: number, slot: number, speed: number): Backoff {
+export function fleetBackoff(devices: number, redialRatePerS: number, fleetSeed: number, speed: number): Backoff {
   const windowMs = Math.max(1000, (devices / redialRatePerS) * 1000);
-  return { minMs: 1000, windowMs, capMs: Math.max(windowMs, FIRMWARE_BACKOFF_CAP_MS / speed), seed: mix32(fleetSeed ^ mix32(slot)) };
+  return { minMs: 1000, windowMs, capMs: Math.max(windowMs, FIRMWARE_BACKOFF_CAP_MS / speed), seed: mix32(fleetSeed) };
 }

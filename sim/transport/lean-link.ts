@@ -24,6 +24,7 @@ import { MQTT_TLS_SCHEMES, mqttDefaultPort } from '../../protocol/tls.ts';
 import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
 import { writePuback } from '../network/replies.ts';
 import { redialDelayMs } from './backoff.ts';
+import { deviceCredentials } from '../../protocol/device-credentials.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
 import { keptBytes } from './kept-bytes.ts';
 
@@ -540,10 +541,12 @@ class LeanLink implements DeviceLink, PacketSink {
     this.pingAt = 0;
     // Written at once: net buffers it until the TCP handshake completes.
     // The first CONNECT asks for a clean session; later ones resume it (mqtt-link.ts's header).
+    // The login is derived at each dial from the run's secret (a dial is rare), not kept per link.
     const o = this.opts;
+    const login = o.deviceSecret === undefined ? undefined : deviceCredentials(o.deviceSecret, this.deviceId);
     this.send(generate({
       cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: !this.sessionKept, clientId: this.deviceId, keepalive: o.keepaliveS,
-      ...(o.credentials && { username: o.credentials.username, password: Buffer.from(o.credentials.password) }),
+      ...(login && { username: login.username, password: Buffer.from(login.password) }),
     }));
     // Socket errors carry a code (ECONNREFUSED…): reported as mqtt.js reports them; 'close' follows.
     (s as LinkSocket)[LINK_OF_SOCKET] = this;
@@ -573,7 +576,7 @@ class LeanLink implements DeviceLink, PacketSink {
   private scheduleDial(): void {
     if (this.closed || this.redial) return;
     const { backoff, pacer } = this.opts;
-    const delay = backoff ? redialDelayMs(backoff, this.attempts) : this.opts.reconnectMs;
+    const delay = backoff ? redialDelayMs(backoff, this.deviceId, this.attempts) : this.opts.reconnectMs;
     this.attempts++;
     const dialNow = (this.dialNow ??= this.dial.bind(this));
     this.redial = setTimeout(pacer ? () => pacer.request(dialNow) : dialNow, delay);

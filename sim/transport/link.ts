@@ -4,7 +4,6 @@
  */
 import type { Backoff } from './backoff.ts';
 import type { DialPacer } from './dial-pacer.ts';
-import type { MqttCredentials } from '../../protocol/device-credentials.ts';
 import type { TlsMaterial } from '../../protocol/tls.ts';
 
 export interface LinkEvents {
@@ -40,8 +39,12 @@ export interface LinkOptions {
   readonly keepaliveS: number;
   /** Lean link: real ms an owed PUBACK may wait to ride with a packet of the device's (default PUBACK_HOLD_MS, lean-link.ts). */
   readonly pubackHoldMs?: number;
-  /** The device's login (protocol/device-credentials.ts); none: an anonymous CONNECT, as before issue 8. */
-  readonly credentials?: MqttCredentials | undefined;
+  /**
+   * The run's device secret: a device logs in as itself, its password derived from it and its id
+   * (protocol/device-credentials.ts); none: an anonymous CONNECT, as before issue 8. A secret, not
+   * each device's login, so that a fleet's links share one LinkOptions.
+   */
+  readonly deviceSecret?: string | undefined;
   /** CA and client certificate for an mqtts:// endpoint (protocol/tls.ts). */
   readonly tls?: TlsMaterial | undefined;
 }

@@ -9,6 +9,7 @@
 import mqtt from 'mqtt';
 import { ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import { redialDelayMs } from './backoff.ts';
+import { deviceCredentials } from '../../protocol/device-credentials.ts';
 import { mqttDefaultPort } from '../../protocol/tls.ts';
 import { withoutUserinfo } from '../../protocol/redact.ts';
 import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
@@ -24,17 +25,18 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
   let dialled = resolve();
   let up = false;
   // A device logs in as itself: a user:password@ in the broker URL (the probe's, the pipeline's) is not its own.
-  const client = mqtt.connect(opts.credentials ? withoutUserinfo(dialled) : dialled, {
+  const credentials = opts.deviceSecret === undefined ? undefined : deviceCredentials(opts.deviceSecret, deviceId);
+  const client = mqtt.connect(credentials ? withoutUserinfo(dialled) : dialled, {
     clientId: deviceId,
     clean: true,
     protocolVersion: 4,
     keepalive: opts.keepaliveS,
-    reconnectPeriod: opts.backoff ? redialDelayMs(opts.backoff, 0) : opts.reconnectMs,
+    reconnectPeriod: opts.backoff ? redialDelayMs(opts.backoff, deviceId, 0) : opts.reconnectMs,
     connectTimeout: 10_000,
     resubscribe: false,
     // Used by mqtts:// only; a device checks the broker's certificate against the run's CA.
     ...opts.tls,
-    ...(opts.credentials && { username: opts.credentials.username, password: opts.credentials.password }),
+    ...(credentials && { username: credentials.username, password: credentials.password }),
   });
   const onUp = (): void => {
     up = true;
@@ -76,10 +78,10 @@ export function mqttLink(endpoint: string | (() => string), deviceId: string, ev
     let attempts = 0;
     client.on('connect', () => {
       attempts = 0;
-      client.options.reconnectPeriod = redialDelayMs(backoff, 0);
+      client.options.reconnectPeriod = redialDelayMs(backoff, deviceId, 0);
     });
     client.on('close', () => {
-      client.options.reconnectPeriod = redialDelayMs(backoff, ++attempts);
+      client.options.reconnectPeriod = redialDelayMs(backoff, deviceId, ++attempts);
     });
   }
   // Emitted right before each redial: mqtt.js then dials client.options again (the same object its
