@@ -65,6 +65,11 @@ export class Trajectory {
     return this.points[i * STRIDE + LAT] === p.lat && this.points[i * STRIDE + LON] === p.lon;
   }
 
+  /** Whether waypoints i and j are at one place. */
+  private samePlace(i: number, j: number): boolean {
+    return this.points[i * STRIDE + LAT] === this.points[j * STRIDE + LAT] && this.points[i * STRIDE + LON] === this.points[j * STRIDE + LON];
+  }
+
   /** The first `keep` waypoints, then `more` (flat), in a new array of exactly that size. */
   private rebuild(keep: number, more: readonly number[]): void {
     const head = keep * STRIDE;
@@ -133,7 +138,7 @@ export class Trajectory {
   /** True while on a leg between two different places. */
   isMoving(t: number): boolean {
     const i = this.segment(t);
-    return i + 1 < this.count && t >= this.at(i) && !this.isAt(i, this.pos(i + 1));
+    return i + 1 < this.count && t >= this.at(i) && !this.samePlace(i, i + 1);
   }
 
   /** When the current stay began (t itself while moving). */

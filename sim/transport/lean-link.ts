@@ -124,45 +124,13 @@ const ACK_HEAD = Buffer.from('{"v":1,"device":"');
 const ACK_MIDDLE = Buffer.from('","ack":');
 /**
  * A device's topics are `vigil/v1/devices/<id>/up` and `…/<id>/ack` (protocol/uplink.ts). A link keeps
- * only its PUBLISH topic part (2-byte length, then the up topic), at `part[partAt, partAt + partLen)`
- * (kept-bytes.ts): its id is read from there.
+ * only its PUBLISH topic part (2-byte length, then the up topic; kept-bytes.ts): its id is read from
+ * there (LeanLink.idAt).
  */
 const TOPIC_PREFIX = Buffer.from(UPLINK_TOPIC_PREFIX);
 const ACK_SUFFIX = Buffer.from('/ack');
 const ID_AT = 2 + TOPIC_PREFIX.length;
 const ID_AFTER = '/up'.length;
-
-/** Whether buf[at, end) is the ack topic of the device whose PUBLISH topic part this is. */
-function isAckTopic(buf: Buffer, at: number, end: number, part: Buffer, partAt: number, partLen: number): boolean {
-  const idLen = partLen - ID_AT - ID_AFTER;
-  if (end - at !== TOPIC_PREFIX.length + idLen + ACK_SUFFIX.length) return false;
-  const idAt = at + TOPIC_PREFIX.length;
-  return TOPIC_PREFIX.compare(buf, at, idAt) === 0 && part.compare(buf, idAt, idAt + idLen, partAt + ID_AT, partAt + ID_AT + idLen) === 0 &&
-    ACK_SUFFIX.compare(buf, idAt + idLen, end) === 0;
-}
-
-/**
- * The number of an ack exactly as the pipeline writes it, `{"v":1,"device":"<this device>","ack":N}`,
- * read in place from the packet; -1 for any other payload, which decodeAck then reads and checks.
- * A device gets an ack a record: this saves a string, a JSON.parse and its object per ack (issue 7).
- */
-function ackInPlace(buf: Buffer, at: number, end: number, part: Buffer, partAt: number, partLen: number): number {
-  const idLen = partLen - ID_AT - ID_AFTER;
-  let i = at + ACK_HEAD.length;
-  if (end - at < ACK_HEAD.length + idLen + ACK_MIDDLE.length + 2) return -1;
-  if (ACK_HEAD.compare(buf, at, i) !== 0 || part.compare(buf, i, i + idLen, partAt + ID_AT, partAt + ID_AT + idLen) !== 0) return -1;
-  i += idLen;
-  if (ACK_MIDDLE.compare(buf, i, i + ACK_MIDDLE.length) !== 0) return -1;
-  i += ACK_MIDDLE.length;
-  if (buf[end - 1] !== 0x7d || end - 1 - i > 15) return -1; // '}', and a safe integer's digits at most
-  let n = 0;
-  for (; i < end - 1; i++) {
-    const d = (buf[i] as number) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return Number.isSafeInteger(n) ? n : -1;
-}
 
 /** The byte length of the remaining-length field for `n` [MQTT-2.2.3]. */
 const varIntLength = (n: number): number => (n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4);
@@ -427,8 +395,8 @@ class LeanLink implements DeviceLink, PacketSink {
       // Never granted: the ack topic is subscribed at QoS 1 [MQTT-3.8.4-6].
       throw new FramingError('PUBLISH at QoS 2 on a QoS 1 subscription');
     }
-    if (!isAckTopic(buf, body + 2, topicEnd, this.topicPart, this.topicAt, this.topicLen)) return;
-    const n = ackInPlace(buf, payloadAt, end, this.topicPart, this.topicAt, this.topicLen);
+    if (!this.isAckTopic(buf, body + 2, topicEnd)) return;
+    const n = this.ackInPlace(buf, payloadAt, end);
     if (n >= 0) {
       this.events.onAck(n);
       return;
@@ -438,6 +406,45 @@ class LeanLink implements DeviceLink, PacketSink {
     } catch (err) {
       this.events.onError(err as Error);
     }
+  }
+
+  /** Whether buf[at, at + the id's length) is this link's device id, as its topic part holds it. */
+  private idAt(buf: Buffer, at: number): boolean {
+    const from = this.topicAt + ID_AT;
+    return this.topicPart.compare(buf, at, at + this.idLen, from, from + this.idLen) === 0;
+  }
+
+  private get idLen(): number {
+    return this.topicLen - ID_AT - ID_AFTER;
+  }
+
+  /** Whether buf[at, end) is this device's ack topic. */
+  private isAckTopic(buf: Buffer, at: number, end: number): boolean {
+    if (end - at !== TOPIC_PREFIX.length + this.idLen + ACK_SUFFIX.length) return false;
+    const idAt = at + TOPIC_PREFIX.length;
+    return TOPIC_PREFIX.compare(buf, at, idAt) === 0 && this.idAt(buf, idAt) && ACK_SUFFIX.compare(buf, idAt + this.idLen, end) === 0;
+  }
+
+  /**
+   * The number of an ack exactly as the pipeline writes it, `{"v":1,"device":"<this device>","ack":N}`,
+   * read in place from the packet; -1 for any other payload, which decodeAck then reads and checks.
+   * A device gets an ack a record: this saves a string, a JSON.parse and its object per ack (issue 7).
+   */
+  private ackInPlace(buf: Buffer, at: number, end: number): number {
+    let i = at + ACK_HEAD.length;
+    if (end - at < ACK_HEAD.length + this.idLen + ACK_MIDDLE.length + 2) return -1;
+    if (ACK_HEAD.compare(buf, at, i) !== 0 || !this.idAt(buf, i)) return -1;
+    i += this.idLen;
+    if (ACK_MIDDLE.compare(buf, i, i + ACK_MIDDLE.length) !== 0) return -1;
+    i += ACK_MIDDLE.length;
+    if (buf[end - 1] !== 0x7d || end - 1 - i > 15) return -1; // '}', and a safe integer's digits at most
+    let n = 0;
+    for (; i < end - 1; i++) {
+      const d = (buf[i] as number) - 0x30;
+      if (d < 0 || d > 9) return -1;
+      n = n * 10 + d;
+    }
+    return Number.isSafeInteger(n) ? n : -1;
   }
 
   private nextId(): number {
