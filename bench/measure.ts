@@ -154,7 +154,13 @@ async function reconnectStorm(name: string, c: Contender, devices: number): Prom
 /** Runs one contender: connect phase, steady window, result line, clean close, exit. */
 export async function measure(name: string, p: BenchParams, make: () => Contender): Promise<never> {
   // The per-device cost includes everything `make` builds (Vigil: the plan and the firmwares).
+  // V8 hands the pages a collection emptied back to the system from a background thread, after
+  // `gc()` returns. With V8's own collections that changed nothing here (the baseline read 0.7–0.9
+  // MiB higher after the wait), but a compacting one (`--compact-on-every-full-gc`) empties many
+  // pages: read at once, the baseline counted 13.5–14.3 MiB of them, and the per-device figure came
+  // out ~0.9 KiB too small at 15,000 devices (docs/PERFORMANCE.md, 2026-12-02).
   gc();
+  await sleep(500);
   const rss0 = process.memoryUsage().rss;
   const c = make();
 
