@@ -8,7 +8,7 @@ import type { LatLon } from '../sim/model/geo.ts';
 import { localDay, localInstant } from '../sim/model/localtime.ts';
 import { Trajectory, travelMs } from '../sim/model/mobility.ts';
 import { rng } from '../sim/model/random.ts';
-import { BaseRoutine, OverrideQueue, PlaceTimeline, type Override, type RoutineProfile } from '../sim/model/routine.ts';
+import { BaseRoutine, OverrideQueue, PlaceTimeline, type Override, type OverrideChunk, type RoutineProfile } from '../sim/model/routine.ts';
 
 /** The wearer sets off for `place` at `from`, stays there `stayMs` once arrived, then goes back to the routine. */
 export interface Visit {
@@ -31,7 +31,18 @@ export function wearerTrajectory(deviceId: string, routine: RoutineProfile, seed
   const items: Override[] = [...visits].sort((a, b) => a.from - b.from).map((v) => ({
     from: v.from, to: v.from + travelMs(routineOnly.positionAt(v.from), v.place) + v.stayMs, steps: [{ at: v.from, place: v.place }],
   }));
-  // One chunk holds every visit: nothing starts after an infinite floor.
-  const overrides = new OverrideQueue(() => ({ items: items.splice(0), floor: Infinity }));
-  return new Trajectory(new PlaceTimeline(base(), overrides, routine.home), routine.home, origin);
+  return new Trajectory(new PlaceTimeline(base(), new VisitOverrides(items), routine.home), routine.home, origin);
+}
+
+/** The visits as overrides: one chunk holds them all, and nothing starts after its infinite floor. */
+class VisitOverrides extends OverrideQueue {
+  constructor(private items: readonly Override[]) {
+    super();
+  }
+
+  protected produce(): OverrideChunk {
+    const items = this.items;
+    this.items = [];
+    return { items, floor: Infinity };
+  }
 }

@@ -24,7 +24,7 @@ function device(cfg: Partial<FirmwareConfig> = {}): { fw: Firmware; made: Uplink
   const source = new GpsDevice({
     deviceId: 'PSEM-00001', cfg: c, start: T0, firstFixDelayMs: 0, trajectory, noise: rng(1, 'g'),
     battery: new BraceletBattery({ start: T0, drainPerHour: c.batteryDrainPerHour, chargePerHour: c.batteryChargePerHour, plugInMin: 21 * 60, forgetPerDay: 0 }, rng(1, 'b')),
-    zones: [], gps: new GpsOutages(rng(1, 'o'), 0, c.gpsLostAfterMs, T0), events: [], faultAt: Infinity,
+    zones: [], gps: new GpsOutages(rng(1, 'o'), 0, c.gpsLostAfterMs, T0), event: undefined, faultAt: Infinity,
   });
   return { fw: new Firmware('PSEM-00001', c, source), made: [] };
 }

@@ -18,9 +18,9 @@ import { GpsOutages, PoissonEvents } from './incidents.ts';
 import { localDay, localInstant, minutesOf, type LocalWindow } from './localtime.ts';
 import { Trajectory } from './mobility.ts';
 import { nextPoisson, rng, type Rng } from './random.ts';
-import { BaseRoutine, OverrideQueue, PlaceTimeline, packRoutine, type RoutineProfile } from './routine.ts';
+import { BaseRoutine, PlaceTimeline, packRoutine, type OverrideQueue, type RoutineProfile } from './routine.ts';
 import {
-  ApproachSchedule, pairSeparationKm, perpetratorOverrides, pseOverrides, psemOverrides, victimOverrides, type PairPlan,
+  ApproachSchedule, pairSeparationKm, PerpetratorOverrides, PseOverrides, PsemOverrides, VictimOverrides, type PairPlan,
 } from './violations.ts';
 
 
@@ -116,22 +116,30 @@ export function pairIdOf(index: number): string {
 
 const ALL_DAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 const WEEKDAYS = [1, 2, 3, 4, 5] as const;
-const window = (from: string, to: string, days: readonly number[] = ALL_DAYS): LocalWindow => ({ days, from, to, crossesMidnight: to < from });
+const window = (from: string, to: string, days: readonly number[] = ALL_DAYS): readonly LocalWindow[] =>
+  Object.freeze([Object.freeze({ days: Object.freeze(days), from, to, crossesMidnight: to < from })]);
+
+// The windows a plan picks from, each made once and frozen: the devices that pick one share it
+// instead of holding a copy each (~110 bytes a PSEM bracelet, bench/model-memory.bench.ts).
+const CURFEW_20_07 = window('20:00', '07:00');
+const CURFEW_21_06 = window('21:00', '06:00');
+const CURFEW_20_07_WEEKDAYS = window('20:00', '07:00', WEEKDAYS);
+const NIGHT_22_06 = window('22:00', '06:00');
 
 /** PSE curfews: typically 20:00 → 07:00 every night, some 21:00 → 06:00, some on weekday nights only. */
-function pickCurfew(r: Rng): LocalWindow {
+function pickCurfews(r: Rng): readonly LocalWindow[] {
   const u = r.next();
-  if (u < 0.7) return window('20:00', '07:00');
-  if (u < 0.9) return window('21:00', '06:00');
-  return window('20:00', '07:00', WEEKDAYS);
+  if (u < 0.7) return CURFEW_20_07;
+  if (u < 0.9) return CURFEW_21_06;
+  return CURFEW_20_07_WEEKDAYS;
 }
 
 /** PSEM home inclusion zone: the wearer must be home at night. */
-function pickNightWindow(r: Rng): LocalWindow {
+function pickNightWindows(r: Rng): readonly LocalWindow[] {
   const u = r.next();
-  if (u < 0.6) return window('21:00', '06:00');
-  if (u < 0.85) return window('20:00', '07:00');
-  return window('22:00', '06:00');
+  if (u < 0.6) return CURFEW_21_06;
+  if (u < 0.85) return CURFEW_20_07;
+  return NIGHT_22_06;
 }
 
 /** BAR alert distance: a whole km 1–10 (DOMAIN.md), mostly 1–5. */
@@ -213,11 +221,11 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
     const r = rng(seed, 'wearer', deviceId);
     const city = cityOf(i);
     const home = pointNear(CITIES[city] as LatLon, 0.5, 8, r);
-    const curfew = pickCurfew(r);
-    const routine = routineFor(r, home, { ...aroundWindow(r, curfew), workChance: 0.45, workKm: [2, 12], errandKm: [0.4, 3] });
-    devices.push({ deviceId, type: 'pse', wearer: identity(faker, r, sexOf(r)), city, routine, behaviour, curfews: [curfew] });
+    const curfews = pickCurfews(r);
+    const routine = routineFor(r, home, { ...aroundWindow(r, curfews[0] as LocalWindow), workChance: 0.45, workKm: [2, 12], errandKm: [0.4, 3] });
+    devices.push({ deviceId, type: 'pse', wearer: identity(faker, r, sexOf(r)), city, routine, behaviour, curfews });
     prov.devices.push({ deviceId, type: 'pse', home: { lat: home.lat, lon: home.lon } });
-    prov.curfews.push({ deviceId, windows: [copyWindow(curfew)] });
+    prov.curfews.push({ deviceId, windows: curfews.map(copyWindow) });
   }
 
   for (let i = 0; i < mix.psem; i++) {
@@ -228,20 +236,20 @@ export function planFleet(input: FleetPlanInput): FleetPlan {
     const home = pointNear(CITIES[city] as LatLon, 0.5, 8, r);
     const towardsZone = r.between(0, 360);
     const centre = offset(home, r.between(2, 4), towardsZone);
-    const night = pickNightWindow(r);
+    const nights = pickNightWindows(r);
     // Daily life stays on the far side of home from the exclusion zone: only a planned visit enters it.
     const routine = routineFor(r, home, {
-      ...aroundWindow(r, night), workChance: 0.45, workKm: [2, 10], errandKm: [0.5, 3], sector: { bearing: towardsZone + 180, halfWidth: 75 },
+      ...aroundWindow(r, nights[0] as LocalWindow), workChance: 0.45, workKm: [2, 10], errandKm: [0.5, 3], sector: { bearing: towardsZone + 180, halfWidth: 75 },
     });
     const exclusion = { zoneId: `Z-X-${deviceId}`, kind: 'exclusion' as const, ring: squareRing(centre, EXCLUSION_SIDE_M), centre };
-    const inclusion = { zoneId: `Z-I-${deviceId}`, kind: 'inclusion' as const, ring: squareRing(home, INCLUSION_SIDE_M), windows: [night] };
+    const inclusion = { zoneId: `Z-I-${deviceId}`, kind: 'inclusion' as const, ring: squareRing(home, INCLUSION_SIDE_M), windows: nights };
     devices.push({
       deviceId, type: 'psem', wearer: identity(faker, r, sexOf(r)), city, routine, behaviour, plugInMin: plugIn(r, routine), exclusion, inclusion,
     });
     prov.devices.push({ deviceId, type: 'psem' });
     prov.zones.push(
       { zoneId: exclusion.zoneId, kind: 'exclusion', deviceId, polygon: exclusion.ring },
-      { zoneId: inclusion.zoneId, kind: 'inclusion', deviceId, polygon: inclusion.ring, windows: [copyWindow(night)] },
+      { zoneId: inclusion.zoneId, kind: 'inclusion', deviceId, polygon: inclusion.ring, windows: nights.map(copyWindow) },
     );
   }
 
@@ -304,7 +312,7 @@ export function createFirmware(d: PlannedDevice, seed: number, start: number, cf
   const violations = rng(seed, 'violations', id);
 
   if (d.type === 'pse') {
-    const overrides = d.curfews.length > 0 ? new OverrideQueue(pseOverrides(d.curfews, routine, b, violations, firstDay)) : undefined;
+    const overrides = d.curfews.length > 0 ? new PseOverrides(d.curfews, routine, b, violations, firstDay) : undefined;
     return new Firmware(id, cfg, new HomeUnit({
       deviceId: id, cfg, start,
       firstRecordDelayMs: timing.between(0, cfg.heartbeatMs),
@@ -323,22 +331,20 @@ export function createFirmware(d: PlannedDevice, seed: number, start: number, cf
 
   let overrides: OverrideQueue;
   let zones: DeviceZone[] = [];
-  let events: { event: 'strap_tamper' | 'sos'; stream: PoissonEvents }[];
+  let event: { event: 'strap_tamper' | 'sos'; stream: PoissonEvents };
   if (d.type === 'psem') {
-    overrides = new OverrideQueue(psemOverrides(
-      { exclusionCentre: d.exclusion.centre, inclusionWindows: d.inclusion.windows ?? [] }, routine, b, violations, firstDay,
-    ));
+    overrides = new PsemOverrides({ exclusionCentre: d.exclusion.centre, inclusionWindows: d.inclusion.windows ?? [] }, routine, b, violations, firstDay);
     zones = [d.exclusion, d.inclusion];
-    events = [{ event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) }];
+    event = { event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) };
   } else {
     const schedule = new ApproachSchedule(d.pair, b, rng(seed, 'approach', d.pair.pairId), start);
     if (d.type === 'bar_perpetrator') {
       const victimBase = new BaseRoutine(packRoutine(d.victimRoutine), rng(seed, 'routine', d.pair.victimId), firstDay);
-      overrides = new OverrideQueue(perpetratorOverrides(schedule, d.pair.alertKm, (t) => victimBase.placeBefore(t)));
-      events = [{ event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) }];
+      overrides = new PerpetratorOverrides(schedule, d.pair.alertKm, (t) => victimBase.placeBefore(t));
+      event = { event: 'strap_tamper', stream: stream('strap', b.strapTampersPerDay) };
     } else {
-      overrides = new OverrideQueue(victimOverrides(schedule));
-      events = [{ event: 'sos', stream: stream('sos', b.sosPerDay) }];
+      overrides = new VictimOverrides(schedule);
+      event = { event: 'sos', stream: stream('sos', b.sosPerDay) };
     }
   }
   const unitCfg = d.type === 'psem' ? cfg : { ...cfg, heartbeatMs: cfg.barHeartbeatMs };
@@ -352,7 +358,7 @@ export function createFirmware(d: PlannedDevice, seed: number, start: number, cf
     }, rng(seed, 'battery', id)),
     zones,
     gps: new GpsOutages(rng(seed, 'gps-outage', id), b.gpsLossesPerDay, cfg.gpsLostAfterMs, start),
-    events,
+    event,
     faultAt,
   }));
 }

@@ -69,8 +69,7 @@ class KnownZone {
   /** Whether the zone's rule applies at t (times asked never go back). */
   private applies(t: number): boolean {
     if (this.periods === undefined) return true;
-    const p = this.periods.skipClosed(t);
-    return p.open <= t;
+    return this.periods.skipClosed(t) <= t;
   }
 
   violatedBy(p: LatLon, t: number): boolean {
@@ -81,8 +80,8 @@ class KnownZone {
   /** The next window opening after t (the device takes a fix then). */
   nextOpenAfter(t: number): number {
     if (this.periods === undefined) return Infinity;
-    const p = this.periods.skipClosed(t);
-    return p.open > t ? p.open : Infinity;
+    const open = this.periods.skipClosed(t);
+    return open > t ? open : Infinity;
   }
 }
 
@@ -97,8 +96,8 @@ export interface GpsDeviceOptions {
   readonly battery: Battery;
   readonly zones: readonly DeviceZone[];
   readonly gps: GpsOutages;
-  /** strap_tamper (bracelets) or sos (victim unit). */
-  readonly events: readonly { readonly event: 'strap_tamper' | 'sos'; readonly stream: PoissonEvents }[];
+  /** strap_tamper (bracelets) or sos (victim unit): one kind per device, or none. */
+  readonly event: { readonly event: 'strap_tamper' | 'sos'; readonly stream: PoissonEvents } | undefined;
   /** Hardware fault: silent from then on. */
   readonly faultAt: number;
 }
@@ -112,7 +111,9 @@ export class GpsDevice extends PeekingSource<Battery> {
   private readonly trajectory: Trajectory;
   private readonly noise: Rng;
   private readonly gps: GpsOutages;
-  private readonly events: GpsDeviceOptions['events'];
+  // Its one kind of event as two fields, not a list of one {event, stream} (~80 bytes a device).
+  private readonly eventName: 'strap_tamper' | 'sos';
+  private readonly eventStream: PoissonEvents | undefined;
   private readonly faultAt: number;
 
   constructor(o: GpsDeviceOptions) {
@@ -124,7 +125,8 @@ export class GpsDevice extends PeekingSource<Battery> {
     this.trajectory = o.trajectory;
     this.noise = o.noise;
     this.gps = o.gps;
-    this.events = o.events;
+    this.eventName = o.event?.event ?? 'strap_tamper';
+    this.eventStream = o.event?.stream;
     this.faultAt = o.faultAt;
   }
 
@@ -141,14 +143,8 @@ export class GpsDevice extends PeekingSource<Battery> {
       }
       const tb = this.battery.nextAt();
       const tg = this.gps.nextEventAt();
-      let te = Infinity;
-      let ev: GpsDeviceOptions['events'][number] | undefined;
-      for (const e of this.events) {
-        if (e.stream.at < te) {
-          te = e.stream.at;
-          ev = e;
-        }
-      }
+      const ev = this.eventStream;
+      const te = ev === undefined ? Infinity : ev.at;
       const tf = this.nextFixAt;
       const th = this.lastAt + this.cfg.heartbeatMs;
       const t = Math.min(tb, tg, te, tf, th);
@@ -159,8 +155,8 @@ export class GpsDevice extends PeekingSource<Battery> {
       } else if (t === tg) {
         this.peek(this.draft(t, this.gps.take()));
       } else if (t === te && ev !== undefined) {
-        ev.stream.advance();
-        this.peek(this.draft(t, ev.event));
+        ev.advance();
+        this.peek(this.draft(t, this.eventName));
       } else if (t === tf) {
         if (this.gps.noFix(t)) this.nextFixAt = this.gps.end;
         else this.fix(t);
@@ -175,7 +171,7 @@ export class GpsDevice extends PeekingSource<Battery> {
   private revive(t: number): void {
     this.nextFixAt = t;
     this.gps.restartFrom(t);
-    for (const e of this.events) e.stream.restartFrom(t);
+    this.eventStream?.restartFrom(t);
   }
 
   private fix(t: number): void {

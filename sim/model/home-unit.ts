@@ -58,7 +58,7 @@ export class HomeUnit extends PeekingSource<BackupBattery> {
     this.events = o.events;
     this.faultAt = o.faultAt;
     this.periods = new Periods(o.curfews, localDay(o.start) - 1);
-    while (this.periods.peek().open < o.start) this.periods.pop();
+    while (this.periods.nextOpen() < o.start) this.periods.pop();
     this.notBefore = Math.round(o.start + o.firstRecordDelayMs); // the status at boot comes with the first heartbeat, spread
     this.home = o.trajectory.atHome(o.start);
     this.since = o.start - o.cfg.rfAbsentAfterMs;
@@ -90,7 +90,7 @@ export class HomeUnit extends PeekingSource<BackupBattery> {
       // A report is due only if the wearer has not turned back before it.
       const tr = report < this.lookAt ? report : Infinity;
       const tl = report < this.lookAt ? Infinity : this.lookAt;
-      const tc = this.periods.peek().open;
+      const tc = this.periods.nextOpen();
       let te = Infinity;
       let ev: HomeUnitOptions['events'][number] | undefined;
       for (const e of this.events) {
@@ -136,7 +136,7 @@ export class HomeUnit extends PeekingSource<BackupBattery> {
   /** Mains back after the backup battery died: the unit reports afresh from t. */
   private revive(t: number): void {
     this.notBefore = t;
-    while (this.periods.peek().open < t) this.periods.pop();
+    while (this.periods.nextOpen() < t) this.periods.pop();
     for (const e of this.events) e.stream.restartFrom(t);
     this.look(t);
   }

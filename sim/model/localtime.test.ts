@@ -31,8 +31,20 @@ describe('local time in Europe/Paris (docs/RULES.md "Local-time windows")', () =
 
   it('lists periods lazily, on the window\'s weekdays only', () => {
     const weekdays = new Periods([{ ...curfew, days: [1, 2, 3, 4, 5] }], dayOf(2021, 10, 29)); // from Friday
-    const opens = Array.from({ length: 3 }, () => new Date(weekdays.pop().open).toISOString());
-    expect(opens).toEqual(['2021-10-29T18:00:00.000Z', '2021-11-01T19:00:00.000Z', '2021-11-02T19:00:00.000Z']);
-    expect(new Periods([], 0).peek().open).toBe(Infinity);
+    const periods = Array.from({ length: 3 }, () => {
+      const p = [weekdays.nextOpen(), weekdays.nextClose()].map((t) => new Date(t).toISOString());
+      weekdays.pop();
+      return p;
+    });
+    expect(periods).toEqual([
+      ['2021-10-29T18:00:00.000Z', '2021-10-30T05:00:00.000Z'],
+      ['2021-11-01T19:00:00.000Z', '2021-11-02T06:00:00.000Z'],
+      ['2021-11-02T19:00:00.000Z', '2021-11-03T06:00:00.000Z'],
+    ]);
+    // Periods that closed by t are dropped; what is left is the one open at t or the next to open.
+    expect(new Date(weekdays.skipClosed(Date.parse('2021-11-04T05:00:00Z'))).toISOString()).toBe('2021-11-03T19:00:00.000Z');
+    expect(new Date(weekdays.skipClosed(Date.parse('2021-11-04T06:00:00Z'))).toISOString()).toBe('2021-11-04T19:00:00.000Z');
+    const empty = new Periods([], 0);
+    expect([empty.nextOpen(), empty.nextClose(), empty.skipClosed(0)]).toEqual([Infinity, Infinity, Infinity]);
   });
 });

@@ -203,13 +203,21 @@ function clamp(x: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, x));
 }
 
-/** Overrides in order of `from`, produced lazily in chunks (a day, a curfew period, an approach). */
-export class OverrideQueue {
+/** A chunk of overrides, sorted, and a floor: no later chunk has an override starting before it. */
+export type OverrideChunk = { readonly items: readonly Override[]; readonly floor: number };
+
+/**
+ * Overrides in order of `from`, produced lazily in chunks (a day, a curfew period, an approach) by
+ * each device type's subclass (violations.ts). A subclass rather than a producer closure handed
+ * in: a device keeps one, and a closure with its context and the options it captured cost ~140
+ * bytes more (bench/model-memory.bench.ts).
+ */
+export abstract class OverrideQueue {
   private queue: Override[] = [];
   private floor = -Infinity;
 
-  /** `produce` returns the next chunk, sorted, and a floor: no later chunk has an override starting before it. */
-  constructor(private readonly produce: () => { readonly items: readonly Override[]; readonly floor: number }) {}
+  /** The next chunk. */
+  protected abstract produce(): OverrideChunk;
 
   /** The next override if it starts by `limit`. */
   peek(limit: number): Override | undefined {

@@ -14,14 +14,14 @@
 import { pointNear, type LatLon } from './geo.ts';
 import { localInstant, minutesOf, periodsOnDay, type LocalWindow } from './localtime.ts';
 import { nextPoisson, poissonCount, type Rng } from './random.ts';
-import type { Override, RoutineProfile } from './routine.ts';
+import { OverrideQueue, type Override, type OverrideChunk, type RoutineProfile } from './routine.ts';
 import type { Behaviour } from './behaviour.ts';
 import { TIME } from './defaults.ts';
 
 const { MINUTE, HOUR } = TIME;
 const DAY = 24 * HOUR;
 
-type Chunk = { readonly items: readonly Override[]; readonly floor: number };
+type Chunk = OverrideChunk;
 
 /** Periods opening per week, so that a per-day rate becomes a per-period one. */
 function periodsPerWeek(windows: readonly LocalWindow[]): number {
@@ -47,15 +47,24 @@ function spread(r: Rng, k: number, lo: number, hi: number, minMs: number, maxMs:
 }
 
 /** PSE: late returns and absences, one local day's curfew periods per chunk. */
-export function pseOverrides(
-  curfews: readonly LocalWindow[], routine: RoutineProfile, b: Behaviour, r: Rng, firstDay: number,
-): () => Chunk {
-  let day = firstDay;
-  const perPeriod = 7 / Math.max(1, periodsPerWeek(curfews));
-  const earliestFrom = Math.min(...curfews.map((w) => minutesOf(w.from)));
-  return () => {
+export class PseOverrides extends OverrideQueue {
+  private day: number;
+  private readonly perPeriod: number;
+  private readonly earliestFrom: number;
+
+  constructor(
+    private readonly curfews: readonly LocalWindow[], private readonly routine: RoutineProfile, private readonly b: Behaviour, private readonly r: Rng, firstDay: number,
+  ) {
+    super();
+    this.day = firstDay;
+    this.perPeriod = 7 / Math.max(1, periodsPerWeek(curfews));
+    this.earliestFrom = Math.min(...curfews.map((w) => minutesOf(w.from)));
+  }
+
+  protected produce(): Chunk {
+    const { routine, b, r, perPeriod } = this;
     const items: Override[] = [];
-    for (const p of periodsOnDay(curfews, day)) {
+    for (const p of periodsOnDay(this.curfews, this.day)) {
       let lo = p.open + 10 * MINUTE;
       if (routine.places.length > 0 && r.chance(Math.min(1, b.lateReturnsPerDay * perPeriod))) {
         const from = Math.round(p.open - r.between(20, 90) * MINUTE);
@@ -68,9 +77,9 @@ export function pseOverrides(
         items.push({ from, to, steps: [{ at: from, place: r.pick(routine.places) }] });
       }
     }
-    day++;
-    return { items, floor: localInstant(day, earliestFrom) - 2 * HOUR };
-  };
+    this.day++;
+    return { items, floor: localInstant(this.day, this.earliestFrom) - 2 * HOUR };
+  }
 }
 
 export interface PsemZonesPlan {
@@ -83,21 +92,40 @@ export interface PsemZonesPlan {
 const ZONE_VISIT_RADIUS_KM = 0.08;
 const LATE_RETURN_SHARE = 0.4;
 
-/** PSEM: a local day's exclusion-zone visits, then the night's inclusion violations, per chunk. */
-export function psemOverrides(zones: PsemZonesPlan, routine: RoutineProfile, b: Behaviour, r: Rng, firstDay: number): () => Chunk {
-  let day = firstDay;
-  const perPeriod = 7 / Math.max(1, periodsPerWeek(zones.inclusionWindows));
-  return () => {
+/**
+ * PSEM: a local day's exclusion-zone visits, then the night's inclusion violations, per chunk. The
+ * zone's centre is kept as its two numbers: the plan that held it is dropped once the fleet is built.
+ */
+export class PsemOverrides extends OverrideQueue {
+  private day: number;
+  private readonly perPeriod: number;
+  private readonly exclusionLat: number;
+  private readonly exclusionLon: number;
+  private readonly inclusionWindows: readonly LocalWindow[];
+
+  constructor(zones: PsemZonesPlan, private readonly routine: RoutineProfile, private readonly b: Behaviour, private readonly r: Rng, firstDay: number) {
+    super();
+    this.day = firstDay;
+    this.perPeriod = 7 / Math.max(1, periodsPerWeek(zones.inclusionWindows));
+    this.exclusionLat = zones.exclusionCentre.lat;
+    this.exclusionLon = zones.exclusionCentre.lon;
+    this.inclusionWindows = zones.inclusionWindows;
+  }
+
+  protected produce(): Chunk {
+    const { routine, b, r, day } = this;
     const items: Override[] = [];
     // Daytime visits: up to 30 min to get there from wherever, then 5–30 min inside.
     const lo = localInstant(day, routine.earliestOutMin + 60);
     const hi = localInstant(day, routine.homeByMin - 60);
-    for (const [from, to] of spread(r, poissonCount(r, b.exclusionEntriesPerDay), lo, hi, 35 * MINUTE, 60 * MINUTE, 30 * MINUTE)) {
-      items.push({ from, to, steps: [{ at: from, place: pointNear(zones.exclusionCentre, 0, ZONE_VISIT_RADIUS_KM, r) }] });
+    const visits = spread(r, poissonCount(r, b.exclusionEntriesPerDay), lo, hi, 35 * MINUTE, 60 * MINUTE, 30 * MINUTE);
+    if (visits.length > 0) {
+      const centre = { lat: this.exclusionLat, lon: this.exclusionLon };
+      for (const [from, to] of visits) items.push({ from, to, steps: [{ at: from, place: pointNear(centre, 0, ZONE_VISIT_RADIUS_KM, r) }] });
     }
     if (routine.places.length > 0) {
-      for (const p of periodsOnDay(zones.inclusionWindows, day)) {
-        let k = poissonCount(r, b.inclusionExitsPerDay * perPeriod);
+      for (const p of periodsOnDay(this.inclusionWindows, day)) {
+        let k = poissonCount(r, b.inclusionExitsPerDay * this.perPeriod);
         let lo2 = p.open + 10 * MINUTE;
         if (k > 0 && r.chance(LATE_RETURN_SHARE)) {
           const from = Math.round(p.open - r.between(20, 60) * MINUTE);
@@ -111,9 +139,9 @@ export function psemOverrides(zones: PsemZonesPlan, routine: RoutineProfile, b: 
         }
       }
     }
-    day++;
-    return { items, floor: localInstant(day, routine.earliestOutMin) };
-  };
+    this.day++;
+    return { items, floor: localInstant(this.day, routine.earliestOutMin) };
+  }
 }
 
 /** What both units of a pair know of it. */
@@ -190,12 +218,16 @@ export class ApproachSchedule {
 }
 
 /** The perpetrator's overrides; `victimPlace(t)` is where the victim's routine holds her from t. */
-export function perpetratorOverrides(schedule: ApproachSchedule, alertKm: number, victimPlace: (t: number) => LatLon): () => Chunk {
-  return () => {
-    const ap = schedule.next();
+export class PerpetratorOverrides extends OverrideQueue {
+  constructor(private readonly schedule: ApproachSchedule, private readonly alertKm: number, private readonly victimPlace: (t: number) => LatLon) {
+    super();
+  }
+
+  protected produce(): Chunk {
+    const ap = this.schedule.next();
     if (ap.from === Infinity) return { items: [], floor: Infinity };
-    const centre = victimPlace(ap.from - VICTIM_HOLD_BEFORE_MS);
-    const stagingKm = 2 * alertKm + 1;
+    const centre = this.victimPlace(ap.from - VICTIM_HOLD_BEFORE_MS);
+    const stagingKm = 2 * this.alertKm + 1;
     return {
       items: [{
         from: ap.from,
@@ -208,17 +240,21 @@ export function perpetratorOverrides(schedule: ApproachSchedule, alertKm: number
       }],
       floor: ap.to + MIN_GAP_MS,
     };
-  };
+  }
 }
 
 /** The victim's overrides: she stays where she is around each approach. */
-export function victimOverrides(schedule: ApproachSchedule): () => Chunk {
-  return () => {
-    const ap = schedule.next();
+export class VictimOverrides extends OverrideQueue {
+  constructor(private readonly schedule: ApproachSchedule) {
+    super();
+  }
+
+  protected produce(): Chunk {
+    const ap = this.schedule.next();
     if (ap.from === Infinity) return { items: [], floor: Infinity };
     return {
       items: [{ from: ap.from - VICTIM_HOLD_BEFORE_MS, to: ap.to + VICTIM_HOLD_AFTER_MS, steps: [] }],
       floor: ap.to + MIN_GAP_MS - VICTIM_HOLD_BEFORE_MS,
     };
-  };
+  }
 }
