@@ -120,7 +120,7 @@ const window = (from: string, to: string, days: readonly number[] = ALL_DAYS): r
   Object.freeze([Object.freeze({ days: Object.freeze(days), from, to, crossesMidnight: to < from })]);
 
 // The windows a plan picks from, each made once and frozen: the devices that pick one share it
-// instead of holding a copy each (~110 bytes a PSEM bracelet, bench/model-memory.bench.ts).
+// instead of holding a copy each (118 bytes a PSEM bracelet, bench/model-memory.bench.ts).
 const CURFEW_20_07 = window('20:00', '07:00');
 const CURFEW_21_06 = window('21:00', '06:00');
 const CURFEW_20_07_WEEKDAYS = window('20:00', '07:00', WEEKDAYS);

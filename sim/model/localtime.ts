@@ -110,7 +110,7 @@ export function periodsOnDay(windows: readonly LocalWindow[], day: number): Peri
  * The periods of a set of windows in opening order, from local day `fromDay` on. Lazy: a device
  * asks for the next period as its clock reaches it. A device keeps one for each rule with windows,
  * so the day's periods are kept flat, two doubles each (open, close) from `head` on, not as one
- * object per period with its two numbers boxed (~60 bytes a device, bench/model-memory.bench.ts).
+ * object per period with its two numbers boxed (46 bytes a PSEM bracelet, bench/model-memory.bench.ts).
  */
 export class Periods {
   private day: number;

@@ -209,8 +209,8 @@ export type OverrideChunk = { readonly items: readonly Override[]; readonly floo
 /**
  * Overrides in order of `from`, produced lazily in chunks (a day, a curfew period, an approach) by
  * each device type's subclass (violations.ts). A subclass rather than a producer closure handed
- * in: a device keeps one, and a closure with its context and the options it captured cost ~140
- * bytes more (bench/model-memory.bench.ts).
+ * in: a device keeps one, and a closure with its context and the options it captured cost 165
+ * bytes more in a PSEM bracelet (bench/model-memory.bench.ts).
  */
 export abstract class OverrideQueue {
   private queue: Override[] = [];
