@@ -1,6 +1,6 @@
 /**
  * Planned violations, as overrides of a wearer's routine (routine.ts), at the rates of their
- * Behaviour (behaviour.ts). Each device type has its producer; each draws from its own stream.
+ * Behaviour (behaviour.ts). Each device type has its OverrideQueue subclass; each draws from its own stream.
  *
  * - PSE: around each curfew period, a late return (still out when it starts) or absences (leaving
  *   home during it).
@@ -20,8 +20,6 @@ import { TIME } from './defaults.ts';
 
 const { MINUTE, HOUR } = TIME;
 const DAY = 24 * HOUR;
-
-type Chunk = OverrideChunk;
 
 /** Periods opening per week, so that a per-day rate becomes a per-period one. */
 function periodsPerWeek(windows: readonly LocalWindow[]): number {
@@ -61,7 +59,7 @@ export class PseOverrides extends OverrideQueue {
     this.earliestFrom = Math.min(...curfews.map((w) => minutesOf(w.from)));
   }
 
-  protected produce(): Chunk {
+  protected produce(): OverrideChunk {
     const { routine, b, r, perPeriod } = this;
     const items: Override[] = [];
     for (const p of periodsOnDay(this.curfews, this.day)) {
@@ -112,7 +110,7 @@ export class PsemOverrides extends OverrideQueue {
     this.inclusionWindows = zones.inclusionWindows;
   }
 
-  protected produce(): Chunk {
+  protected produce(): OverrideChunk {
     const { routine, b, r, day } = this;
     const items: Override[] = [];
     // Daytime visits: up to 30 min to get there from wherever, then 5–30 min inside.
@@ -223,7 +221,7 @@ export class PerpetratorOverrides extends OverrideQueue {
     super();
   }
 
-  protected produce(): Chunk {
+  protected produce(): OverrideChunk {
     const ap = this.schedule.next();
     if (ap.from === Infinity) return { items: [], floor: Infinity };
     const centre = this.victimPlace(ap.from - VICTIM_HOLD_BEFORE_MS);
@@ -249,7 +247,7 @@ export class VictimOverrides extends OverrideQueue {
     super();
   }
 
-  protected produce(): Chunk {
+  protected produce(): OverrideChunk {
     const ap = this.schedule.next();
     if (ap.from === Infinity) return { items: [], floor: Infinity };
     return {
