@@ -167,10 +167,15 @@ export class Fleet {
     const events = new SlotEvents(this, slot);
     // The lean link speaks MQTT over TCP and TLS; over WebSocket (ws://, wss://) mqtt.js carries it.
     const makeLink = this.opts.link === 'mqttjs' || isMqttOverWebSocket(this.opts.endpointOf(slot)) ? mqttLink : leanLink;
-    this.links[slot] = makeLink(() => this.opts.endpointOf(slot), fw.deviceId, events, this.linkOptions);
+    // The link asks `events` for its endpoint at each dial: no closure of its own per device.
+    this.links[slot] = makeLink(events, fw.deviceId, events, this.linkOptions);
   }
 
   // ---- device `slot`'s link events, called by its SlotEvents (below) ----
+
+  endpointOf(slot: number): string {
+    return this.opts.endpointOf(slot);
+  }
 
   linkUp(slot: number): void {
     this.stats.connected++;
@@ -335,6 +340,10 @@ export class Fleet {
  */
 class SlotEvents implements LinkEvents {
   constructor(private readonly fleet: Fleet, private readonly slot: number) {}
+  /** Where the device's link dials, asked again at each dial (link.ts `Endpoint`). */
+  endpoint(): string {
+    return this.fleet.endpointOf(this.slot);
+  }
   onUp(): void {
     this.fleet.linkUp(this.slot);
   }

@@ -25,7 +25,7 @@ import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/f
 import { writePuback } from '../network/replies.ts';
 import { redialDelayMs } from './backoff.ts';
 import { deviceCredentials } from '../../protocol/device-credentials.ts';
-import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
+import { endpointNow, type DeviceLink, type Endpoint, type LinkEvents, type LinkOptions } from './link.ts';
 import { keptBytes } from './kept-bytes.ts';
 
 /**
@@ -186,7 +186,7 @@ class LeanLink implements DeviceLink, PacketSink {
   private readonly topicLen: number;
 
   constructor(
-    private readonly resolve: () => string,
+    private readonly endpoint: Endpoint,
     private readonly deviceId: string,
     private readonly events: LinkEvents,
     private readonly opts: LinkOptions,
@@ -513,7 +513,7 @@ class LeanLink implements DeviceLink, PacketSink {
     this.redial = undefined;
     if (this.closed || this.socket) return;
     // Asked again at every dial: an endpoint move is followed from the next dial (mqtt-link.ts).
-    const endpoint = this.resolve();
+    const endpoint = endpointNow(this.endpoint);
     if (endpoint !== this.dialled) {
       let url: URL;
       try {
@@ -609,6 +609,6 @@ function onSocketClose(this: LinkSocket): void {
 /**
  * `endpoint` is asked again before every dial, as in mqtt-link.ts. Same events, same session rules.
  */
-export function leanLink(endpoint: string | (() => string), deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
-  return new LeanLink(typeof endpoint === 'string' ? () => endpoint : endpoint, deviceId, events, opts);
+export function leanLink(endpoint: Endpoint, deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
+  return new LeanLink(endpoint, deviceId, events, opts);
 }

@@ -6,6 +6,19 @@ import type { Backoff } from './backoff.ts';
 import type { DialPacer } from './dial-pacer.ts';
 import type { TlsMaterial } from '../../protocol/tls.ts';
 
+/**
+ * Where a link dials: a broker URL, or something asked again before every dial, as a device resolves
+ * its broker's name again when it dials (an endpoint move is followed from the next dial). An object
+ * with `endpoint()` lets a fleet hand each link the events object it already keeps per device, not
+ * a closure of its own per link (sim/fleet.ts `SlotEvents`).
+ */
+export type Endpoint = string | (() => string) | { endpoint(): string };
+
+/** Where `e` points now. */
+export function endpointNow(e: Endpoint): string {
+  return typeof e === 'string' ? e : typeof e === 'function' ? e() : e.endpoint();
+}
+
 export interface LinkEvents {
   /** A link session is up and the device's ack topic is subscribed. */
   onUp(): void;

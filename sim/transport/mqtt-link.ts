@@ -12,16 +12,16 @@ import { redialDelayMs } from './backoff.ts';
 import { deviceCredentials } from '../../protocol/device-credentials.ts';
 import { mqttDefaultPort } from '../../protocol/tls.ts';
 import { withoutUserinfo } from '../../protocol/redact.ts';
-import type { DeviceLink, LinkEvents, LinkOptions } from './link.ts';
+import { endpointNow, type DeviceLink, type Endpoint, type LinkEvents, type LinkOptions } from './link.ts';
 
 /**
  * `endpoint` is asked again before every reconnect, as a device resolves its broker's name again
  * when it dials: an endpoint move (the name now points elsewhere) is followed from the next dial.
  */
-export function mqttLink(endpoint: string | (() => string), deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
+export function mqttLink(endpoint: Endpoint, deviceId: string, events: LinkEvents, opts: LinkOptions): DeviceLink {
   const topic = upTopic(deviceId);
   const acks = ackTopic(deviceId);
-  const resolve = typeof endpoint === 'string' ? () => endpoint : endpoint;
+  const resolve = (): string => endpointNow(endpoint);
   let dialled = resolve();
   let up = false;
   // A device logs in as itself: a user:password@ in the broker URL (the probe's, the pipeline's) is not its own.
