@@ -116,15 +116,16 @@ export function pairIdOf(index: number): string {
 
 const ALL_DAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 const WEEKDAYS = [1, 2, 3, 4, 5] as const;
-const window = (from: string, to: string, days: readonly number[] = ALL_DAYS): readonly LocalWindow[] =>
+/** A list of one window, frozen: a plan's devices share it. */
+const oneWindow = (from: string, to: string, days: readonly number[] = ALL_DAYS): readonly LocalWindow[] =>
   Object.freeze([Object.freeze({ days: Object.freeze(days), from, to, crossesMidnight: to < from })]);
 
 // The windows a plan picks from, each made once and frozen: the devices that pick one share it
 // instead of holding a copy each (118 bytes a PSEM bracelet, bench/model-memory.bench.ts).
-const CURFEW_20_07 = window('20:00', '07:00');
-const CURFEW_21_06 = window('21:00', '06:00');
-const CURFEW_20_07_WEEKDAYS = window('20:00', '07:00', WEEKDAYS);
-const NIGHT_22_06 = window('22:00', '06:00');
+const CURFEW_20_07 = oneWindow('20:00', '07:00');
+const CURFEW_21_06 = oneWindow('21:00', '06:00');
+const CURFEW_20_07_WEEKDAYS = oneWindow('20:00', '07:00', WEEKDAYS);
+const NIGHT_22_06 = oneWindow('22:00', '06:00');
 
 /** PSE curfews: typically 20:00 → 07:00 every night, some 21:00 → 06:00, some on weekday nights only. */
 function pickCurfews(r: Rng): readonly LocalWindow[] {

@@ -60,19 +60,21 @@ export class PseOverrides extends OverrideQueue {
   }
 
   protected produce(): OverrideChunk {
-    const { routine, b, r, perPeriod } = this;
+    const { b, r, perPeriod } = this;
+    // Read once: a packed profile makes its places afresh at each read (routine.ts PackedRoutine).
+    const places = this.routine.places;
     const items: Override[] = [];
     for (const p of periodsOnDay(this.curfews, this.day)) {
       let lo = p.open + 10 * MINUTE;
-      if (routine.places.length > 0 && r.chance(Math.min(1, b.lateReturnsPerDay * perPeriod))) {
+      if (places.length > 0 && r.chance(Math.min(1, b.lateReturnsPerDay * perPeriod))) {
         const from = Math.round(p.open - r.between(20, 90) * MINUTE);
         const to = Math.round(p.open + r.between(10, 90) * MINUTE);
-        items.push({ from, to, steps: [{ at: from, place: r.pick(routine.places) }] });
+        items.push({ from, to, steps: [{ at: from, place: r.pick(places) }] });
         lo = to + 30 * MINUTE;
       }
-      const k = routine.places.length > 0 ? poissonCount(r, b.curfewAbsencesPerDay * perPeriod) : 0;
+      const k = places.length > 0 ? poissonCount(r, b.curfewAbsencesPerDay * perPeriod) : 0;
       for (const [from, to] of spread(r, k, lo, p.close - 20 * MINUTE, 15 * MINUTE, 90 * MINUTE, 35 * MINUTE)) {
-        items.push({ from, to, steps: [{ at: from, place: r.pick(routine.places) }] });
+        items.push({ from, to, steps: [{ at: from, place: r.pick(places) }] });
       }
     }
     this.day++;
@@ -112,6 +114,7 @@ export class PsemOverrides extends OverrideQueue {
 
   protected produce(): OverrideChunk {
     const { routine, b, r, day } = this;
+    const places = routine.places; // read once, as above
     const items: Override[] = [];
     // Daytime visits: up to 30 min to get there from wherever, then 5–30 min inside.
     const lo = localInstant(day, routine.earliestOutMin + 60);
@@ -121,19 +124,19 @@ export class PsemOverrides extends OverrideQueue {
       const centre = { lat: this.exclusionLat, lon: this.exclusionLon };
       for (const [from, to] of visits) items.push({ from, to, steps: [{ at: from, place: pointNear(centre, 0, ZONE_VISIT_RADIUS_KM, r) }] });
     }
-    if (routine.places.length > 0) {
+    if (places.length > 0) {
       for (const p of periodsOnDay(this.inclusionWindows, day)) {
         let k = poissonCount(r, b.inclusionExitsPerDay * this.perPeriod);
         let lo2 = p.open + 10 * MINUTE;
         if (k > 0 && r.chance(LATE_RETURN_SHARE)) {
           const from = Math.round(p.open - r.between(20, 60) * MINUTE);
           const to = Math.round(p.open + r.between(10, 90) * MINUTE);
-          items.push({ from, to, steps: [{ at: from, place: r.pick(routine.places) }] });
+          items.push({ from, to, steps: [{ at: from, place: r.pick(places) }] });
           lo2 = to + 30 * MINUTE;
           k--;
         }
         for (const [from, to] of spread(r, k, lo2, p.close - 30 * MINUTE, 20 * MINUTE, 120 * MINUTE, 30 * MINUTE)) {
-          items.push({ from, to, steps: [{ at: from, place: r.pick(routine.places) }] });
+          items.push({ from, to, steps: [{ at: from, place: r.pick(places) }] });
         }
       }
     }
