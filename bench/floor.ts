@@ -1,6 +1,8 @@
 /**
  * The floor of `npm run bench`: the most this machine can do with one connection per device —
- * pre-encoded PUBLISH bytes written straight to raw sockets, no MQTT client, no device model.
+ * pre-encoded PUBLISH bytes written straight to raw sockets, no MQTT client, no device model. The
+ * sockets are node's bare TCP handles (sim/transport/raw-tcp.ts), as the lean link's are: the floor
+ * is what the cheapest connection Vigil has can do, so b/c compares like with like.
  *
  * Same wire work as the baseline, nothing more: CONNECT once (clean session), then one QoS 1
  * PUBLISH of a one-record position batch per device per second, the broker's PUBACKs read and
@@ -11,7 +13,7 @@
  *
  *   node --import tsx bench/floor.ts '<BenchParams JSON>'   (run by fleet.bench.ts)
  */
-import { connect, type Socket } from 'node:net';
+import { RawTcp, type RawTcpOwner } from '../sim/transport/raw-tcp.ts';
 import { generate } from 'mqtt-packet';
 import { encodeBatch, upTopic } from '../protocol/uplink.ts';
 import { measure, paramsFromArgv, type Contender } from './measure.ts';
@@ -21,24 +23,57 @@ const TICK_MS = 20;
 /** A `time` value of 13 digits, found again in the encoded payload to patch it per send. */
 const TIME_MARK = 1_111_111_111_111;
 
-interface FloorDevice {
-  readonly socket: Socket;
-  readonly packet: Buffer;
-  /** Offset of the packet id, and of the 13 `time` digits, in `packet`. */
-  readonly idAt: number;
-  readonly timeAt: number;
-  up: boolean;
-  seq: number;
+let connected = 0;
+let pubacks = 0;
+let errors = 0;
+
+class FloorDevice implements RawTcpOwner {
+  readonly socket: RawTcp;
+  up = false;
+  seq = 0;
+
+  constructor(
+    port: number,
+    readonly packet: Buffer,
+    /** Offset of the packet id, and of the 13 `time` digits, in `packet`. */
+    readonly idAt: number,
+    readonly timeAt: number,
+  ) {
+    this.socket = new RawTcp('127.0.0.1', port, this);
+  }
+
+  rawRead(_s: RawTcp, buf: Buffer, n: number): void {
+    let at = 0;
+    if (!this.up) {
+      // CONNACK (4 bytes, return code 0); anything after it in the chunk is PUBACKs.
+      if (buf[0] !== 0x20 || buf[3] !== 0) {
+        errors++;
+        this.socket.destroy();
+        return;
+      }
+      this.up = true;
+      connected++;
+      at = 4;
+    }
+    // Only PUBACKs (4 bytes each) come to a client that publishes at QoS 1 and subscribes to nothing.
+    pubacks += (n - at) >> 2;
+  }
+
+  rawError(): void {
+    errors++;
+  }
+
+  rawClosed(): void {
+    if (this.up) connected--;
+    this.up = false;
+  }
 }
 
 await measure('floor', p, (): Contender => {
   const devices: (FloorDevice | undefined)[] = new Array(p.devices);
   const timers: NodeJS.Timeout[] = [];
   let ticker: NodeJS.Timeout | undefined;
-  let connected = 0;
   let publishes = 0;
-  let pubacks = 0;
-  let errors = 0;
 
   const open = (i: number): void => {
     const id = `FLOOR-${String(i + 1).padStart(5, '0')}`;
@@ -48,30 +83,9 @@ await measure('floor', p, (): Contender => {
     const packet = generate({ cmd: 'publish', topic: upTopic(id), payload, qos: 1, messageId: 1, dup: false, retain: false });
     const timeAt = packet.indexOf(String(TIME_MARK));
     const idAt = packet.length - payload.length - 2;
-    const socket = connect({ host: '127.0.0.1', port: Number(new URL(p.url).port), noDelay: true });
-    const d: FloorDevice = { socket, packet, idAt, timeAt, up: false, seq: 0 };
+    const d = new FloorDevice(Number(new URL(p.url).port), packet, idAt, timeAt);
     devices[i] = d;
-    socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: id, keepalive: 0 }));
-    socket.on('data', (chunk: Buffer) => {
-      if (!d.up) {
-        // CONNACK (4 bytes, return code 0); anything after it in the chunk is PUBACKs.
-        if (chunk[0] !== 0x20 || chunk[3] !== 0) {
-          errors++;
-          socket.destroy();
-          return;
-        }
-        d.up = true;
-        connected++;
-        chunk = chunk.subarray(4);
-      }
-      // Only PUBACKs (4 bytes each) come to a client that publishes at QoS 1 and subscribes to nothing.
-      pubacks += chunk.length >> 2;
-    });
-    socket.on('error', () => errors++);
-    socket.on('close', () => {
-      if (d.up) connected--;
-      d.up = false;
-    });
+    d.socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: id, keepalive: 0 }));
   };
 
   let last = Date.now();

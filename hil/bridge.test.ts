@@ -4,6 +4,7 @@ import { ackTopic, decodeBatch, encodeAck, upTopic, UPLINK_SUBSCRIPTION, type Up
 import { startEmbeddedBroker, type RunningBroker } from '../sim/broker.ts';
 import { FakeHilSession } from '../test/support/fake-hil-session.ts';
 import { HilBridge } from './bridge.ts';
+import { until } from '../test/support/until.ts';
 
 const ID = 'HIL-PSEM-1';
 const T0 = Date.parse('2021-10-25T14:00:00+02:00');
@@ -13,14 +14,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
-
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 /** A broker, a subscriber in the pipeline's place (it sees what reaches the broker), and a bridge over a fake device. */
 async function setup(o: { mode?: 'gateway' | 'direct'; resendMs?: number } = {}) {

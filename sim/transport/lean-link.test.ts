@@ -7,20 +7,12 @@ import { CONNECT, PUBACK, SUBSCRIBE, connack, scriptedBroker, sessionBroker, sub
 import { startEmbeddedBroker, type RunningBroker } from '../broker.ts';
 import { ConnackError, SWEEP_MS, leanLink } from './lean-link.ts';
 import type { DeviceLink, LinkEvents } from './link.ts';
+import { sleep, until } from '../../test/support/until.ts';
 
 const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await sleep(10);
-  }
-};
 
 /** What a link told its device, in order. */
 function recorder(): LinkEvents & { log: string[]; acks: number[]; errors: Error[]; ups: number; downs: number } {
@@ -88,6 +80,30 @@ describe.each([
     await until(() => sent === 3 && got.length === 3);
     // Sorted: a broker orders messages per QoS level only, so QoS 0 may overtake QoS 1 [MQTT-4.6.0].
     expect(got.sort()).toEqual([`${upTopic(id)} {"hello":1}`, `${upTopic(id)} ${'x'.repeat(300)}`, `${upTopic(id)} q0`].sort());
+    expect(ev.errors).toEqual([]);
+  });
+
+  it('to a host name, which needs a lookup, dials a net.Socket (raw-tcp.ts takes addresses): the same contract', async () => {
+    const id = `LEAN-${_name}-name`;
+    const byName = broker.url.replace('127.0.0.1', 'localhost');
+    expect(byName).not.toBe(broker.url);
+    const sub = await client(broker.url, 'sub-name');
+    const got: string[] = [];
+    sub.on('message', (_topic, payload) => got.push(payload.toString()));
+    await sub.subscribeAsync(upTopic(id), { qos: 1 });
+    const ev = recorder();
+    const link = device(byName, id, ev, 60, 100);
+    await until(() => link.connected);
+    let sent = 0;
+    link.publish(new TextEncoder().encode('by name'), 1, () => sent++);
+    await until(() => sent === 1 && got.length === 1);
+    const pipeline = await client(broker.url, 'pipeline-name');
+    await publishAck(pipeline, id, 7);
+    await until(() => ev.acks.length === 1);
+    link.reconnect();
+    await until(() => ev.ups === 2 && link.connected);
+    expect(ev.log).toEqual(['up', 'ack 7', 'down', 'up']);
+    expect(got).toEqual(['by name']);
     expect(ev.errors).toEqual([]);
   });
 

@@ -1,9 +1,10 @@
 /**
  * A lean device link: the same `DeviceLink` as mqtt-link.ts (read its header: client id = device
- * id, QoS 1 both ways, the first connection clean, later ones persistent), on a raw `net.Socket`,
- * for fleets where mqtt.js's per-client cost (streams, stores, timers, a parser per client) is the
- * bottleneck (issue 7). MQTT 3.1.1 over TCP (`mqtt://`, `tcp://`) or over TLS (`mqtts://`, `ssl://`,
- * `tls://`: `tls.connect` with the run's CA and client certificate, the same framing on top).
+ * id, QoS 1 both ways, the first connection clean, later ones persistent), on node's bare TCP handle
+ * (raw-tcp.ts; a `net.Socket` to a host name), for fleets where mqtt.js's per-client cost (streams,
+ * stores, timers, a parser per client) is the bottleneck (issue 7). MQTT 3.1.1 over TCP (`mqtt://`,
+ * `tcp://`) or over TLS (`mqtts://`, `ssl://`, `tls://`: `tls.connect` with the run's CA and client
+ * certificate, the same framing on top).
  *
  * Per device: the socket, a framer, a few numbers, the topic part of its PUBLISH packets, and a map
  * of in-flight QoS 1 publishes that exists only once one was sent; CONNECT and SUBSCRIBE are encoded
@@ -27,6 +28,7 @@ import { redialDelayMs } from './backoff.ts';
 import { deviceCredentials } from '../../protocol/device-credentials.ts';
 import { endpointNow, type DeviceLink, type Endpoint, type LinkEvents, type LinkOptions } from './link.ts';
 import { keptBytes } from './kept-bytes.ts';
+import { RawTcp, READ_BUFFER, rawTcpAvailable, type RawTcpOwner } from './raw-tcp.ts';
 
 /**
  * mqtt-packet writes packet ids and lengths from a cache of 65,536 two-byte Buffers, built at its
@@ -50,8 +52,6 @@ const SUBSCRIBE_ID = 1;
 const MAX_INFLIGHT = 65_534;
 /** As mqtt-link.ts's connectTimeout: a dial not up by then (CONNACK, and SUBACK when it subscribes) is dropped. */
 const CONNECT_TIMEOUT_MS = 10_000;
-/** Where every lean link of the process reads: one read at a time on one thread, consumed before the next. */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** The one keepalive sweep's period: a PINGREQ goes out within this of its due time. */
 export const SWEEP_MS = 1000;
 /**
@@ -135,8 +135,9 @@ const ID_AFTER = '/up'.length;
 /** The byte length of the remaining-length field for `n` [MQTT-2.2.3]. */
 const varIntLength = (n: number): number => (n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4);
 
-class LeanLink implements DeviceLink, PacketSink {
-  private socket: Socket | undefined;
+class LeanLink implements DeviceLink, PacketSink, RawTcpOwner {
+  /** The connection: node's TCP handle alone (raw-tcp.ts) for an address, a net or TLS socket else. */
+  private socket: Socket | RawTcp | undefined;
   private framer: MqttFramer | undefined;
   private phase: Phase = Phase.Down;
   private closed = false;
@@ -268,9 +269,11 @@ class LeanLink implements DeviceLink, PacketSink {
     const s = this.socket;
     if (!s) return Promise.resolve();
     return new Promise((resolve) => {
-      s.once('close', () => resolve());
+      if (s instanceof RawTcp) closing.set(s, resolve);
+      else s.once('close', () => resolve());
       if (this.phase >= Phase.Connected) s.write(DISCONNECT_PACKET);
-      s.destroySoon();
+      if (s instanceof RawTcp) s.end();
+      else s.destroySoon();
       // A socket whose peer vanished may never flush: do not let close() hang on it.
       setTimeout(() => s.destroy(), 2000).unref();
     });
@@ -469,29 +472,45 @@ class LeanLink implements DeviceLink, PacketSink {
       this.owedId = 0;
       this.owedMore = undefined;
     }
-    (this.socket as Socket).write(packet, onWritten && ((err) => {
+    const done = onWritten && ((err?: Error | null): void => {
       if (!err) onWritten();
-    }));
+    });
+    const s = this.socket;
+    if (s instanceof RawTcp) s.write(packet, done);
+    else s?.write(packet, done);
   }
 
-  // The link's callbacks are its methods, bound once per link with `bind`, not arrows or closures
-  // made at each dial. Vigil runs under tsx, whose esbuild transform keeps function names
+  // The link's callbacks are its methods, bound when first needed with `bind`, not arrows or
+  // closures made at each dial. Vigil runs under tsx, whose esbuild transform keeps function names
   // (`keepNames`): every named arrow or function expression gets its name redefined as it is made,
   // which puts the function's properties in a dictionary — 361 bytes of heap for such a closure
-  // against 105 without (measured). A bound function gets no such call. The three closures these
+  // against 105 without (measured). A bound function gets no such call. The closures these
   // replace (an arrow `dialNow`, and at each dial a `read` closure and the `onread` callback) were
-  // ~0.8 KB of heap per device (issue 7; docs/PERFORMANCE.md). The two a link may never need are
-  // bound when first needed: most links never redial, and a plain one never reads 'data'.
+  // ~0.8 KB of heap per device (issue 7; docs/PERFORMANCE.md). Most links never redial, and only a
+  // TLS one reads 'data'; reads of a plain connection come to `rawRead` or `onSocketRead`, below.
   /** dial(): handed to a timer or the pacer at every redial. */
   private dialNow: (() => void) | undefined;
-  /** The plain socket's reads, into the process's READ_BUFFER (net's `onread`). */
-  private readonly onRead: (n: number, buf: Uint8Array) => boolean = this.readInto.bind(this);
   /** The TLS socket's reads, which come as 'data' chunks. */
   private onData: ((chunk: Buffer) => void) | undefined;
 
-  private readInto(n: number, buf: Uint8Array): boolean {
-    this.read((buf as Buffer).subarray(0, n));
-    return true;
+  /** `n` bytes of `s` in the process's READ_BUFFER (RawTcpOwner; net's `onread` too). */
+  rawRead(s: RawTcp | Socket, buf: Buffer, n: number): void {
+    if (s === this.socket) this.read(buf.subarray(0, n));
+  }
+
+  /** RawTcpOwner: as a socket's 'error'. */
+  rawError(_s: RawTcp, err: Error): void {
+    this.socketError(err);
+  }
+
+  /** RawTcpOwner: as a socket's 'close'. */
+  rawClosed(s: RawTcp): void {
+    this.onClose(s);
+    const resolve = closing.get(s);
+    if (resolve) {
+      closing.delete(s);
+      resolve();
+    }
   }
 
   /**
@@ -532,15 +551,19 @@ class LeanLink implements DeviceLink, PacketSink {
     // TLS: the broker's certificate is checked against the run's CA (or the system's) and its name;
     // servername only for a host name (SNI takes no IP address, RFC 6066 §3). Plain TCP: reads land
     // in one buffer shared by every lean link of the process (READ_BUFFER) — no Buffer allocated per
-    // read, no 'data' event through the socket's Readable; the framer copies what it keeps of a chunk
-    // (sim/network/framer.ts). A TLS socket decrypts into buffers of its own: read from 'data'.
-    const s: Socket = this.secure
-      ? connectTls({ host: this.host, port: this.port, ...this.opts.tls, ...(isIP(this.host) === 0 && { servername: this.host }) }).setNoDelay(true)
-      : connect({
-        host: this.host, port: this.port, noDelay: true,
-        onread: { buffer: READ_BUFFER, callback: this.onRead },
-      });
-    if (this.secure) s.on('data', (this.onData ??= this.read.bind(this)));
+    // read, no 'data' event through a socket's Readable; the framer copies what it keeps of a chunk
+    // (sim/network/framer.ts). To an address, the connection is node's TCP handle alone (raw-tcp.ts:
+    // ~0.95 KB of heap less than a net.Socket); to a name, which needs a lookup, a net.Socket. A TLS
+    // socket decrypts into buffers of its own: read from 'data'.
+    let s: Socket | RawTcp;
+    if (this.secure) {
+      s = connectTls({ host: this.host, port: this.port, ...this.opts.tls, ...(isIP(this.host) === 0 && { servername: this.host }) }).setNoDelay(true);
+      s.on('data', (this.onData ??= this.read.bind(this)));
+    } else if (rawTcpAvailable(this.host)) {
+      s = new RawTcp(this.host, this.port, this);
+    } else {
+      s = connect({ host: this.host, port: this.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: onSocketRead } });
+    }
     this.socket = s;
     this.framer = new MqttFramer();
     this.phase = Phase.Dialling;
@@ -556,6 +579,7 @@ class LeanLink implements DeviceLink, PacketSink {
       ...(login && { username: login.username, password: Buffer.from(login.password) }),
     }));
     // Socket errors carry a code (ECONNREFUSED…): reported as mqtt.js reports them; 'close' follows.
+    if (s instanceof RawTcp) return;
     (s as LinkSocket)[LINK_OF_SOCKET] = this;
     s.on('error', onSocketError);
     s.on('close', onSocketClose);
@@ -567,7 +591,7 @@ class LeanLink implements DeviceLink, PacketSink {
   }
 
   /** `s`, one of this link's sockets, closed (or is dropped): the link is down if `s` is its current one. */
-  onClose(s: Socket): void {
+  onClose(s: Socket | RawTcp): void {
     if (s !== this.socket) return;
     const wasUp = this.phase === Phase.Up;
     this.socket = undefined;
@@ -590,10 +614,13 @@ class LeanLink implements DeviceLink, PacketSink {
   }
 }
 
+/** Closing links' connections, each with the close() waiting for it: no field on every link for it. */
+const closing = new Map<RawTcp, () => void>();
+
 /**
- * A socket's 'error' and 'close' listeners are these two module functions (node calls a listener
- * with the socket as `this`), which find their link on the socket: not two arrows and their
- * context made at each dial and kept while it lasts: ~130 bytes a device, measured (issue 7).
+ * A net socket's 'error' and 'close' listeners and its `onread` callback are these module functions
+ * (node calls them with the socket as `this`), which find their link on the socket: not arrows and
+ * their context made at each dial and kept while it lasts: ~130 bytes a device, measured (issue 7).
  */
 const LINK_OF_SOCKET = Symbol('lean link');
 type LinkSocket = Socket & { [LINK_OF_SOCKET]?: LeanLink };
@@ -604,6 +631,11 @@ function onSocketError(this: LinkSocket, err: Error): void {
 
 function onSocketClose(this: LinkSocket): void {
   this[LINK_OF_SOCKET]?.onClose(this);
+}
+
+function onSocketRead(this: LinkSocket, n: number, buf: Uint8Array): boolean {
+  this[LINK_OF_SOCKET]?.rawRead(this, buf as Buffer, n);
+  return true;
 }
 
 /**
