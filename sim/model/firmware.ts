@@ -39,11 +39,22 @@ export interface FirmwareCounters {
   evicted: number;
 }
 
+/**
+ * What an empty outbox and an empty send list are: one frozen array each, shared by every firmware,
+ * so a mistaken push onto one throws. A device is between records nearly all the time: an empty
+ * array of its own cost it 32 bytes each (issue 7). And an array V8 grows by `push` gets room for 17
+ * elements; emptied by `splice`, it lost them, and the next record made it again — two such stores
+ * a record, which lived until the pipeline's ack and so were promoted to the old generation
+ * (docs/PERFORMANCE.md). A first record now makes an array of exactly one.
+ */
+const NO_RECORDS: UplinkRecord[] = Object.freeze([]) as unknown as UplinkRecord[];
+const NO_SENDS: number[] = Object.freeze([]) as unknown as number[];
+
 export class Firmware {
   private seq = 0;
   private acked = 0;
   /** Unacked records, in seq order. */
-  private readonly outbox: UplinkRecord[] = [];
+  private outbox: UplinkRecord[] = NO_RECORDS;
   /** Seqs already published on the current link session (so a new record is not sent twice). */
   private sentUpTo = 0;
   private resendAt = Infinity;
@@ -59,7 +70,7 @@ export class Firmware {
    * went. Numbers in one array rather than an object per publish, which lived until its ack and so
    * survived the young generation's collections (issue 7).
    */
-  private readonly sends: number[] = [];
+  private sends: number[] = NO_SENDS;
   readonly counters: FirmwareCounters = { created: 0, sent: 0, resent: 0, evicted: 0 };
 
   constructor(readonly deviceId: string, private readonly cfg: FirmwareConfig, private readonly source: RecordSource) {
@@ -124,7 +135,8 @@ export class Firmware {
         else this.counters.sent = r.seq;
       }
       this.sentUpTo = (batch[batch.length - 1] as UplinkRecord).seq;
-      this.sends.push(this.sentUpTo, now);
+      if (this.sends.length === 0) this.sends = [this.sentUpTo, now];
+      else this.sends.push(this.sentUpTo, now);
     }
     this.armResend();
     return batches;
@@ -136,10 +148,12 @@ export class Firmware {
     this.acked = Math.min(seq, this.seq);
     let n = 0;
     while (n < this.outbox.length && (this.outbox[n] as UplinkRecord).seq <= this.acked) n++;
-    this.outbox.splice(0, n);
+    if (n === this.outbox.length) this.outbox = NO_RECORDS;
+    else if (n > 0) this.outbox.splice(0, n);
     let covered = 0; // numbers of the sends this ack covers, two per send
     while (covered < this.sends.length && (this.sends[covered] as number) <= this.acked) covered += 2;
-    if (covered > 0) this.sends.splice(0, covered);
+    if (covered === this.sends.length) this.sends = NO_SENDS;
+    else if (covered > 0) this.sends.splice(0, covered);
     this.ackTimeout = this.cfg.ackTimeoutMs;
     this.timeouts = 0;
     this.armResend();
@@ -162,7 +176,7 @@ export class Firmware {
   /** Everything unacked goes out again: no publish is awaited any more. */
   private forgetSends(): void {
     this.sentUpTo = 0;
-    this.sends.length = 0;
+    this.sends = NO_SENDS;
   }
 
   /**
@@ -223,7 +237,8 @@ export class Firmware {
       this.outbox.shift();
       this.counters.evicted++;
     }
-    this.outbox.push(rec);
+    if (this.outbox.length === 0) this.outbox = [rec];
+    else this.outbox.push(rec);
     onRecord(rec);
   }
 }

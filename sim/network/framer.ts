@@ -35,7 +35,8 @@ export interface PacketSink {
 
 /** Splits one direction of one connection into packets; holds the bytes of an incomplete packet. */
 export class MqttFramer {
-  private parts: Buffer[] = [];
+  /** Copies of an incomplete packet's chunks; undefined while there is none (nearly always, so no array is kept). */
+  private parts: Buffer[] | undefined;
   private partsLen = 0;
   /** Bytes the incomplete packet needs in all; 0 while its fixed header is itself incomplete. */
   private need = 0;
@@ -53,12 +54,12 @@ export class MqttFramer {
   push(chunk: Buffer, sink: PacketSink): void {
     let buf = chunk;
     if (this.partsLen > 0) {
-      this.parts.push(Buffer.from(chunk));
+      (this.parts ??= []).push(Buffer.from(chunk));
       this.partsLen += chunk.length;
       // A big packet in many chunks: concatenate once, when it is whole, not once per chunk.
       if (this.partsLen < this.need) return;
-      buf = Buffer.concat(this.parts, this.partsLen);
-      this.parts = [];
+      buf = Buffer.concat(this.parts ?? [], this.partsLen);
+      this.parts = undefined;
       this.partsLen = 0;
       this.need = 0;
     }
@@ -94,7 +95,7 @@ export class MqttFramer {
     }
     if (off < n) {
       // Copy the tail: a subarray would pin the whole chunk for as long as the device is quiet.
-      this.parts.push(Buffer.from(buf.subarray(off)));
+      (this.parts ??= []).push(Buffer.from(buf.subarray(off)));
       this.partsLen = n - off;
     }
   }

@@ -113,9 +113,8 @@ function uvError(status: number, syscall: string, host?: string, port?: number):
 
 /** One plain TCP connection. Dialled at construction; writes made before it is up wait in libuv's queue, as net buffers them. */
 export class RawTcp {
+  /** Undefined from destroy() on: the handle closes once, so the owner hears of the close once. */
   private handle: TcpHandle | undefined;
-  /** Set once the first error or close is reported: the owner hears of a connection's end once. */
-  private ended = false;
 
   constructor(host: string, port: number, private readonly owner: RawTcpOwner) {
     const b = B as Bindings;
@@ -208,16 +207,14 @@ export class RawTcp {
     else this.fail(uvError(n, 'read'));
   }
 
-  /** @internal */
+  /** @internal An error ends the connection; none is reported once it was destroyed, as for net. */
   fail(err: Error): void {
-    if (this.ended) return;
+    if (!this.handle) return;
     this.owner.rawError(this, err);
     this.destroy();
   }
 
   private closed(): void {
-    if (this.ended) return;
-    this.ended = true;
     this.owner.rawClosed(this);
   }
 }
