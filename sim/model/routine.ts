@@ -135,10 +135,19 @@ export interface Override {
 
 const WORK_ERRAND_CHANCE = 0.35;
 
-/** The base routine, one local day at a time, from its own random stream. */
+/**
+ * The base routine, one local day at a time, from its own random stream.
+ *
+ * The day's steps still to come are kept as three doubles each (when, then the place's lat, lon) in
+ * one array, and a step is made when it is taken: as objects, each with its time boxed, and a place
+ * object with its two numbers boxed, they were ~300 bytes of a live device, ~120 so (issue 7,
+ * docs/PERFORMANCE.md).
+ */
 export class BaseRoutine {
   private day: number;
-  private queue: PlaceStep[] = [];
+  private steps: number[] = [];
+  /** Index in `steps` of the next step's time. */
+  private next = 0;
   private place: LatLon;
 
   constructor(private readonly p: RoutineProfile, private readonly r: Rng, firstDay: number) {
@@ -146,21 +155,27 @@ export class BaseRoutine {
     this.place = p.home;
   }
 
-  peek(): PlaceStep {
-    while (this.queue.length === 0) this.queue = exactCopy(this.plan(this.day++));
-    return this.queue[0] as PlaceStep;
+  /** When the next step sets off. */
+  nextAt(): number {
+    while (this.next === this.steps.length) {
+      this.steps = packSteps(this.plan(this.day++));
+      this.next = 0;
+    }
+    return this.steps[this.next] as number;
   }
 
+  /** Takes the next step. */
   pop(): PlaceStep {
-    const s = this.peek();
-    this.queue.shift();
-    this.place = s.place;
-    return s;
+    const at = this.nextAt();
+    const i = this.next;
+    this.next += 3;
+    this.place = { lat: this.steps[i + 1] as number, lon: this.steps[i + 2] as number };
+    return { at, place: this.place };
   }
 
   /** Where the routine means the wearer to be just before t (t never goes back). */
   placeBefore(t: number): LatLon {
-    while (this.peek().at < t) this.pop();
+    while (this.nextAt() < t) this.pop();
     return this.place;
   }
 
@@ -197,6 +212,17 @@ export class BaseRoutine {
     }
     return steps;
   }
+}
+
+/** A day's steps as BaseRoutine keeps them: when, lat, lon, for each, in an array of exactly that. */
+function packSteps(steps: readonly PlaceStep[]): number[] {
+  const v = new Array<number>(3 * steps.length);
+  steps.forEach((s, k) => {
+    v[3 * k] = s.at;
+    v[3 * k + 1] = s.place.lat;
+    v[3 * k + 2] = s.place.lon;
+  });
+  return v;
 }
 
 function clamp(x: number, lo: number, hi: number): number {
@@ -248,22 +274,22 @@ export class PlaceTimeline {
 
   next(): Step {
     for (;;) {
-      const nb = this.base.peek();
+      const nextAt = this.base.nextAt();
       const ov = this.current;
       if (ov !== undefined) {
         const step = ov.steps[this.stepIndex];
-        if (step !== undefined && step.at <= nb.at) {
+        if (step !== undefined && step.at <= nextAt) {
           this.stepIndex++;
           return step;
         }
-        if (ov.to <= nb.at) {
+        if (ov.to <= nextAt) {
           this.current = undefined;
           return { at: ov.to, place: this.basePlace };
         }
         this.basePlace = this.base.pop().place; // suppressed, but remembered
         continue;
       }
-      const o = this.overrides?.peek(nb.at);
+      const o = this.overrides?.peek(nextAt);
       if (o !== undefined) {
         this.overrides?.pop();
         if (o.from >= this.lastEnd) {
@@ -273,7 +299,8 @@ export class PlaceTimeline {
         }
         continue;
       }
-      this.basePlace = this.base.pop().place;
+      const nb = this.base.pop();
+      this.basePlace = nb.place;
       return nb;
     }
   }
