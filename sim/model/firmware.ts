@@ -45,7 +45,7 @@ export interface FirmwareCounters {
  * array of its own cost it 32 bytes each (issue 7). And an array V8 grows by `push` gets room for 17
  * elements; emptied by `splice`, it lost them, and the next record made it again — two such stores
  * a record, which lived until the pipeline's ack and so were promoted to the old generation
- * (docs/PERFORMANCE.md). A first record now makes an array of exactly one.
+ * (docs/PERFORMANCE.md). The first record, or the first send, now makes an array of exactly its size.
  */
 const NO_RECORDS: UplinkRecord[] = Object.freeze([]) as unknown as UplinkRecord[];
 const NO_SENDS: number[] = Object.freeze([]) as unknown as number[];
