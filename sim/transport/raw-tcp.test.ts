@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawTcp, rawTcpAvailable, type RawTcpOwner } from './raw-tcp.ts';
+import { loadBindings, RawTcp, rawTcpAvailable, type RawTcpOwner } from './raw-tcp.ts';
 import { sleep, until } from '../../test/support/until.ts';
 
 const open: (() => Promise<void> | void)[] = [];
@@ -53,6 +53,17 @@ describe('RawTcp: a TCP connection on node\'s bare handle', () => {
     expect(rawTcpAvailable('::1')).toBe(true);
     expect(rawTcpAvailable('localhost')).toBe(false);
     expect(rawTcpAvailable('broker.example')).toBe(false);
+  });
+
+  it('is not offered where node has no process.binding, or not the parts of it it needs', () => {
+    expect(loadBindings()).toBeDefined();
+    expect(loadBindings({})).toBeUndefined();
+    expect(loadBindings({ binding: () => { throw new Error('DEP0111 thrown (--throw-deprecation)'); } })).toBeUndefined();
+    expect(loadBindings({ binding: () => ({}) })).toBeUndefined();
+    const nodeBinding = (process as unknown as { binding: (name: string) => Record<string, unknown> }).binding;
+    const real = (name: string): Record<string, unknown> => nodeBinding.call(process, name);
+    expect(loadBindings({ binding: (name: string) => (name === 'stream_wrap' ? { ...real(name), WriteWrap: undefined } : real(name)) })).toBeUndefined();
+    expect(loadBindings({ binding: real })).toBeDefined();
   });
 
   it('writes made before the connection is up go out first, in order; reads come to the owner', async () => {

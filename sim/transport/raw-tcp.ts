@@ -73,9 +73,14 @@ export const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** libuv's end of stream. */
 const UV_EOF = -4095;
 
-function loadBindings(): Bindings | undefined {
+/**
+ * The bindings from `proc.binding`, or undefined where it or any part of them is missing (a node
+ * that dropped `process.binding`, `--throw-deprecation`): then every dial goes through `net`.
+ * Exported for its test.
+ */
+export function loadBindings(proc: object = process): Bindings | undefined {
   try {
-    const binding = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
+    const binding = (proc as { binding?: (name: string) => Record<string, unknown> }).binding;
     if (typeof binding !== 'function') return undefined;
     const tcp = binding('tcp_wrap') as { TCP: Bindings['TCP']; TCPConnectWrap: Bindings['TCPConnectWrap']; constants: { SOCKET: number } };
     const stream = binding('stream_wrap') as {
