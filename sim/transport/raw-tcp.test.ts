@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBindings, RawTcp, rawTcpAvailable, type RawTcpOwner } from './raw-tcp.ts';
 import { sleep, until } from '../../test/support/until.ts';
@@ -93,6 +93,25 @@ describe('RawTcp: a TCP connection on node\'s bare handle', () => {
     expect(o.log).toEqual(['error', 'closed']);
     expect(o.errors[0]?.message).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`);
     expect((o.errors[0] as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('a connect that fails at once is reported as net reports it, after the caller has it; what was written meanwhile is dropped', async () => {
+    // TCP to a multicast address: Linux refuses the connect itself (ENETUNREACH), whatever the routes.
+    const host = '224.0.0.1';
+    const netErr = await new Promise<NodeJS.ErrnoException>((resolve) => {
+      const s = connect({ host, port: 1883 });
+      s.on('error', resolve);
+    });
+    const o = owner();
+    const c = new RawTcp(host, 1883, o);
+    c.write(Buffer.from('dropped'));
+    expect(o.log).toEqual([]);
+    await until(() => o.closes === 1);
+    expect(o.log).toEqual(['error', 'closed']);
+    // net adds where it was bound (" - Local (0.0.0.0:0)"), which says nothing here.
+    expect(o.errors[0]?.message).toBe(`connect ENETUNREACH ${host}:1883`);
+    expect(netErr.message.startsWith(`connect ENETUNREACH ${host}:1883`)).toBe(true);
+    expect((o.errors[0] as NodeJS.ErrnoException).code).toBe(netErr.code);
   });
 
   it('the peer closing it closes it, once, with no error', async () => {

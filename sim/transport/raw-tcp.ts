@@ -134,8 +134,17 @@ export class RawTcp {
     req.address = host;
     req.port = port;
     const err = isIP(host) === 6 ? handle.connect6(req, host, port) : handle.connect(req, host, port);
-    // As net: a connect that fails at once is reported after the caller has its connection back.
-    if (err !== 0) process.nextTick(() => this.fail(uvError(err, 'connect', host, port)));
+    if (err !== 0) {
+      // A connect that fails at once (no route, no socket left): as net, it is reported after the
+      // caller has its connection back, and nothing is written to it meanwhile — a write would
+      // fail too, and its error would hide this one.
+      this.handle = undefined;
+      process.nextTick(() => {
+        this.owner.rawError(this, uvError(err, 'connect', host, port));
+        handle.onread = ignoreRead;
+        handle.close(() => this.closed());
+      });
+    }
   }
 
   /** Writes `buf`; `cb` once it is written (node calls a socket's write callback so too). */
