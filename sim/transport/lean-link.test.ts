@@ -107,6 +107,24 @@ describe.each([
     expect(ev.errors).toEqual([]);
   });
 
+  it('with VIGIL_NET_SOCKETS=1, dials an address with a net.Socket too: the same contract', async () => {
+    const id = `LEAN-${_name}-net`;
+    const ev = recorder();
+    process.env.VIGIL_NET_SOCKETS = '1';
+    let link: DeviceLink;
+    try {
+      link = device(broker.url, id, ev, 60, 100); // dials now, in the constructor
+    } finally {
+      delete process.env.VIGIL_NET_SOCKETS;
+    }
+    await until(() => link.connected);
+    const pipeline = await client(broker.url, 'pipeline-net');
+    await publishAck(pipeline, id, 9);
+    await until(() => ev.acks.length === 1);
+    expect(ev.log).toEqual(['up', 'ack 9']);
+    expect(ev.errors).toEqual([]);
+  });
+
   it('turns an ack message on its ack topic into onAck(seq), and ignores nothing else', async () => {
     const id = `LEAN-${_name}-2`;
     const ev = recorder();

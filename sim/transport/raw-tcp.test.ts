@@ -48,11 +48,18 @@ function dial(port: number, o: RawTcpOwner, host = '127.0.0.1'): RawTcp {
 }
 
 describe('RawTcp: a TCP connection on node\'s bare handle', () => {
-  it('is offered for addresses, not for names that need a lookup', () => {
+  it('is offered for addresses, not for names that need a lookup, nor when VIGIL_NET_SOCKETS=1', () => {
     expect(rawTcpAvailable('127.0.0.1')).toBe(true);
     expect(rawTcpAvailable('::1')).toBe(true);
     expect(rawTcpAvailable('localhost')).toBe(false);
     expect(rawTcpAvailable('broker.example')).toBe(false);
+    process.env.VIGIL_NET_SOCKETS = '1';
+    try {
+      expect(rawTcpAvailable('127.0.0.1')).toBe(false);
+    } finally {
+      delete process.env.VIGIL_NET_SOCKETS;
+    }
+    expect(rawTcpAvailable('127.0.0.1')).toBe(true);
   });
 
   it('is not offered where node has no process.binding, or not the parts of it it needs', () => {

@@ -12,8 +12,8 @@
  * write, shut down, close), and nothing else of node's internals.
  *
  * `process.binding` is deprecated (DEP0111; documentation-only in node 20, a warning with
- * --pending-deprecation). Where it or the binding is missing, `rawTcpAvailable()` is false and the
- * lean link dials with `net` as before; a name that needs a DNS lookup, and TLS, always go through
+ * --pending-deprecation). Where it or the binding is missing, or `VIGIL_NET_SOCKETS=1`,
+ * `rawTcpAvailable()` is false and the lean link dials with `net` as before; a name that needs a DNS lookup, and TLS, always go through
  * `net` (tcp_wrap connects to an address, and TLS needs node's TLS socket).
  */
 import { isIP } from 'node:net';
@@ -104,9 +104,13 @@ export function loadBindings(proc: object = process): Bindings | undefined {
 
 const B = loadBindings();
 
-/** Whether this node has the handle RawTcp needs, and `host` is an address it can dial without a lookup. */
+/**
+ * Whether this node has the handle RawTcp needs, and `host` is an address it can dial without a
+ * lookup. `VIGIL_NET_SOCKETS=1` says no for every host: node's `net` sockets everywhere, a way out
+ * should a node version's handle behave otherwise than this file expects (read at each dial).
+ */
 export function rawTcpAvailable(host: string): boolean {
-  return B !== undefined && isIP(host) !== 0;
+  return B !== undefined && process.env.VIGIL_NET_SOCKETS !== '1' && isIP(host) !== 0;
 }
 
 /** An error as net makes one for a failed syscall: `connect ECONNREFUSED 127.0.0.1:1883`, with its code. */
