@@ -8,6 +8,7 @@ import { Fleet } from './fleet.ts';
 import { DEFAULT_BEHAVIOUR } from './model/behaviour.ts';
 import { planFleet } from './model/fleet-plan.ts';
 import { planFirmwares } from './model/seed-replay.ts';
+import { until } from '../test/support/until.ts';
 
 const T0 = Date.UTC(2021, 9, 25, 12);
 const SEED = 7;
@@ -16,14 +17,6 @@ const open: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();
 });
-
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("a fleet's endpoints", () => {
   it.each(['lean', 'mqttjs'] as const)('are asked again at each dial: after its broker dies, a device dials where its endpoint now points (%s link)', async (link) => {
@@ -46,8 +39,8 @@ describe("a fleet's endpoints", () => {
 
     target = second.url;
     await first.kill();
-    await until('all three devices down', () => fleet.stats.connected === 0, 10_000);
-    await until('all three devices up again, on the second broker', () => fleet.stats.connected === 3, 30_000);
+    await until(() => fleet.stats.connected === 0, 10_000, 'all three devices down');
+    await until(() => fleet.stats.connected === 3, 30_000, 'all three devices up again, on the second broker');
     // Every device asked again, and the first broker is dead: they are on the second.
     expect(new Set(asked.slice(askedBefore))).toEqual(new Set([0, 1, 2]));
     expect(first.running).toBe(false);

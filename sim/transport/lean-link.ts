@@ -272,8 +272,7 @@ class LeanLink implements DeviceLink, PacketSink, RawTcpOwner {
       if (s instanceof RawTcp) closing.set(s, resolve);
       else s.once('close', () => resolve());
       if (this.phase >= Phase.Connected) s.write(DISCONNECT_PACKET);
-      if (s instanceof RawTcp) s.end();
-      else s.destroySoon();
+      s.destroySoon();
       // A socket whose peer vanished may never flush: do not let close() hang on it.
       setTimeout(() => s.destroy(), 2000).unref();
     });
@@ -553,7 +552,7 @@ class LeanLink implements DeviceLink, PacketSink, RawTcpOwner {
     // in one buffer shared by every lean link of the process (READ_BUFFER) — no Buffer allocated per
     // read, no 'data' event through a socket's Readable; the framer copies what it keeps of a chunk
     // (sim/network/framer.ts). To an address, the connection is node's TCP handle alone (raw-tcp.ts:
-    // ~0.95 KB of heap less than a net.Socket); to a name, which needs a lookup, a net.Socket. A TLS
+    // ~0.9 KB of heap a device less than a net.Socket, measured); to a name, which needs a lookup, a net.Socket. A TLS
     // socket decrypts into buffers of its own: read from 'data'.
     let s: Socket | RawTcp;
     if (this.secure) {

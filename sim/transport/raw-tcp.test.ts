@@ -41,8 +41,8 @@ function owner(): RawTcpOwner & { read: Buffer; errors: Error[]; closes: number;
   return o;
 }
 
-function dial(port: number, o: RawTcpOwner, host = '127.0.0.1'): RawTcp {
-  const c = new RawTcp(host, port, o);
+function dial(port: number, o: RawTcpOwner): RawTcp {
+  const c = new RawTcp('127.0.0.1', port, o);
   open.push(() => c.destroy());
   return c;
 }
@@ -165,7 +165,7 @@ describe('RawTcp: a TCP connection on node\'s bare handle', () => {
     expect(s.got[0]?.length ?? 0).toBeLessThan(64 << 20);
   });
 
-  it('end() closes it once all that was written has gone, however much is queued', async () => {
+  it('destroySoon() closes it once all that was written has gone, however much is queued', async () => {
     const s = await server();
     const o = owner();
     const c = dial(s.port, o);
@@ -173,7 +173,7 @@ describe('RawTcp: a TCP connection on node\'s bare handle', () => {
     const chunk = Buffer.alloc(1 << 20, 7);
     let callbacks = 0;
     for (let i = 0; i < 8; i++) c.write(chunk, () => callbacks++);
-    c.end();
+    c.destroySoon();
     await until(() => o.closes === 1 && s.ended === 1, 10_000);
     expect(s.got[0]?.length).toBe(8 << 20);
     expect(callbacks).toBe(8);

@@ -2,19 +2,21 @@
  * A plain TCP connection on node's own TCP handle — the `tcp_wrap` binding `net.Socket` is built on —
  * without `net.Socket` around it: for the lean link (lean-link.ts), where a fleet holds 15,000 of them.
  *
- * Why by hand: a `net.Socket` is a Duplex stream, and a connected one keeps ~0.95 KB of heap besides
+ * Why by hand: a `net.Socket` is a Duplex stream, and a connected one keeps ~0.95 KB of heap with
  * its handle (the socket, its readable and writable states, their bound callbacks, its listeners:
- * heap snapshot of a 3,000-device fleet, docs/PERFORMANCE.md), which is most of what a lean device
- * costs beyond its model (issue 7: ≤ 8 KB per device). A lean link uses none of the streams: it
- * reads into the process's one buffer (net's `onread`), writes whole packets and keeps no queue of
- * its own. No library gives a socket without node's streams; this file uses the handle as `net` does
- * (node's lib/net.js and lib/internal/stream_base_commons.js: connect, read into a user buffer,
- * write, shut down, close), and nothing else of node's internals.
+ * heap snapshot of a 3,000-device fleet, docs/PERFORMANCE.md); a live device on this file's
+ * connection holds ~0.9 KB less, most of what a lean device cost beyond its model (issue 7: ≤ 8 KB
+ * per device). A lean link uses none of the streams: it reads into the process's one buffer (net's
+ * `onread`), writes whole packets and keeps no queue of its own. No library gives a socket without
+ * node's streams; this file uses the handle as `net` does (node's lib/net.js and
+ * lib/internal/stream_base_commons.js: connect, read into a user buffer, write, shut down, close),
+ * and nothing else of node's internals.
  *
  * `process.binding` is deprecated (DEP0111; documentation-only in node 20, a warning with
  * --pending-deprecation). Where it or the binding is missing, or `VIGIL_NET_SOCKETS=1`,
- * `rawTcpAvailable()` is false and the lean link dials with `net` as before; a name that needs a DNS lookup, and TLS, always go through
- * `net` (tcp_wrap connects to an address, and TLS needs node's TLS socket).
+ * `rawTcpAvailable()` is false and the lean link dials with `net` as before; a name that needs a
+ * DNS lookup, and TLS, always go through `net` (tcp_wrap connects to an address, and TLS needs
+ * node's TLS socket).
  */
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -187,8 +189,8 @@ export class RawTcp {
     handle.close(() => this.closed());
   }
 
-  /** Closes once what was written has gone (net's destroySoon). */
-  end(): void {
+  /** Closes once what was written has gone, as net's destroySoon. */
+  destroySoon(): void {
     const handle = this.handle;
     if (!handle) return;
     const req = new (B as Bindings).ShutdownWrap();
