@@ -290,7 +290,7 @@ out += `¹ baseline and floor: broker PUBACKs; vigil: application acks from benc
   `  the pipeline's own ingest is measured by bench/pipeline-ingest.bench.ts).  ² over each contender's steady window.\n` +
   `³ records in those messages, resends included: a Vigil device sends everything due and unacked in one batch.\n` +
   `⁴ a record made (vigil: when it was due in virtual time) → its batch reaches the acker, real ms.\n` +
-  `⁵ every connection dropped at once after the steady window; first to last reconnect (vigil: each device redials after its jittered backoff, 1–6 s at 15,000 devices, paced at 3,000 dials/s); "CPU %" is the contender's from the drop until all were back.\n`;
+  `⁵ every connection dropped at once after the steady window; first to last reconnect (vigil: each device redials after its jittered backoff, 1–4 s at 15,000 devices, paced at 5,000 dials/s); "CPU %" is the contender's from the drop until all were back.\n`;
 // A contender that did not carry the target rate fell behind it: the machine could not carry the
 // load (three busy processes on its cores), and its per-CPU-s numbers then measure that overload —
 // for Vigil, a collapse in which late acks make every device resend its window — not its cost per

@@ -28,9 +28,9 @@ export function absenceTolerance(speed: number): number {
 /**
  * The late allowance a run applies: the scenario's, but never less than the harness's own longest
  * redial wait plus 3 real seconds — after a heal a device dials again after its backoff
- * (sim/transport/backoff.ts: 1–2 s real for a small fleet, up to 1 s + devices / 3,000 per s for a
+ * (sim/transport/backoff.ts: 1–2 s real for a small fleet, up to 1 s + devices / 5,000 per s for a
  * large one, longer after failed dials only at a speed under 60), whatever the speed: at least 5
- * real seconds, and 9 for 15,000 devices.
+ * real seconds, and 7 for 15,000 devices.
  */
 export function lateAllowance(scenario: { lateAllowance: number; speed: number; mix: { pse: number; psem: number; bar: number } }): number {
   const devices = scenario.mix.pse + scenario.mix.psem + 2 * scenario.mix.bar;

@@ -35,8 +35,16 @@ export function redialDelayMs(b: Backoff, deviceId: string, attempt: number): nu
  * devices within one second overflows it (the kernel drops the handshake's last ACK, the
  * client waits for a CONNACK that only comes after SYN-ACK retransmissions at 1, 3, 7 s…), and
  * measured on this machine that made a 15,000-device storm take 5–25 s (600–1,400 connects/s).
+ *
+ * Spread too thin is no better. At 3,000 a second (a 5-s window for 15,000 devices) the listen
+ * queue overflowed more (689–2,278 handshakes dropped in each run, `nstat` TcpExtListenOverflows,
+ * against 4–1,206 at 5,000) and the last devices came back 1.4–3.6 s after the window: 1,753–2,345
+ * connects/s in four runs. At 5,000 (a 3-s window): 2,635–3,576 connects/s in five runs; at 7,500,
+ * 3,378 and 2,984, up to 2,970 dropped — the machine's own pace. Measured with `BENCH_CADENCE=domain
+ * BENCH_ONLY=vigil npm run bench:fleet`, 15,000 devices on mosquitto, 2026-12-02
+ * (docs/PERFORMANCE.md "The reconnect storm").
  */
-export const FLEET_REDIAL_RATE_PER_S = 3000;
+export const FLEET_REDIAL_RATE_PER_S = 5000;
 
 /** The firmware's largest backoff window, in the device's own (virtual) time. */
 export const FIRMWARE_BACKOFF_CAP_MS = 60_000;

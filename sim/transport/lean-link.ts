@@ -97,7 +97,7 @@ let sweeper: NodeJS.Timeout | undefined;
  * the simulator's own stall never reads as a silent broker. Run straight from the timer, a sweep
  * after a stall longer than the keepalive declares "Keepalive timeout" on a link whose answer sits
  * unread in its socket (lean-link.test.ts, "stalled event loop"): at speed 100 the keepalive is 3 s
- * real, and such a drop would silence its device for its redial backoff (1–6 s real, 100–600
+ * real, and such a drop would silence its device for its redial backoff (1–4 s real, 100–400
  * virtual seconds) — late alarms the harness, not the pipeline, would have caused.
  */
 function sweepAll(): void {
