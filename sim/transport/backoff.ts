@@ -40,9 +40,9 @@ export function redialDelayMs(b: Backoff, deviceId: string, attempt: number): nu
  * queue overflowed more (689–2,278 handshakes dropped in each run, `nstat` TcpExtListenOverflows,
  * against 4–1,206 in five runs at 5,000) and the last devices came back 1.4–3.6 s after the window:
  * 1,753–2,345 connects/s in four runs. At 5,000 (a 3-s window): 2,535–3,576 connects/s in sixteen
- * runs; at 7,500, 3,378 and 2,984, up to 2,970 dropped — the machine's own pace. Measured with `BENCH_CADENCE=domain
- * BENCH_ONLY=vigil npm run bench:fleet`, 15,000 devices on mosquitto, 2026-12-02
- * (docs/PERFORMANCE.md "The reconnect storm").
+ * runs; at 7,500, 3,378 and 2,984, up to 2,970 dropped — the machine's own pace. Measured with
+ * `BENCH_CADENCE=domain BENCH_ONLY=vigil npm run bench:fleet`, 15,000 devices on mosquitto,
+ * 2026-12-02 (docs/PERFORMANCE.md "The reconnect storm").
  */
 export const FLEET_REDIAL_RATE_PER_S = 5000;
 

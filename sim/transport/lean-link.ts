@@ -552,8 +552,8 @@ class LeanLink implements DeviceLink, PacketSink, RawTcpOwner {
     // in one buffer shared by every lean link of the process (READ_BUFFER) — no Buffer allocated per
     // read, no 'data' event through a socket's Readable; the framer copies what it keeps of a chunk
     // (sim/network/framer.ts). To an address, the connection is node's TCP handle alone (raw-tcp.ts:
-    // ~0.9 KB of heap a device less than a net.Socket, measured); to a name, which needs a lookup, a net.Socket. A TLS
-    // socket decrypts into buffers of its own: read from 'data'.
+    // ~0.9 KB of heap a device less than a net.Socket, measured); to a name, which needs a lookup, a
+    // net.Socket. A TLS socket decrypts into buffers of its own: read from 'data'.
     let s: Socket | RawTcp;
     if (this.secure) {
       s = connectTls({ host: this.host, port: this.port, ...this.opts.tls, ...(isIP(this.host) === 0 && { servername: this.host }) }).setNoDelay(true);

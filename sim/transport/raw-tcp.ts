@@ -147,8 +147,7 @@ export class RawTcp {
       this.handle = undefined;
       process.nextTick(() => {
         this.owner.rawError(this, uvError(err, 'connect', host, port));
-        handle.onread = ignoreRead;
-        handle.close(() => this.closed());
+        this.closeHandle(handle);
       });
     }
   }
@@ -185,8 +184,7 @@ export class RawTcp {
     const handle = this.handle;
     if (!handle) return;
     this.handle = undefined;
-    handle.onread = ignoreRead;
-    handle.close(() => this.closed());
+    this.closeHandle(handle);
   }
 
   /** Closes once what was written has gone, as net's destroySoon. */
@@ -234,8 +232,10 @@ export class RawTcp {
     this.destroy();
   }
 
-  private closed(): void {
-    this.owner.rawClosed(this);
+  /** Reads nothing more, and tells the owner once the handle is closed. */
+  private closeHandle(handle: TcpHandle): void {
+    handle.onread = ignoreRead;
+    handle.close(() => this.owner.rawClosed(this));
   }
 }
 
