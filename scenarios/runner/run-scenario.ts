@@ -36,6 +36,16 @@ export interface RunOutcome {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Real ms from the timeline clock's making to its start: the pipeline is provisioned with the clock
+ * and the feed is read in between. 1 s, and 0.15 ms more a device: with a flat 1 s, the 2021
+ * replay's 15,350 devices were provisioned 132–233 ms after the timeline had started (2026-12-02),
+ * and a fleet that starts behind its clock stays behind on a loaded machine.
+ */
+function timelineLeadMs(devices: number): number {
+  return 1000 + 0.15 * devices;
+}
+
 export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log;
   // The fleet and what it provisions, validated before anything starts; then the real devices,
@@ -135,13 +145,15 @@ export async function runScenario(opts: RunOptions): Promise<RunOutcome> {
     phase('warm-up');
 
     // The timeline: the clock starts a moment from now, once the pipeline is provisioned with it
-    // and the feed is read.
-    const timelineClock = virtualClock({ startVirtual: start, startReal: Date.now() + 1000, speed: scenario.speed });
+    // and the feed is read — a moment that grows with the fleet (timelineLeadMs).
+    const timelineClock = virtualClock({ startVirtual: start, startReal: Date.now() + timelineLeadMs(plan.devices.length), speed: scenario.speed });
     timeline.clock = timelineClock;
     const watch = await watchFeed(ctx, svc, timelineClock, log);
     const { feed, observations } = watch;
     network?.setClock(timelineClock.triple);
     fleet.run(timelineClock);
+    const lateStartS = (Date.now() - timelineClock.triple.startReal) / 1000;
+    if (lateStartS > 0) log(`the timeline started ${lateStartS.toFixed(2)} s (real) before the fleet ran: its first records go out that late`);
     const recordMinutesNow = (): RecordMinuteCounts | undefined => recordsOf(fleet.recordMinutes, hil?.recordMinutes);
     const recordJournal = new RecordMinutesJournal(recordMinutesNow, timelineClock, (entry) => journal.append(entry));
     teardowns.add('records journal', () => recordJournal.stop());
