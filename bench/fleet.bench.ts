@@ -4,14 +4,16 @@
  *
  * One mosquitto; each contender in its own child process, one after the other, so CPU and RSS are
  * the contender's alone: (a) the naive baseline (bench/naive-baseline.ts), (b) Vigil's real Fleet
- * (bench/vigil-fleet.ts), (c) the floor (bench/floor.ts): pre-encoded bytes on raw sockets. Each has
+ * (bench/vigil-fleet.ts), (c) the floor (bench/floor.ts): pre-encoded bytes on raw sockets, and
+ * (d) the acked floor (bench/floor.ts acked): the floor plus the wire work Vigil's protocol adds (the
+ * pipeline's ack read and PUBACKed) — the least any fleet speaking it could cost here. Each has
  * its own bench/acker.ts, which answers Vigil's uplinks as the pipeline would and times every
  * contender's publish-to-ingest latency. The broker's and the acker's CPU are read from /proc over
  * each steady window.
  *
  *   BENCH_DEVICES=15000 BENCH_SECONDS=60 BENCH_CONNECT_RATE=500 npm run bench
  *   VIGIL_LINK=mqttjs npm run bench      Vigil's fleet on mqtt.js (sim/transport/mqtt-link.ts) instead of the lean link
- *   BENCH_ONLY=vigil npm run bench:fleet   one contender alone (baseline, vigil or floor), its raw result as JSON
+ *   BENCH_ONLY=vigil npm run bench:fleet   one contender alone (baseline, vigil, floor or acked-floor), its raw result as JSON
  *   BENCH_NODE_ARGS='--single-threaded-gc' npm run bench   node flags for each contender (an experiment, never the default)
  *   BENCH_PROFILE_DIR=/tmp/prof npm run bench   each contender also writes a V8 CPU profile there
  *                                        (node refuses --cpu-prof in NODE_OPTIONS)
@@ -120,14 +122,14 @@ async function startAcker(url: string, epoch: number, speed: number): Promise<{ 
  * One contender in its own child process, with its own acker (which answers Vigil's uplinks and
  * times every contender's publish-to-ingest latency). `speed`: the contender's clock, for the acker.
  */
-async function runContender(file: string, params: BenchParams, brokerPid: number, speed: number): Promise<Side> {
+async function runContender(file: string, params: BenchParams, brokerPid: number, speed: number, args: string[] = []): Promise<Side> {
   const acker = await startAcker(params.url, params.epoch, speed);
   let child: ChildProcess | undefined;
   try {
     // --expose-gc: the child collects before its baseline RSS reading, so RSS per device is not noise.
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
     const extra = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-    child = spawnTs(file, [JSON.stringify(params)], ['--expose-gc', ...profile, ...extra]);
+    child = spawnTs(file, [JSON.stringify(params), ...args], ['--expose-gc', ...profile, ...extra]);
     const limitMs = (2 * (params.devices / params.connectRatePerS) + 60 + params.seconds + 60 + 60) * 1000;
     const running = child;
     const killer = setTimeout(() => running.kill('SIGKILL'), limitMs);
@@ -202,7 +204,9 @@ process.stderr.write(`starting: ${header}\n`);
 // BENCH_ONLY=vigil (or baseline, floor): one contender alone, its raw result printed; for working on it.
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
-  const files: Record<string, [string, number]> = { baseline: ['naive-baseline.ts', 1], vigil: ['vigil-fleet.ts', VIGIL_SPEED], floor: ['floor.ts', 1] };
+  const files: Record<string, [string, number, string[]?]> = {
+    baseline: ['naive-baseline.ts', 1], vigil: ['vigil-fleet.ts', VIGIL_SPEED], floor: ['floor.ts', 1], 'acked-floor': ['floor.ts', 1, ['acked']],
+  };
   const pick = files[only];
   if (!pick) {
     process.stderr.write(`BENCH_ONLY must be one of ${Object.keys(files).join(', ')}, got ${only}\n`);
@@ -210,7 +214,7 @@ if (only !== undefined) {
   }
   let side: Side;
   try {
-    side = await runContender(pick[0], paramsNow(), brokerPid, pick[1]);
+    side = await runContender(pick[0], paramsNow(), brokerPid, pick[1], pick[2]);
   } catch (err) {
     process.stderr.write(`bench could not run: ${(err as Error).message}\n`);
     await broker.stop();
@@ -225,6 +229,7 @@ if (only !== undefined) {
 let base: Side;
 let vigil: Side;
 let floor: Side;
+let acked: Side;
 try {
   process.stderr.write('(a) baseline: one mqtt.js client and one setInterval per device\n');
   base = await runContender('naive-baseline.ts', paramsNow(), brokerPid, 1);
@@ -232,6 +237,8 @@ try {
   vigil = await runContender('vigil-fleet.ts', paramsNow(), brokerPid, VIGIL_SPEED);
   process.stderr.write('(c) floor: pre-encoded PUBLISH bytes written straight to raw sockets\n');
   floor = await runContender('floor.ts', paramsNow(), brokerPid, 1);
+  process.stderr.write('(d) acked floor: the floor, plus the pipeline\'s ack read and PUBACKed with the next PUBLISH\n');
+  acked = await runContender('floor.ts', paramsNow(), brokerPid, 1, ['acked']);
 } catch (err) {
   process.stderr.write(`bench could not run: ${(err as Error).message}\n`);
   await broker.stop();
@@ -240,7 +247,7 @@ try {
 await broker.stop();
 
 // ---- report ------------------------------------------------------------------------------------------
-const [a, b, c] = [base.result, vigil.result, floor.result];
+const [a, b, c, d] = [base.result, vigil.result, floor.result, acked.result];
 const perCpuS = (r: ContenderResult, perS: number): number => perS / (r.cpuPct / 100);
 type Row = [string, (s: Side) => number | null | undefined, number];
 const rows: Row[] = [
@@ -276,17 +283,18 @@ const ratio = (x: number | null | undefined, y: number | null | undefined): stri
   x !== null && x !== undefined && y !== null && y !== undefined && x !== 0 && Number.isFinite(x) && Number.isFinite(y) ? (y / x).toFixed(2) : '—';
 const line = (cells: string[]): string => cells[0]!.padEnd(28) + cells.slice(1).map((x) => x.padStart(11)).join('') + '\n';
 let out = `${header}\n`;
-out += line(['metric', '(a) base', '(b) vigil', '(c) floor', 'b/a', 'b/c']);
-for (const [name, get, d] of rows) {
-  const [x, y, z] = [get(base), get(vigil), get(floor)];
-  out += line([name, fmt(x, d), fmt(y, d), fmt(z, d), ratio(x, y), ratio(z, y)]);
+out += line(['metric', '(a) base', '(b) vigil', '(c) floor', '(d) acked', 'b/a', 'b/c', 'b/d']);
+for (const [name, get, digits] of rows) {
+  const [x, y, z, w] = [get(base), get(vigil), get(floor), get(acked)];
+  out += line([name, fmt(x, digits), fmt(y, digits), fmt(z, digits), fmt(w, digits), ratio(x, y), ratio(z, y), ratio(w, y)]);
 }
 const e = b.extra;
 out += `vigil at the end: ${e.unacked} records unacked, ${e.resent} resent, ${e.evicted} evicted, ${e.created} made, ` +
   `${e.disconnects} disconnects, ${e.linkErrors} link errors; event-loop p99 = ${fmt((b.eventLoopP99Ms / 1000) * (e.speed ?? 1), 0)} virtual s ` +
-  `at speed ${e.speed}; baseline: ${a.extra.errors} errors, ${a.extra.disconnects} disconnects; floor: ${c.extra.errors} errors\n`;
-out += `ackers: ${[base, vigil, floor].map((s) => `${s.result.name} ${s.acker.batches} batches (${s.acker.invalid} invalid)`).join(', ')}\n`;
-out += `¹ baseline and floor: broker PUBACKs; vigil: application acks from bench/acker.ts (its stand-in for the pipeline;\n` +
+  `at speed ${e.speed}; baseline: ${a.extra.errors} errors, ${a.extra.disconnects} disconnects; floor: ${c.extra.errors} errors; ` +
+  `acked floor: ${d.extra.errors} errors, ${d.extra.pubacks} PUBACKs and ${d.extra.appAcks} acks read\n`;
+out += `ackers: ${[base, vigil, floor, acked].map((s) => `${s.result.name} ${s.acker.batches} batches (${s.acker.invalid} invalid)`).join(', ')}\n`;
+out += `¹ baseline and floor: broker PUBACKs; vigil and acked floor: application acks from bench/acker.ts (its stand-in for the pipeline;\n` +
   `  the pipeline's own ingest is measured by bench/pipeline-ingest.bench.ts).  ² over each contender's steady window.\n` +
   `³ records in those messages, resends included: a Vigil device sends everything due and unacked in one batch.\n` +
   `⁴ a record made (vigil: when it was due in virtual time) → its batch reaches the acker, real ms.\n` +
@@ -295,7 +303,7 @@ out += `¹ baseline and floor: broker PUBACKs; vigil: application acks from benc
 // load (three busy processes on its cores), and its per-CPU-s numbers then measure that overload —
 // for Vigil, a collapse in which late acks make every device resend its window — not its cost per
 // message. Said above the checks, so a NOT met is not read as the fleet's cost.
-for (const s of [base, vigil, floor]) {
+for (const s of [base, vigil, floor, acked]) {
   if (s === vigil && process.env.BENCH_CADENCE === 'domain') continue; // not 1 record/device/s
   const r = s.result;
   const made = r.recordsPerS - r.resentPerS; // first sends; the baseline and the floor resend nothing
@@ -304,6 +312,15 @@ for (const s of [base, vigil, floor]) {
   out += `${r.name} did not carry the target: ${fmt(made, 0)} of ${DEVICES} new records/s` +
     `${resent >= 0.05 ? `, and ${fmt(100 * resent, 0)} % of the records it sent were resends` : ''}; ` +
     `its ratios measure this machine's overload, not its cost per message (try fewer devices: BENCH_DEVICES)\n`;
+}
+// What the two CPU bars ask, read against the acked floor (d): a fleet doing Vigil's wire work per
+// message and nothing else. Where a bar asks more than (d) does, no fleet that speaks the protocol
+// could meet it on this machine that day, however lean its model.
+{
+  const [perA, perC, perD] = [perCpuS(a, a.messagesPerS), perCpuS(c, c.messagesPerS), perCpuS(d, d.messagesPerS)];
+  out += `the CPU bars against the acked floor (d), ${fmt(perD, 0)} messages per CPU-s: 3× the baseline asks ${fmt(3 * perA, 0)} ` +
+    `(${fmt((100 * 3 * perA) / perD, 0)} % of d), 50 % of the floor asks ${fmt(0.5 * perC, 0)} (${fmt((100 * 0.5 * perC) / perD, 0)} % of d); ` +
+    `Vigil did ${ratio(perD, perCpuS(b, b.messagesPerS))} of d\n`;
 }
 const checks: [string, boolean][] = [
   [`every device connected, and every device that made a record acked at least once (${b.connected}/${b.devices} connected, ${e.reported} of ${e.makers} acked)`, b.connected === b.devices && e.reported === e.makers],

@@ -13,11 +13,15 @@
  */
 
 export const CONNECT = 1;
+export const CONNACK = 2;
 export const PUBLISH = 3;
+export const PUBACK = 4;
 export const PUBREL = 6;
 export const SUBSCRIBE = 8;
+export const SUBACK = 9;
 export const UNSUBSCRIBE = 10;
 export const PINGREQ = 12;
+export const PINGRESP = 13;
 export const DISCONNECT = 14;
 
 /** The stream is not MQTT: the connection carrying it must be closed. */

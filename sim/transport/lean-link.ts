@@ -22,7 +22,7 @@ import { connect as connectTls } from 'node:tls';
 import { generate, writeToStream } from 'mqtt-packet';
 import { UPLINK_TOPIC_PREFIX, ackTopic, decodeAck, upTopic } from '../../protocol/uplink.ts';
 import { MQTT_TLS_SCHEMES, mqttDefaultPort } from '../../protocol/tls.ts';
-import { FramingError, MqttFramer, PUBLISH, type PacketSink } from '../network/framer.ts';
+import { CONNACK, FramingError, MqttFramer, PINGRESP, PUBACK, PUBLISH, SUBACK, type PacketSink } from '../network/framer.ts';
 import { writePuback } from '../network/replies.ts';
 import { redialDelayMs } from './backoff.ts';
 import { deviceCredentials } from '../../protocol/device-credentials.ts';
@@ -39,10 +39,6 @@ import { RawTcp, READ_BUFFER, rawTcpAvailable, type RawTcpOwner } from './raw-tc
  */
 writeToStream.cacheNumbers = false;
 
-const CONNACK = 2;
-const PUBACK = 4;
-const SUBACK = 9;
-const PINGRESP = 13;
 const PINGREQ_PACKET = Buffer.from([0xc0, 0x00]);
 const DISCONNECT_PACKET = Buffer.from([0xe0, 0x00]);
 /** Sent to flush owed PUBACKs alone. */
