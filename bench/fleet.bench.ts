@@ -201,7 +201,7 @@ const header = `vigil bench — ${DEVICES} devices, ${SECONDS} s steady, ${caden
   `${(totalmem() / GIB).toFixed(0)} GiB, ulimit -n ${openFiles}`;
 process.stderr.write(`starting: ${header}\n`);
 
-// BENCH_ONLY=vigil (or baseline, floor): one contender alone, its raw result printed; for working on it.
+// BENCH_ONLY=vigil (or baseline, floor, acked-floor): one contender alone, its raw result printed; for working on it.
 const only = process.env.BENCH_ONLY;
 if (only !== undefined) {
   const files: Record<string, [string, number, string[]?]> = {
