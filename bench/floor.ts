@@ -21,6 +21,7 @@
  *   node --import tsx bench/floor.ts '<BenchParams JSON>' [acked]   (run by fleet.bench.ts)
  */
 import { CONNACK, MqttFramer, PUBACK, PUBLISH, SUBACK, type PacketSink } from '../sim/network/framer.ts';
+import { puback, writePuback } from '../sim/network/replies.ts';
 import { RawTcp, type RawTcpOwner } from '../sim/transport/raw-tcp.ts';
 import { generate } from 'mqtt-packet';
 import { ackTopic, encodeBatch, upTopic } from '../protocol/uplink.ts';
@@ -48,7 +49,7 @@ class FloorDevice implements RawTcpOwner, PacketSink {
 
   constructor(
     port: number,
-    /** A PUBACK's 4 bytes, then the PUBLISH (`publish`). */
+    /** Room for a PUBACK's 4 bytes, then the PUBLISH (`publish`). */
     readonly frame: Buffer,
     readonly publish: Buffer,
     /** Offset of the packet id, and of the 13 `time` digits, in `publish`. */
@@ -118,10 +119,10 @@ class FloorDevice implements RawTcpOwner, PacketSink {
       return;
     }
     // More than one owed (a late ack and the next): all but the newest go out alone first.
-    for (const id of this.moreOwed) this.socket.write(Buffer.from([0x40, 0x02, id >> 8, id & 0xff]));
+    for (const id of this.moreOwed) this.socket.write(puback(id));
     this.moreOwed.length = 0;
     // `publish` is a view 4 bytes into `frame`: the PUBACK goes in front of it, no copy.
-    this.frame.writeUInt16BE(this.owed, 2);
+    writePuback(this.frame, 0, this.owed);
     this.owed = 0;
     this.socket.write(this.frame);
   }
@@ -151,7 +152,7 @@ await measure(ACKED ? 'acked floor' : 'floor', p, (): Contender => {
       device: id, seq: 1, time: TIME_MARK, battery: 80, type: 'position', lat: 48.85 + (i % 100) * 1e-4, lon: 2.35, accuracy: 5,
     }]));
     const publish = generate({ cmd: 'publish', topic: upTopic(id), payload, qos: 1, messageId: 1, dup: false, retain: false });
-    const frame = Buffer.concat([Buffer.from([0x40, 0x02, 0, 0]), publish]);
+    const frame = Buffer.concat([Buffer.alloc(4), publish]); // room for a PUBACK in front
     const packet = frame.subarray(4);
     const timeAt = packet.indexOf(String(TIME_MARK));
     const idAt = packet.length - payload.length - 2;
