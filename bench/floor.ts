@@ -118,11 +118,16 @@ class FloorDevice implements RawTcpOwner, PacketSink {
       this.socket.write(this.publish);
       return;
     }
-    // More than one owed (a late ack and the next): all but the newest go out alone first.
-    for (const id of this.moreOwed) this.socket.write(puback(id));
+    // More than one owed (a late ack and the next): in the order their deliveries came
+    // [MQTT-4.6.0-2], all but the newest alone, the newest riding with the PUBLISH.
+    let last = this.owed;
+    for (const id of this.moreOwed) {
+      this.socket.write(puback(last));
+      last = id;
+    }
     this.moreOwed.length = 0;
     // `publish` is a view 4 bytes into `frame`: the PUBACK goes in front of it, no copy.
-    writePuback(this.frame, 0, this.owed);
+    writePuback(this.frame, 0, last);
     this.owed = 0;
     this.socket.write(this.frame);
   }
